@@ -1,0 +1,65 @@
+"""The `mlops` command line: one subcommand per pipeline stage and per tool.
+
+This is the only layer that reads argv, touches files named on a command line and configures
+logging. Each subcommand lives in its own module under `mlops.commands` and is imported only when
+it runs, so `mlops prepare` does not pay for BentoML's import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from mlops.errors import MlopsError
+
+log = logging.getLogger("mlops")
+
+# name -> (module, one-line help). A module defines add_arguments(parser) and run(args) -> int.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("mlops.commands.prepare", "validate the raw data and split it into train and test"),
+    "train": ("mlops.commands.train", "fit the model and save it with its metadata"),
+    "evaluate": ("mlops.commands.evaluate", "score the model on the test split: metrics and plots"),
+    "summary": (
+        "mlops.commands.summary",
+        "print where the model and metrics are, and the headline metrics",
+    ),
+}
+
+
+def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlops", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if name == selected:
+            importlib.import_module(module_name).add_arguments(sub)
+    return parser
+
+
+def _selected(argv: Sequence[str]) -> str | None:
+    return next((arg for arg in argv if arg in COMMANDS), None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    selected = _selected(args_list)
+    args = build_parser(selected).parse_args(args_list)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args))
+    except MlopsError as error:
+        log.error("%s", error)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

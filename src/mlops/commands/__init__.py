@@ -1,0 +1,1 @@
+"""One module per `mlops` subcommand: parse, load, call, write, log."""

@@ -1,0 +1,33 @@
+"""mlops prepare: validate the raw CSV against the schema, then write a seeded, stratified split."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from mlops.data import read_csv, split
+from mlops.io import write_with
+from mlops.params import load_params
+from mlops.schema import load_schema
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="raw CSV")
+    parser.add_argument("--schema", type=Path, required=True, help="schema.yaml")
+    parser.add_argument("--params", type=Path, required=True, help="params.yaml")
+    parser.add_argument("--train-out", type=Path, required=True, help="train split (Parquet)")
+    parser.add_argument("--test-out", type=Path, required=True, help="test split (Parquet)")
+
+
+def run(args: argparse.Namespace) -> int:
+    schema = load_schema(args.schema)
+    params = load_params(args.params).prepare
+    frame = read_csv(args.data, schema)
+    train, test = split(frame, schema, params.test_size, params.seed)
+    write_with(args.train_out, lambda tmp: train.to_parquet(tmp, index=False))
+    write_with(args.test_out, lambda tmp: test.to_parquet(tmp, index=False))
+    log.info("%s: %d rows valid; %d train, %d test", args.data, len(frame), len(train), len(test))
+    return 0

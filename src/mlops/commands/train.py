@@ -1,0 +1,46 @@
+"""mlops train: fit the Pipeline chosen in params.yaml and save it with skops beside its metadata."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from mlops.data import target_vector
+from mlops.io import write_json
+from mlops.metadata import model_metadata
+from mlops.model import build_pipeline, positive_proba, save_model
+from mlops.params import load_params
+from mlops.schema import load_schema
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--train", type=Path, required=True, help="train split (Parquet)")
+    parser.add_argument("--schema", type=Path, required=True, help="schema.yaml")
+    parser.add_argument("--params", type=Path, required=True, help="params.yaml")
+    parser.add_argument("--model-out", type=Path, required=True, help="model file (.skops)")
+    parser.add_argument("--metadata-out", type=Path, required=True, help="model metadata (JSON)")
+
+
+def run(args: argparse.Namespace) -> int:
+    schema = load_schema(args.schema)
+    params = load_params(args.params).train
+    train = pd.read_parquet(args.train)
+    y = target_vector(train, schema).to_numpy()
+    model = build_pipeline(schema, params).fit(train[schema.feature_names], y)
+    save_model(model, args.model_out)
+    metadata = model_metadata(
+        args.model_out,
+        args.train,
+        schema,
+        params,
+        y,
+        positive_proba(model, train[schema.feature_names]),
+    )
+    write_json(args.metadata_out, metadata)
+    log.info("model %s saved to %s (%s)", metadata["model_version"], args.model_out, params.estimator)
+    return 0

@@ -1,0 +1,44 @@
+"""Read raw data, validate it against the schema, and split it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from mlops.errors import DataValidationError
+from mlops.schema import Schema, validate_frame
+
+
+def read_csv(path: Path, schema: Schema, *, with_target: bool = True) -> pd.DataFrame:
+    """Read a CSV as text, then validate and type it with the schema.
+
+    Reading every column as text first lets validation report the value exactly as written.
+    Blank cells are missing values; surrounding whitespace is stripped.
+    """
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except FileNotFoundError:
+        raise DataValidationError(str(path), ["file not found"]) from None
+    except pd.errors.EmptyDataError:
+        raise DataValidationError(str(path), ["the file is empty (no header, no rows)"]) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataValidationError(str(path), [f"cannot be parsed as CSV: {error}"]) from None
+    raw = raw.apply(lambda column: column.str.strip()).replace("", None)
+    return validate_frame(raw, schema, str(path), with_target=with_target)
+
+
+def split(
+    frame: pd.DataFrame, schema: Schema, test_size: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded split stratified on the target; both parts keep the original row order."""
+    train, test = train_test_split(
+        frame, test_size=test_size, random_state=seed, stratify=frame[schema.target.name]
+    )
+    return train.sort_index(), test.sort_index()
+
+
+def target_vector(frame: pd.DataFrame, schema: Schema) -> pd.Series:
+    """The target as 0/1, 1 for the schema's positive label."""
+    return (frame[schema.target.name] == schema.target.positive).astype("int64")

@@ -1,0 +1,58 @@
+"""The lineage written beside a model: what it is, what it learned from, and with which libraries."""
+
+from __future__ import annotations
+
+import platform
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlops.evaluate import classification_metrics
+from mlops.io import sha256_file
+from mlops.params import TrainParams
+from mlops.schema import Schema
+
+LIBRARIES = ("scikit-learn", "skops", "numpy", "pandas", "scipy")
+VERSION_LENGTH = 12
+
+
+def model_version(model_sha256: str) -> str:
+    """The model's version is a prefix of its file's SHA-256: it names exactly one model file."""
+    return model_sha256[:VERSION_LENGTH]
+
+
+def model_metadata(
+    model_path: Path,
+    train_path: Path,
+    schema: Schema,
+    params: TrainParams,
+    y_train: np.ndarray,
+    train_proba: np.ndarray,
+) -> dict[str, Any]:
+    """Everything needed to trust and serve the model file, without loading it.
+
+    The service verifies `model_sha256` before it becomes ready; the report and the image labels
+    read `model_version` and `training_data`.
+    """
+    digest = sha256_file(model_path)
+    return {
+        "model_version": model_version(digest),
+        "model_file": model_path.name,
+        "model_sha256": digest,
+        "estimator": params.estimator,
+        "params": params.model_dump(mode="json"),
+        "schema": schema.model_dump(mode="json"),
+        "training_data": {
+            "file": train_path.name,
+            "sha256": sha256_file(train_path),
+            "rows": len(y_train),
+            "positive_rate": round(float(y_train.mean()), 6),
+        },
+        "training_metrics": classification_metrics(y_train, train_proba, threshold=0.5),
+        "libraries": {
+            "python": platform.python_version(),
+            **{name: version(name) for name in LIBRARIES},
+        },
+    }

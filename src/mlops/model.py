@@ -1,0 +1,146 @@
+"""Build, save and load the model: one scikit-learn Pipeline, preprocessing included.
+
+Preprocessing lives inside the Pipeline, so the service applies exactly the transform training
+saw. Files are written with skops, never pickle, and loaded with an explicit list of trusted types.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from mlops.errors import MlopsError
+from mlops.io import write_with
+from mlops.params import TrainParams
+from mlops.schema import Schema
+
+# Every type a saved model may contain beyond skops' own defaults. Loading refuses anything else.
+TRUSTED_TYPES = [
+    "numpy.dtype",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.utils._bunch.Bunch",
+]
+
+
+# How skops refers to arrays and shared objects in schema.json: by the Python id() of the object.
+_OBJECT_ID = re.compile(r'(?:"__id__": |"file": ")(\d+)')
+
+
+def build_pipeline(schema: Schema, params: TrainParams) -> Pipeline:
+    """An unfitted Pipeline: impute and scale numbers, one-hot encode categories, then classify.
+
+    The encoder takes its categories from the schema, so an unseen category in training data is
+    impossible (validation refused it) and the column layout never depends on the data.
+    """
+    numeric = [f.name for f in schema.numeric]
+    categorical = [f.name for f in schema.categorical]
+    categories = [list(f.categories or ()) for f in schema.categorical]
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "categorical",
+                OneHotEncoder(categories=categories, handle_unknown="ignore", sparse_output=False),
+                categorical,
+            ),
+        ],
+        verbose_feature_names_out=False,
+    )
+    return Pipeline([("preprocess", preprocess), ("classifier", _estimator(params))])
+
+
+def _estimator(params: TrainParams) -> LogisticRegression | HistGradientBoostingClassifier:
+    if params.estimator == "logistic_regression":
+        chosen = params.logistic_regression
+        return LogisticRegression(
+            C=chosen.C,
+            max_iter=chosen.max_iter,
+            class_weight=chosen.class_weight,
+            random_state=params.seed,
+        )
+    chosen_hgb = params.hist_gradient_boosting
+    return HistGradientBoostingClassifier(
+        learning_rate=chosen_hgb.learning_rate,
+        max_iter=chosen_hgb.max_iter,
+        max_leaf_nodes=chosen_hgb.max_leaf_nodes,
+        min_samples_leaf=chosen_hgb.min_samples_leaf,
+        l2_regularization=chosen_hgb.l2_regularization,
+        class_weight=chosen_hgb.class_weight,
+        random_state=params.seed,
+    )
+
+
+def positive_proba(model: Pipeline, features: pd.DataFrame) -> np.ndarray:
+    """Probability of the positive class (the model is fitted on 0/1 targets)."""
+    return model.predict_proba(features)[:, 1]
+
+
+def save_model(model: Pipeline, path: Path) -> None:
+    """Save with skops, atomically, after checking the file will load with TRUSTED_TYPES."""
+    payload = _reproducible_zip(sio.dumps(model))
+    untrusted = [t for t in sio.get_untrusted_types(data=payload) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise MlopsError(f"{path}: the model holds types not in model.TRUSTED_TYPES: {untrusted}")
+    write_with(path, lambda tmp: tmp.write_bytes(payload))
+
+
+def _reproducible_zip(payload: bytes) -> bytes:
+    """Rewrite a skops archive so that the same model always gives the same bytes.
+
+    skops names array files and shared objects by `id()` and stamps the current time; both change
+    from run to run. They are renumbered in order of appearance and the timestamps fixed. The
+    model's version is its file's hash, so without this every retraining would be a new version.
+    """
+    with zipfile.ZipFile(io.BytesIO(payload)) as source:
+        members = {info.filename: (info, source.read(info)) for info in source.infolist()}
+    text = members["schema.json"][1].decode("utf-8")
+    numbers: dict[str, str] = {}
+    for found in _OBJECT_ID.finditer(text):
+        numbers.setdefault(found.group(1), str(len(numbers)))
+    renamed = _OBJECT_ID.sub(lambda m: m.group(0).replace(m.group(1), numbers[m.group(1)]), text)
+    members["schema.json"] = (members["schema.json"][0], renamed.encode("utf-8"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name, (info, data) in sorted((_renamed(name, numbers), item) for name, item in members.items()):
+            fixed = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            target.writestr(fixed, data)
+    return out.getvalue()
+
+
+def _renamed(name: str, numbers: dict[str, str]) -> str:
+    stem, dot, suffix = name.partition(".")
+    return f"{numbers.get(stem, stem)}{dot}{suffix}"
+
+
+def load_model(path: Path) -> Pipeline:
+    """Load a skops file, refusing any type outside TRUSTED_TYPES."""
+    if not path.is_file():
+        raise MlopsError(f"{path}: model file not found; run the pipeline first (make run)")
+    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise MlopsError(f"{path}: refusing to load untrusted types {untrusted}")
+    return sio.load(path, trusted=TRUSTED_TYPES)

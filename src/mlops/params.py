@@ -1,0 +1,78 @@
+"""params.yaml, read once into typed, frozen models that refuse unknown keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mlops.errors import ConfigError, pydantic_lines
+from mlops.io import read_yaml
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PrepareParams(_Frozen):
+    test_size: float = Field(gt=0, lt=1, description="Share of rows held out for evaluation.")
+    seed: int
+
+
+class LogisticRegressionParams(_Frozen):
+    C: float = Field(gt=0, description="Inverse regularisation strength.")
+    max_iter: int = Field(gt=0)
+    class_weight: Literal["balanced"] | None = None
+
+
+class HistGradientBoostingParams(_Frozen):
+    learning_rate: float = Field(gt=0, le=1)
+    max_iter: int = Field(gt=0)
+    max_leaf_nodes: int = Field(ge=2)
+    min_samples_leaf: int = Field(ge=1)
+    l2_regularization: float = Field(ge=0)
+    class_weight: Literal["balanced"] | None = None
+
+
+Estimator = Literal["logistic_regression", "hist_gradient_boosting"]
+
+
+class TrainParams(_Frozen):
+    """`estimator` picks which of the sections below builds the model."""
+
+    estimator: Estimator
+    seed: int
+    logistic_regression: LogisticRegressionParams
+    hist_gradient_boosting: HistGradientBoostingParams
+
+
+class EvaluateParams(_Frozen):
+    threshold: float = Field(gt=0, lt=1, description="Probability at or above which a row is positive.")
+    segments: tuple[str, ...] = Field(description="Categorical features to break metrics down by.")
+    importance_repeats: int = Field(ge=1)
+    seed: int
+
+
+class GateParams(_Frozen):
+    """The quality gate a pull request must pass."""
+
+    metric: str
+    min: float = Field(description="The head's metric must be at least this.")
+    max_drop: float = Field(ge=0, description="Largest allowed fall against the base, absolute.")
+
+
+class Params(_Frozen):
+    prepare: PrepareParams
+    train: TrainParams
+    evaluate: EvaluateParams
+    gate: GateParams
+
+
+def load_params(path: Path) -> Params:
+    """Read params.yaml; a misspelt or unknown key fails with its dotted path."""
+    raw = read_yaml(path)
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: invalid params:\n{pydantic_lines(error)}") from error
