@@ -1,0 +1,65 @@
+"""Shared fixtures: copies of this repository in temporary git repos, with a real DVC pipeline run.
+
+Tests never touch the network: the demo DVC remote lives inside the repository and travels with
+each copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(cmd: Sequence[str | Path], cwd: Path, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run a command with the project's environment first on PATH; show its output if it fails."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    env.update(kwargs.pop("env", {}))  # type: ignore[arg-type]
+    result = subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, check=False, **kwargs
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, cmd))} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def project_files(root: Path = REPO) -> list[str]:
+    """The files a clone would have: tracked ones, plus new ones git does not ignore (work in progress)."""
+    listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=root).stdout
+    return [name for name in listed.split("\0") if name and (root / name).is_file()]
+
+
+def copy_project(dest: Path, root: Path = REPO) -> Path:
+    """A fresh git repository holding this project's files, committed on `main`, as a clone would."""
+    for name in project_files(root):
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, target)
+    run(["git", "init", "-q", "-b", "main"], cwd=dest)
+    run(["git", "config", "user.email", "tests@example.com"], cwd=dest)
+    run(["git", "config", "user.name", "Tests"], cwd=dest)
+    run(["git", "add", "-A"], cwd=dest)
+    run(["git", "commit", "-q", "-m", "copy of the project"], cwd=dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project with its data pulled and the pipeline run: data, splits, model, metrics.
+
+    Shared by every test that needs a trained model; treat it as read-only (copy it to change it).
+    """
+    project = copy_project(tmp_path_factory.mktemp("built") / "project")
+    run(["dvc", "pull", "--allow-missing", "--quiet"], cwd=project)
+    run(["dvc", "repro", "--quiet"], cwd=project)
+    return project
