@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def run(cmd: Sequence[str | Path], cwd: Path, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: Sequence[str | Path], cwd: Path, check: bool = True, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
     """Run a command with the project's environment first on PATH; show its output if it fails."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
     env.update(kwargs.pop("env", {}))  # type: ignore[arg-type]

@@ -1,0 +1,138 @@
+"""The whole pipeline, run for real with DVC in temporary git repositories."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops.evaluate import HIGHER_IS_BETTER
+from mlops.io import sha256_file
+from mlops.params import load_params
+from tests.conftest import run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def project(built_project: Path, tmp_path: Path) -> Path:
+    """A private copy of the built project (git history and DVC cache included) to change freely."""
+    return Path(shutil.copytree(built_project, tmp_path / "project", symlinks=True))
+
+
+def test_outputs_metrics_and_lineage(built_project: Path) -> None:
+    metrics = json.loads((built_project / "eval/metrics.json").read_text())
+    assert set(HIGHER_IS_BETTER) <= set(metrics)
+    gate = load_params(built_project / "params.yaml").gate
+    assert metrics[gate.metric] >= gate.min
+    assert all(
+        0 <= metrics[name] <= 1 for name in ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier")
+    )
+    metadata = json.loads((built_project / "models/model.json").read_text())
+    assert metadata["model_sha256"] == sha256_file(built_project / "models/model.skops")
+    assert metadata["model_version"] == metadata["model_sha256"][:12]
+    assert metadata["training_data"]["sha256"] == sha256_file(
+        built_project / "artifacts/prepared/train.parquet"
+    )
+    for plot in ("roc.json", "precision_recall.json", "calibration.json", "importance.json", "confusion.csv"):
+        assert (built_project / "eval/plots" / plot).stat().st_size > 0
+    segments = json.loads((built_project / "eval/segments.json").read_text())
+    assert set(segments) == set(load_params(built_project / "params.yaml").evaluate.segments)
+
+
+def test_clean_status_and_second_repro_does_nothing(built_project: Path) -> None:
+    assert "up to date" in run(["dvc", "status"], cwd=built_project).stdout
+    again = run(["dvc", "repro"], cwd=built_project).stdout
+    assert "Running stage" not in again
+
+
+def test_forced_rerun_gives_byte_identical_model_and_metrics(project: Path) -> None:
+    before = {p: (project / p).read_bytes() for p in ("eval/metrics.json", "models/model.skops", "dvc.lock")}
+    run(["dvc", "repro", "--force"], cwd=project)
+    after = {p: (project / p).read_bytes() for p in before}
+    assert before == after
+
+
+def test_one_param_change_reruns_only_dependent_stages(project: Path) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["evaluate"]["threshold"] = 0.4
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    output = run(["dvc", "repro"], cwd=project).stdout
+    assert "Running stage 'evaluate'" in output
+    assert "Running stage 'train'" not in output and "Running stage 'prepare'" not in output
+    assert json.loads((project / "eval/metrics.json").read_text())["threshold"] == 0.4
+
+
+def test_experiment_with_a_set_param(project: Path) -> None:
+    run(["dvc", "exp", "run", "-S", "train.estimator=logistic_regression", "--name", "logreg"], cwd=project)
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], cwd=project).stdout)
+    names = json.dumps(shown)
+    assert "logreg" in names and "roc_auc" in names
+
+
+BAD_DATA = {
+    "missing column": (
+        lambda lines: [",".join(line.split(",")[:-2] + line.split(",")[-1:]) for line in lines],
+        "missing column(s) ['total_charges']",
+    ),
+    "wrong type": (
+        lambda lines: [*lines[:2], lines[2].replace(",34,", ",thirty-four,", 1), *lines[3:]],
+        "column 'tenure': expected an integer >= 0 <= 120, found line 3: 'thirty-four'",
+    ),
+    "unknown category": (
+        lambda lines: [line.replace("Mailed check", "Carrier pigeon") for line in lines],
+        "column 'payment_method': expected one of",
+    ),
+    "empty file": (lambda lines: [], "the file is empty"),
+    "header only": (lambda lines: lines[:1], "the file has no data rows"),
+    "unparsable": (lambda lines: [lines[0], '"unterminated,1,2', *lines[1:]], "cannot be parsed as CSV"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_DATA)
+def test_bad_data_stops_with_a_clear_message_and_loses_nothing(
+    project: Path, built_project: Path, case: str
+) -> None:
+    change, message = BAD_DATA[case]
+    raw = project / "data/telco_churn.csv"
+    lines = raw.read_text().splitlines()
+    raw.unlink()  # DVC links data from its cache: replace the file, never write through the link
+    raw.write_text("\n".join(change(lines)) + ("\n" if lines else ""))
+    assert_fails_and_restores(project, built_project, message)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("train", "estimatr", "logistic_regression", "train.estimatr: Extra inputs are not permitted"),
+        ("train", "estimator", "random_forest", "train.estimator: Input should be"),
+    ],
+)
+def test_bad_params_stop_with_a_clear_message_and_lose_nothing(
+    project: Path, built_project: Path, section: str, key: str, value: str, message: str
+) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params[section][key] = value
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert_fails_and_restores(project, built_project, message)
+
+
+def assert_fails_and_restores(project: Path, original: Path, message: str) -> None:
+    lock = (project / "dvc.lock").read_bytes()
+    model = sha256_file(project / "models/model.skops")
+    raw_data = sha256_file(original / "data/telco_churn.csv")
+    failed = run(["dvc", "repro"], cwd=project, check=False)
+    assert failed.returncode != 0
+    assert message in failed.stdout + failed.stderr
+    assert (project / "dvc.lock").read_bytes() == lock
+    assert not list(project.rglob("*.tmp")), "a half-written temporary file was left behind"
+    # What git tracks comes back from git (repro records changed raw data in data.dvc, and DVC
+    # removes a stage's outputs before running it), the rest from the DVC cache.
+    run(["git", "checkout", "--", "."], cwd=project)
+    run(["dvc", "checkout", "--force"], cwd=project)
+    assert sha256_file(project / "data/telco_churn.csv") == raw_data
+    assert sha256_file(project / "models/model.skops") == model
+    assert "up to date" in run(["dvc", "status"], cwd=project).stdout

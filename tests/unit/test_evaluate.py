@@ -1,0 +1,54 @@
+"""Metric, curve and segment functions on small hand-checked inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlops import evaluate
+
+Y = np.array([0, 0, 1, 1, 1, 0])
+P = np.array([0.1, 0.6, 0.7, 0.9, 0.4, 0.2])
+
+
+def test_classification_metrics_match_hand_counts() -> None:
+    metrics = evaluate.classification_metrics(Y, P, threshold=0.5)
+    # predicted: 0 1 1 1 0 0 -> TP 2, FP 1, FN 1, TN 2
+    assert metrics["precision"] == pytest.approx(2 / 3, abs=1e-6)
+    assert metrics["recall"] == pytest.approx(2 / 3, abs=1e-6)
+    assert metrics["accuracy"] == pytest.approx(4 / 6, abs=1e-6)
+    assert metrics["roc_auc"] == pytest.approx(8 / 9, abs=1e-6)  # 8 of 9 positive-negative pairs ordered
+    assert set(metrics) == set(evaluate.HIGHER_IS_BETTER)
+
+
+def test_threshold_moves_thresholded_metrics_only() -> None:
+    low = evaluate.classification_metrics(Y, P, threshold=0.3)
+    high = evaluate.classification_metrics(Y, P, threshold=0.8)
+    assert low["recall"] == 1.0 and high["recall"] == pytest.approx(1 / 3, abs=1e-6)
+    assert low["roc_auc"] == high["roc_auc"]
+
+
+def test_single_class_segment_drops_undefined_metrics() -> None:
+    metrics = evaluate.classification_metrics(np.array([1, 1]), np.array([0.8, 0.3]), 0.5)
+    assert "roc_auc" not in metrics and metrics["recall"] == 0.5
+
+
+def test_curves_span_zero_to_one() -> None:
+    roc = evaluate.roc_points(Y, P)
+    assert (roc[0]["fpr"], roc[0]["tpr"]) == (0.0, 0.0) and (roc[-1]["fpr"], roc[-1]["tpr"]) == (1.0, 1.0)
+    assert all(0 <= point["threshold"] <= 1 for point in roc)
+    pr = evaluate.precision_recall_points(Y, P)
+    assert pr[-1]["recall"] == 0.0 and max(p["recall"] for p in pr) == 1.0
+
+
+def test_confusion_rows_use_labels() -> None:
+    rows = evaluate.confusion_rows(Y, P, 0.5, ("No", "Yes"))
+    assert rows.iloc[1].tolist() == ["No", "Yes"] and len(rows) == len(Y)
+
+
+def test_segment_metrics_per_value() -> None:
+    frame = pd.DataFrame({"plan": ["a", "a", "b", "b", "b", "a"]})
+    segments = evaluate.segment_metrics(frame, Y, P, ("plan",), 0.5)
+    assert segments["plan"]["a"]["rows"] == 3
+    assert segments["plan"]["b"]["positive_rate"] == 1.0

@@ -1,0 +1,134 @@
+"""The schema: loading, frame validation messages, and the derived request model."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from mlops.errors import ConfigError, DataValidationError
+from mlops.schema import Schema, load_schema, request_model, validate_frame
+
+SCHEMA = Schema.model_validate(
+    {
+        "dataset": "toy",
+        "target": {"name": "label", "positive": "yes", "negative": "no"},
+        "features": [
+            {"name": "age", "type": "integer", "min": 0, "max": 120},
+            {"name": "income", "type": "float", "min": 0, "nullable": True},
+            {"name": "plan", "type": "categorical", "categories": ["basic", "pro"]},
+            {"name": "flag", "type": "categorical", "categories": [0, 1]},
+        ],
+    }
+)
+
+
+def frame(**overrides: list[object]) -> pd.DataFrame:
+    columns: dict[str, list[object]] = {
+        "age": ["30", "41"],
+        "income": ["10.5", None],
+        "plan": ["basic", "pro"],
+        "flag": ["0", "1"],
+        "label": ["no", "yes"],
+    }
+    columns.update(overrides)
+    return pd.DataFrame(columns)
+
+
+def test_valid_frame_is_typed_in_schema_order() -> None:
+    typed = validate_frame(frame(), SCHEMA, "toy.csv")
+    assert list(typed.columns) == ["age", "income", "plan", "flag", "label"]
+    assert typed["age"].tolist() == [30.0, 41.0]
+    assert math.isnan(typed["income"].iloc[1])
+    assert typed["flag"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"age": ["30", "abc"]}, "column 'age': expected an integer >= 0 <= 120, found line 3: 'abc'"),
+        ({"age": ["30", "4.5"]}, "column 'age': expected an integer, found line 3: '4.5'"),
+        ({"age": ["-1", "41"]}, "column 'age': expected >= 0, found line 2: '-1'"),
+        (
+            {"age": ["30", None]},
+            "column 'age': expected a value (column is not nullable), found line 3: <empty>",
+        ),
+        ({"income": ["inf", "1"]}, "column 'income': expected a finite number, found line 2: 'inf'"),
+        ({"plan": ["basic", "gold"]}, "column 'plan': expected one of 'basic', 'pro'; found line 3: 'gold'"),
+        ({"flag": ["0", "2"]}, "column 'flag': expected one of 0, 1; found line 3: '2'"),
+        ({"label": ["no", "maybe"]}, "column 'label': expected one of 'no', 'yes'; found line 3: 'maybe'"),
+    ],
+)
+def test_each_broken_check_names_column_line_and_value(
+    overrides: dict[str, list[object]], expected: str
+) -> None:
+    with pytest.raises(DataValidationError) as caught:
+        validate_frame(frame(**overrides), SCHEMA, "toy.csv")
+    assert str(caught.value).startswith("toy.csv: data does not match the schema")
+    assert expected in caught.value.problems
+
+
+def test_missing_column_lists_what_the_file_has() -> None:
+    with pytest.raises(DataValidationError, match=r"missing column\(s\) \['plan'\]; the file has: age"):
+        validate_frame(frame().drop(columns="plan"), SCHEMA, "toy.csv")
+
+
+def test_many_bad_rows_are_counted_not_all_listed() -> None:
+    bad = frame(age=["x"] * 8, income=["1"] * 8, plan=["pro"] * 8, flag=["1"] * 8, label=["no"] * 8)
+    with pytest.raises(DataValidationError) as caught:
+        validate_frame(bad, SCHEMA, "toy.csv")
+    assert caught.value.problems[0].endswith("(and 3 more rows)")
+
+
+def test_empty_frame_is_refused() -> None:
+    with pytest.raises(DataValidationError, match="no data rows"):
+        validate_frame(frame().iloc[0:0], SCHEMA, "toy.csv")
+
+
+def test_without_target_the_target_column_is_not_required() -> None:
+    typed = validate_frame(frame().drop(columns="label"), SCHEMA, "batch.csv", with_target=False)
+    assert "label" not in typed.columns
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"features": [{"name": "a", "type": "categorical"}]}, "lists its categories"),
+        ({"features": [{"name": "a", "type": "float", "categories": [1]}]}, "categorical features only"),
+        ({"features": [{"name": "a", "type": "float", "colour": "red"}]}, "Extra inputs are not permitted"),
+        ({"features": [{"name": "a", "type": "float"}, {"name": "a", "type": "float"}]}, "listed twice"),
+    ],
+)
+def test_invalid_schema_file_is_refused_with_its_name(tmp_path: Path, change: dict, message: str) -> None:
+    import yaml
+
+    document = {"dataset": "toy", "target": {"name": "y", "positive": 1, "negative": 0}} | change
+    path = tmp_path / "schema.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_schema(path)
+    assert str(path) in str(caught.value)
+
+
+def test_request_model_derives_types_bounds_and_categories() -> None:
+    record_model = request_model(SCHEMA)
+    record = record_model(age=30, income=None, plan="pro", flag=1)
+    assert record.model_dump() == {"age": 30, "income": None, "plan": "pro", "flag": 1}
+    for bad in (
+        {"age": -1, "income": 1.0, "plan": "pro", "flag": 1},
+        {"age": 30, "income": float("nan"), "plan": "pro", "flag": 1},
+        {"age": 30, "income": 1.0, "plan": "gold", "flag": 1},
+        {"age": 30, "income": 1.0, "plan": "pro", "flag": 1, "extra": 2},
+        {"income": 1.0, "plan": "pro", "flag": 1},
+    ):
+        with pytest.raises(ValidationError):
+            record_model(**bad)
+
+
+def test_committed_schema_loads_and_covers_the_data_columns() -> None:
+    schema = load_schema(Path(__file__).resolve().parents[2] / "schema.yaml")
+    assert schema.target.name not in schema.feature_names
+    assert len(schema.features) == len(set(schema.feature_names))
