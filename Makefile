@@ -9,7 +9,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro lint format test clean
+.PHONY: help install run repro lint format test clean bento serve report drift-data drift
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,48 @@ format: install ## fix what ruff can fix
 
 test: lint ## lint, then run the whole test suite
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+BASE ?= origin/main
+report: install ## compare results with BASE (default origin/main): report/report.md, report.html, quality gate
+	$(UV) run --frozen mlops report --base $(BASE) --out report \
+		--params params.yaml --metrics eval/metrics.json --segments eval/segments.json \
+		--plots-dir eval/plots --metadata models/model.json --lock dvc.lock --data-dvc data.dvc \
+		--model models/model.skops --schema schema.yaml
+
+DRIFT_REFERENCE ?= artifacts/prepared/train.parquet
+drift-data: install ## get the drift reference (prepare stage output) and the production batches
+	$(UV) run --frozen dvc pull --allow-missing --quiet
+	$(UV) run --frozen dvc repro --quiet prepare
+
+drift: drift-data ## drift check of each batch in production/ against the training split; prints verdicts
+	@for batch in production/*.csv; do \
+		out=drift/$$(basename $$batch .csv); mkdir -p $$out; \
+		$(UV) run --frozen mlops drift --reference $(DRIFT_REFERENCE) --current $$batch \
+			--schema schema.yaml --params params.yaml --out $$out 2>$$out/drift.log; \
+		code=$$?; \
+		case $$code in 0) verdict="no drift";; 1) verdict="DRIFT";; 3) verdict="insufficient data";; \
+			*) cat $$out/drift.log; exit $$code;; esac; \
+		echo "$$batch: $$verdict (exit $$code): $$out/drift.md $$out/drift.html"; \
+	done
+
+BENTO_BUILD := build
+HOST ?= 127.0.0.1
+PORT ?= 3000
+bento: install ## build the bento offline (requirements pinned from uv.lock, model inside); tag in build/bento-tag
+	@test -f models/model.skops || { echo "models/model.skops is missing: run 'make run' first" >&2; exit 1; }
+	@mkdir -p $(BENTO_BUILD)
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet \
+		--output-file $(BENTO_BUILD)/requirements.txt
+	PATH="$$(cd "$$(dirname "$$(command -v $(UV))")" && pwd):$$PATH" $(UV) run --frozen bentoml build --output tag \
+		--label model_version=$$($(UV) run --frozen python -c \
+			'import json; print(json.load(open("models/model.json"))["model_version"])') \
+		--label revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown) . \
+		| sed -n 's/^__tag__://p' > $(BENTO_BUILD)/bento-tag
+	@echo "built bento $$(cat $(BENTO_BUILD)/bento-tag)"
+
+serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
+	@test -s $(BENTO_BUILD)/bento-tag || { echo "no bento built yet: run 'make bento' first" >&2; exit 1; }
+	$(UV) run --frozen bentoml serve $$(cat $(BENTO_BUILD)/bento-tag) --host $(HOST) --port $(PORT)
 
 clean: ## remove the environment and caches (not data, models or results)
 	rm -rf .venv .tools .pytest_cache .ruff_cache

@@ -22,10 +22,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("mlops.commands.prepare", "validate the raw data and split it into train and test"),
     "train": ("mlops.commands.train", "fit the model and save it with its metadata"),
     "evaluate": ("mlops.commands.evaluate", "score the model on the test split: metrics and plots"),
+    "drift": ("mlops.commands.drift", "compare production data with the training data: drift reports"),
+    "image-labels": ("mlops.commands.image_labels", "OCI labels tying an image to its model, data, metrics"),
     "summary": (
         "mlops.commands.summary",
         "print where the model and metrics are, and the headline metrics",
     ),
+    "infer-schema": ("mlops.commands.infer_schema", "infer schema.yaml from a new CSV, for review"),
+    "report": ("mlops.commands.report", "compare results with a base revision: report.md, report.html, gate"),
 }
 
 

@@ -62,11 +62,42 @@ class GateParams(_Frozen):
     max_drop: float = Field(ge=0, description="Largest allowed fall against the base, absolute.")
 
 
+DriftTest = Literal["ks", "wasserstein", "chisquare", "jensenshannon"]
+
+
+class DriftColumnParams(_Frozen):
+    """A per-column override of the drift test and/or its threshold."""
+
+    test: DriftTest | None = None
+    threshold: float | None = Field(default=None, gt=0)
+
+
+class DriftParams(_Frozen):
+    """The drift check (docs/drift.md). `auto` picks the test the way Evidently documents its defaults."""
+
+    min_rows: int = Field(ge=1, description="A current batch with fewer rows is refused (exit 3).")
+    size_cutoff: int = Field(ge=1, description="Reference rows at or below: p-value tests; above: distances.")
+    numeric_test: Literal["auto", "ks", "wasserstein"]
+    categorical_test: Literal["auto", "chisquare", "jensenshannon"]
+    max_unique_as_categorical: int = Field(
+        ge=0,
+        description="Numeric columns with at most this many distinct reference values: categorical tests.",
+    )
+    p_value: float = Field(gt=0, lt=1, description="KS / chi-square: drift when p < this.")
+    wasserstein_threshold: float = Field(gt=0, description="Wasserstein distance / reference std.")
+    jensenshannon_threshold: float = Field(gt=0, le=1, description="Jensen-Shannon distance (natural log).")
+    drift_share: float = Field(gt=0, le=1, description="Dataset drift when this share of features drift.")
+    key_columns: tuple[str, ...] = Field(default=(), description="Drift in any of these is dataset drift.")
+    prediction_column: str = Field(description="Name of the prediction in the current data / inference log.")
+    columns: dict[str, DriftColumnParams] = Field(default_factory=dict)
+
+
 class Params(_Frozen):
     prepare: PrepareParams
     train: TrainParams
     evaluate: EvaluateParams
     gate: GateParams
+    drift: DriftParams
 
 
 def load_params(path: Path) -> Params:

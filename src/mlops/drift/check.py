@@ -1,0 +1,347 @@
+"""The drift check: per-column tests chosen from the schema, a dataset verdict, one result object.
+
+Pure: data frames and typed params in, a `DriftResult` out. Reading files and rendering live elsewhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlops.drift import stats
+from mlops.errors import ConfigError
+from mlops.params import DriftColumnParams, DriftParams
+from mlops.schema import Schema
+
+Status = Literal["drift", "no_drift", "insufficient_data"]
+HISTOGRAM_BINS = 20
+MISSING = "<missing>"
+EMPTY_SEVERITY = 10.0  # a column with values in one sample and none in the other
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Shares of each bin (numeric) or category, in the reference and in the current data, for plots."""
+
+    labels: tuple[str, ...]
+    reference: tuple[float, ...]
+    current: tuple[float, ...]
+    edges: tuple[float, ...] | None = None  # numeric bins: len(labels) + 1 edges
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    column: str
+    role: Literal["feature", "target", "prediction"]
+    kind: Literal["numeric", "categorical"]
+    test: str
+    score: float
+    threshold: float
+    drifted: bool
+    severity: float  # comparable across tests: 1 at the threshold, > 1 past it
+    reference_rows: int  # non-missing values compared
+    current_rows: int
+    reference_summary: str
+    current_summary: str
+    distribution: Distribution
+    compared_with: str = ""  # the reference column, when it differs (prediction vs target)
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    status: Status
+    reference_rows: int
+    current_rows: int
+    min_rows: int
+    drift_share: float
+    columns: tuple[ColumnDrift, ...] = ()  # the features, most drifted first
+    outputs: tuple[ColumnDrift, ...] = ()  # target / prediction, reported apart from the verdict
+    reasons: tuple[str, ...] = ()
+    key_columns: tuple[str, ...] = ()
+    window: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def drifted_columns(self) -> list[ColumnDrift]:
+        return [c for c in self.columns if c.drifted]
+
+    @property
+    def drifted_share(self) -> float:
+        return len(self.drifted_columns) / len(self.columns) if self.columns else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        payload = asdict(self)
+        payload["drifted_share"] = round(self.drifted_share, 6)
+        payload["drifted_columns"] = [c.column for c in self.drifted_columns]
+        return _finite(payload)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+# --- the check ------------------------------------------------------------------------------------
+
+
+def check_drift(
+    reference: pd.DataFrame, current: pd.DataFrame, schema: Schema, params: DriftParams
+) -> DriftResult:
+    """Compare the current data with the reference, column by column, and give a dataset verdict.
+
+    Both frames are typed as `mlops.schema.validate_frame` returns them. A current batch smaller
+    than `params.min_rows` gets status "insufficient_data" and no tests: a noisy verdict is worse
+    than none.
+    """
+    _check_config(schema, params)
+    base = {"reference_rows": len(reference), "current_rows": len(current), "min_rows": params.min_rows}
+    base |= {"drift_share": params.drift_share, "key_columns": params.key_columns}
+    if len(current) < params.min_rows:
+        reason = f"the current data has {len(current)} rows, fewer than the minimum of {params.min_rows}"
+        return DriftResult(status="insufficient_data", reasons=(reason,), **base)
+    small = len(reference) <= params.size_cutoff
+    columns = [
+        _feature_drift(reference[f.name], current[f.name], f.name, f.is_numeric, f.categories, params, small)
+        for f in schema.features
+    ]
+    columns.sort(key=lambda c: (-c.drifted, -c.severity, c.column))
+    outputs = _outputs(reference, current, schema, params, small)
+    status, reasons = _verdict(columns, params)
+    return DriftResult(status=status, columns=tuple(columns), outputs=outputs, reasons=reasons, **base)
+
+
+def _check_config(schema: Schema, params: DriftParams) -> None:
+    names = set(schema.feature_names)
+    unknown = sorted(set(params.key_columns) - names)
+    if unknown:
+        raise ConfigError(f"drift.key_columns names {unknown}, not features of the schema")
+    unknown = sorted(set(params.columns) - names - {schema.target.name, params.prediction_column})
+    if unknown:
+        raise ConfigError(f"drift.columns names {unknown}, not features, target or prediction")
+
+
+def _verdict(columns: list[ColumnDrift], params: DriftParams) -> tuple[Status, tuple[str, ...]]:
+    drifted = [c.column for c in columns if c.drifted]
+    share = len(drifted) / len(columns)
+    reasons = []
+    if share >= params.drift_share:
+        reasons.append(
+            f"{len(drifted)} of {len(columns)} features drifted ({share:.0%}), "
+            f"at or above the dataset threshold of {params.drift_share:.0%}"
+        )
+    keys = [name for name in drifted if name in params.key_columns]
+    if keys:
+        reasons.append(f"key column(s) drifted: {', '.join(keys)}")
+    if reasons:
+        return "drift", tuple(reasons)
+    return "no_drift", (
+        f"{len(drifted)} of {len(columns)} features drifted ({share:.0%}), below the dataset threshold "
+        f"of {params.drift_share:.0%}, and no key column drifted",
+    )
+
+
+def choose_test(
+    kind: str, small: bool, params: DriftParams, override: DriftColumnParams
+) -> tuple[str, float]:
+    """The test and threshold for a column of this kind, following Evidently's documented defaults.
+
+    `auto`: reference <= size_cutoff rows -> KS (numeric) / chi-square (categorical) with a p-value;
+    larger -> Wasserstein distance / reference std (numeric) / Jensen-Shannon distance (categorical).
+    """
+    configured = params.numeric_test if kind == "numeric" else params.categorical_test
+    if configured == "auto":
+        pair = ("ks", "wasserstein") if kind == "numeric" else ("chisquare", "jensenshannon")
+        configured = pair[0] if small else pair[1]
+    test = override.test or configured
+    allowed = stats.NUMERIC if kind == "numeric" else stats.CATEGORICAL
+    if test not in allowed:
+        raise ConfigError(
+            f"drift test '{test}' does not apply to a {kind} column; use one of {sorted(allowed)}"
+        )
+    defaults = {
+        "ks": params.p_value,
+        "chisquare": params.p_value,
+        "wasserstein": params.wasserstein_threshold,
+        "jensenshannon": params.jensenshannon_threshold,
+    }
+    return test, override.threshold or defaults[test]
+
+
+# --- one column -----------------------------------------------------------------------------------
+
+
+def _feature_drift(
+    reference: pd.Series,
+    current: pd.Series,
+    name: str,
+    numeric: bool,
+    categories: tuple[Any, ...] | None,
+    params: DriftParams,
+    small: bool,
+    role: Literal["feature", "target", "prediction"] = "feature",
+    compared_with: str = "",
+) -> ColumnDrift:
+    override = params.columns.get(name, DriftColumnParams())
+    if numeric:
+        ref = reference.to_numpy(dtype="float64", na_value=np.nan)
+        cur = current.to_numpy(dtype="float64", na_value=np.nan)
+        ref, cur = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+        few = np.unique(ref).size <= params.max_unique_as_categorical
+        if override.test not in stats.NUMERIC and few:
+            labels, ref_counts, cur_counts = _value_counts(ref, cur)
+            column = _categorical(name, labels, ref_counts, cur_counts, params, small, override)
+        else:
+            column = _numeric(name, ref, cur, params, small, override)
+    else:
+        labels, ref_counts, cur_counts = _category_counts(reference, current, categories)
+        column = _categorical(name, labels, ref_counts, cur_counts, params, small, override)
+    return _replace(column, role=role, compared_with=compared_with)
+
+
+def _replace(column: ColumnDrift, **changes: Any) -> ColumnDrift:
+    return ColumnDrift(**{**asdict(column), "distribution": column.distribution, **changes})
+
+
+def _numeric(
+    name: str, ref: np.ndarray, cur: np.ndarray, params: DriftParams, small: bool, override: DriftColumnParams
+) -> ColumnDrift:
+    test, threshold = choose_test("numeric", small, params, override)
+    if ref.size == 0:
+        raise ConfigError(f"drift: column '{name}' has no values in the reference data")
+    if cur.size == 0:
+        score, drifted, severity = math.nan, True, EMPTY_SEVERITY
+    else:
+        score, drifted = stats.NUMERIC[test](ref, cur, threshold)
+        severity = stats.severity(test, score, threshold)
+    return ColumnDrift(
+        column=name, role="feature", kind="numeric", test=test, score=score, threshold=threshold,
+        drifted=drifted, severity=severity, reference_rows=int(ref.size), current_rows=int(cur.size),
+        reference_summary=_describe_numeric(ref), current_summary=_describe_numeric(cur),
+        distribution=_histogram(ref, cur),
+    )  # fmt: skip
+
+
+def _categorical(
+    name: str,
+    labels: list[str],
+    ref_counts: np.ndarray,
+    cur_counts: np.ndarray,
+    params: DriftParams,
+    small: bool,
+    override: DriftColumnParams,
+) -> ColumnDrift:
+    test, threshold = choose_test("categorical", small, params, override)
+    if cur_counts.sum() == 0:
+        score, drifted, severity = math.nan, True, EMPTY_SEVERITY
+    else:
+        score, drifted = stats.CATEGORICAL[test](ref_counts, cur_counts, threshold)
+        severity = stats.severity(test, score, threshold)
+    ref_shares, cur_shares = stats.shares(ref_counts), stats.shares(cur_counts)
+    moved = int(np.argmax(np.abs(cur_shares - ref_shares)))
+    return ColumnDrift(
+        column=name, role="feature", kind="categorical", test=test, score=score, threshold=threshold,
+        drifted=drifted, severity=severity, reference_rows=int(ref_counts.sum()),
+        current_rows=int(cur_counts.sum()),
+        reference_summary=f"{labels[moved]} {ref_shares[moved]:.1%}",
+        current_summary=f"{labels[moved]} {cur_shares[moved]:.1%}",
+        distribution=Distribution(tuple(labels), _rounded(ref_shares), _rounded(cur_shares)),
+    )  # fmt: skip
+
+
+def _category_counts(
+    reference: pd.Series, current: pd.Series, categories: tuple[Any, ...] | None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Counts per declared category; missing values become their own category when present."""
+    known = list(categories or ())
+    counts = []
+    for series in (reference, current):
+        codes = _codes(series, known)
+        counts.append(np.bincount(codes + 1, minlength=len(known) + 1))  # slot 0: missing / unknown
+    labels = [str(c) for c in known]
+    if counts[0][0] or counts[1][0]:
+        return [*labels, MISSING], np.roll(counts[0], -1), np.roll(counts[1], -1)
+    return labels, counts[0][1:], counts[1][1:]
+
+
+def _codes(series: pd.Series, known: list[Any]) -> np.ndarray:
+    """Position of each value in `known`, -1 for missing or unknown; Arrow's hash join when it can."""
+    try:
+        values = pa.array(series, from_pandas=True)
+        found = pc.index_in(values, value_set=pa.array(known).cast(values.type))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype("int64")
+    except (pa.ArrowException, TypeError, ValueError):
+        return pd.Categorical(series, categories=known).codes.astype("int64")
+
+
+def _value_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    values = np.union1d(np.unique(ref), np.unique(cur))
+    ref_counts = np.bincount(np.searchsorted(values, ref), minlength=values.size)
+    cur_counts = np.bincount(np.searchsorted(values, cur), minlength=values.size)
+    return [f"{v:g}" for v in values], ref_counts, cur_counts
+
+
+def _histogram(ref: np.ndarray, cur: np.ndarray) -> Distribution:
+    """Shares per bin over equal-width bins spanning both samples."""
+    ends = [ref.min(), ref.max(), *([cur.min(), cur.max()] if cur.size else [])]
+    low, high = float(min(ends)), float(max(ends))
+    edges = np.linspace(low, high if high > low else low + 1, HISTOGRAM_BINS + 1)
+    ref_counts, _ = np.histogram(ref, bins=edges)
+    cur_counts, _ = np.histogram(cur, bins=edges)
+    labels = tuple(f"{a:.4g} to {b:.4g}" for a, b in itertools.pairwise(edges))
+    return Distribution(
+        labels, _rounded(stats.shares(ref_counts)), _rounded(stats.shares(cur_counts)), _rounded(edges)
+    )
+
+
+def _describe_numeric(values: np.ndarray) -> str:
+    if values.size == 0:
+        return "no values"
+    return f"mean {values.mean():.4g} (sd {values.std():.3g})"
+
+
+def _rounded(values: np.ndarray) -> tuple[float, ...]:
+    return tuple(round(float(v), 6) for v in values)
+
+
+# --- target and prediction ------------------------------------------------------------------------
+
+
+def _outputs(
+    reference: pd.DataFrame, current: pd.DataFrame, schema: Schema, params: DriftParams, small: bool
+) -> tuple[ColumnDrift, ...]:
+    """The target and the prediction, when the current data has them, tested apart from the features.
+
+    A prediction is compared with the reference's prediction if it has one, else (when its values are
+    the target's labels) with the reference's target: "does the model predict churn as often as it
+    happened in training?".
+    """
+    target = schema.target
+    labels = (target.negative, target.positive)
+    found = []
+    if target.name in reference and target.name in current:
+        found.append(
+            _feature_drift(reference[target.name], current[target.name], target.name, False, labels,
+                           params, small, role="target")
+        )  # fmt: skip
+    name = params.prediction_column
+    if name in current:
+        base = name if name in reference else target.name
+        if base in reference and (base == name or current[name].dropna().isin(labels).all()):
+            numeric = base == name and pd.api.types.is_numeric_dtype(reference[name])
+            found.append(
+                _feature_drift(reference[base], current[name], name, numeric, None if numeric else labels,
+                               params, small, role="prediction", compared_with=base if base != name else "")
+            )  # fmt: skip
+    return tuple(found)

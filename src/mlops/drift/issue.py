@@ -1,0 +1,46 @@
+"""The text of the one monitoring issue the scheduled workflow opens, updates or closes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlops.drift.check import DriftResult
+from mlops.drift.render import to_markdown
+
+TITLE = "Data drift detected by the scheduled check"
+LABEL = "drift"
+MAX_BODY = 60_000  # GitHub refuses issue bodies over 65,536 characters
+RETRAIN = """### What to do
+1. Open the HTML report (run artifact `drift-report`) and look at the drifted columns' distributions.
+2. If the change is real and lasting, retrain: collect labelled recent data, replace `data/telco_churn.csv`
+   (`dvc add data && dvc push`), and open a pull request; the pull-request workflow reruns the
+   pipeline and reports the metrics against `main`. See docs/drift.md#retraining.
+3. If the change is expected, tune `drift` in `params.yaml` (thresholds, `key_columns`) in a pull request.
+
+This issue is updated by each scheduled run while drift lasts and closed when a run finds none."""
+
+
+@dataclass(frozen=True)
+class IssueText:
+    title: str
+    body: str
+
+
+def issue_text(result: DriftResult, run_url: str = "", report_url: str = "") -> IssueText:
+    """Title and Markdown body of the drift issue; the title is stable so one issue is kept up to date."""
+    links = []
+    if run_url:
+        links.append(f"[workflow run]({run_url})")
+    if report_url:
+        links.append(f"[HTML report]({report_url})")
+    header = f"Latest check: {' · '.join(links)}\n\n" if links else ""
+    report = to_markdown(result)
+    if len(report) > MAX_BODY:
+        report = report[:MAX_BODY] + "\n\n… (truncated; see the HTML report)\n"
+    return IssueText(title=TITLE, body=f"{header}{report}\n{RETRAIN}\n")
+
+
+def closing_comment(result: DriftResult, run_url: str = "") -> str:
+    """The comment left when a later check finds no drift and the issue is closed."""
+    where = f" ([run]({run_url}))" if run_url else ""
+    return f"The latest check found no drift{where}: {'; '.join(result.reasons)}. Closing."

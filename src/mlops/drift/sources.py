@@ -1,0 +1,168 @@
+"""Current data for the drift check: CSV/Parquet batches and the service's JSON-lines inference log.
+
+A source is one file or a folder of `*.csv`, `*.parquet` and `*.jsonl` files (searched recursively).
+Every file is validated against the schema (features only; the target when present) before it is
+used, so an empty, unreadable or schema-breaking batch is an error, never a silent pass.
+
+Inference-log records (one JSON object per line):
+    {"timestamp": "2025-01-31T12:00:00Z", "inputs": {"tenure": 3, ...},
+     "output": {"prediction": "Yes", ...}, "model_version": "..."}
+`inputs` holds the features; the output's field named by `drift.prediction_column` becomes the
+prediction column. CSV and Parquet batches may carry a `timestamp` column for time windows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from mlops.errors import DataValidationError
+from mlops.schema import Schema, validate_frame
+
+SUFFIXES = (".csv", ".jsonl", ".parquet")
+TIMESTAMP = "timestamp"
+_RELATIVE = re.compile(r"^(\d+)([dhm])$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+MAX_LISTED = 5
+
+
+def parse_time(text: str, now: datetime | None = None) -> pd.Timestamp:
+    """An ISO 8601 date/time (UTC unless it says otherwise) or a span back from now: `7d`, `24h`, `30m`."""
+    match = _RELATIVE.match(text.strip())
+    if match:
+        now = now or datetime.now(UTC)
+        return pd.Timestamp(now - timedelta(**{_UNITS[match[2]]: int(match[1])}))
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError as error:
+        raise ValueError(f"'{text}' is neither an ISO 8601 time nor a span such as 7d, 24h, 30m") from error
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def data_files(path: Path) -> list[Path]:
+    """The data files of a source: the file itself, or the folder's data files in name order."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataValidationError(str(path), ["not found: give a data file or a folder of them"])
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    if not files:
+        raise DataValidationError(str(path), [f"the folder holds no data files ({', '.join(SUFFIXES)})"])
+    return files
+
+
+def read_current(
+    path: Path,
+    schema: Schema,
+    prediction_column: str,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """All rows of a source, validated and typed, restricted to `since <= timestamp < until` if given.
+
+    The frame holds the schema's features, plus the target, the prediction and `timestamp` when the
+    files have them.
+    """
+    frames = [read_file(file, schema, prediction_column) for file in data_files(path)]
+    frame = pd.concat(frames, ignore_index=True)
+    if since is None and until is None:
+        return frame
+    if TIMESTAMP not in frame or frame[TIMESTAMP].isna().any():
+        undated = [str(f) for f, part in zip(data_files(path), frames, strict=True) if TIMESTAMP not in part]
+        raise DataValidationError(str(path), [f"a time window needs a '{TIMESTAMP}' on every row: {undated}"])
+    keep = pd.Series(True, index=frame.index)
+    if since is not None:
+        keep &= frame[TIMESTAMP] >= since
+    if until is not None:
+        keep &= frame[TIMESTAMP] < until
+    return frame[keep].reset_index(drop=True)
+
+
+def read_file(path: Path, schema: Schema, prediction_column: str) -> pd.DataFrame:
+    """One batch file, validated against the schema and typed."""
+    if path.suffix == ".jsonl":
+        raw, lines = _read_jsonl(path, prediction_column)
+    elif path.suffix == ".parquet":
+        raw, lines = _read_parquet(path), None
+    else:
+        raw, lines = _read_csv(path), None
+    with_target = schema.target.name in raw.columns
+    try:
+        typed = validate_frame(raw, schema, str(path), with_target=with_target)
+    except DataValidationError as error:
+        if lines is None:
+            raise
+        raise DataValidationError(error.source, [_relabel(p, lines) for p in error.problems]) from None
+    if prediction_column in raw.columns:
+        typed[prediction_column] = raw[prediction_column]
+    if TIMESTAMP in raw.columns:
+        typed[TIMESTAMP] = _timestamps(raw[TIMESTAMP], path, lines)
+    return typed
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataValidationError(str(path), ["the file is empty (no header, no rows)"]) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataValidationError(str(path), [f"cannot be parsed as CSV: {error}"]) from None
+    return raw.apply(lambda column: column.str.strip()).replace("", None)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise DataValidationError(str(path), [f"cannot be read as Parquet: {error}"]) from None
+
+
+def _read_jsonl(path: Path, prediction_column: str) -> tuple[pd.DataFrame, list[int]]:
+    """Records of an inference log and the file line of each (blank lines are skipped)."""
+    rows, lines, problems = [], [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(f"line {number}: not valid JSON ({error.msg})")
+            continue
+        inputs = record.get("inputs") if isinstance(record, dict) else None
+        if not isinstance(inputs, dict):
+            problems.append(f"line {number}: expected an object with an 'inputs' object of features")
+            continue
+        row = dict(inputs)
+        output = record.get("output")
+        if isinstance(output, dict) and prediction_column in output:
+            row[prediction_column] = output[prediction_column]
+        if TIMESTAMP in record:
+            row[TIMESTAMP] = record[TIMESTAMP]
+        rows.append(row)
+        lines.append(number)
+    if problems:
+        more = [f"(and {len(problems) - MAX_LISTED} more lines)"] if len(problems) > MAX_LISTED else []
+        raise DataValidationError(str(path), problems[:MAX_LISTED] + more)
+    return pd.DataFrame.from_records(rows), lines
+
+
+def _relabel(problem: str, lines: list[int]) -> str:
+    """validate_frame counts CSV lines (header = line 1); give JSON-lines files their real line numbers."""
+    return re.sub(r"line (\d+)", lambda m: f"line {lines[int(m[1]) - 2]}", problem)
+
+
+def _timestamps(column: pd.Series, path: Path, lines: list[int] | None) -> pd.Series:
+    parsed = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce")
+    bad = column.notna() & parsed.isna()
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        line = lines[position] if lines else position + 2
+        found = f"line {line}: {column.iloc[position]!r}"
+        raise DataValidationError(
+            str(path), [f"column '{TIMESTAMP}': expected an ISO 8601 time, found {found}"]
+        )
+    return parsed

@@ -1,0 +1,141 @@
+"""`mlops drift` end to end: exit codes, outputs, current-data sources, time windows, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlops.cli import main
+from tests.conftest import run
+from tests.drift.conftest import REPO, synthetic
+
+
+@pytest.fixture
+def files(tmp_path: Path, schema) -> dict[str, Path]:
+    reference = tmp_path / "reference.parquet"
+    synthetic(schema, 3_000, 1).to_parquet(reference)
+    stable = synthetic(schema, 600, 2)
+    stable.to_csv(tmp_path / "stable.csv", index=False)
+    synthetic(schema, 600, 3, charges_shift_sd=0.5).to_csv(tmp_path / "shifted.csv", index=False)
+    return {"reference": reference, "stable": tmp_path / "stable.csv", "shifted": tmp_path / "shifted.csv"}
+
+
+def drift(reference: Path, current: Path, out: Path, *extra: str) -> int:
+    config = ["--schema", str(REPO / "schema.yaml"), "--params", str(REPO / "params.yaml")]
+    return main(
+        [
+            "drift",
+            "--reference",
+            str(reference),
+            "--current",
+            str(current),
+            *config,
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
+
+
+def test_no_drift_exit_0_and_drift_exit_1_with_all_outputs(files, tmp_path):
+    assert drift(files["reference"], files["stable"], tmp_path / "a") == 0
+    assert drift(files["reference"], files["shifted"], tmp_path / "b", "--run-url", "https://ci/run/1") == 1
+    result = json.loads((tmp_path / "b" / "drift.json").read_text())
+    assert result["status"] == "drift" and result["drifted_columns"] == ["monthly_charges"]
+    assert result["current_rows"] == 600 and result["reference_rows"] == 3_000
+    assert (tmp_path / "b" / "drift.md").read_text().startswith("## ⚠️ Drift detected")
+    assert "<svg" in (tmp_path / "b" / "drift.html").read_text()
+    issue = json.loads((tmp_path / "b" / "issue.json").read_text())
+    assert issue["label"] == "drift" and "https://ci/run/1" in issue["body"]
+
+
+def test_batch_under_the_minimum_is_insufficient_data_exit_3(files, tmp_path, schema):
+    small = tmp_path / "small.csv"
+    synthetic(schema, 150, 4).to_csv(small, index=False)  # params.yaml: min_rows 200
+    assert drift(files["reference"], small, tmp_path / "out") == 3
+    result = json.loads((tmp_path / "out" / "drift.json").read_text())
+    assert result["status"] == "insufficient_data" and result["columns"] == []
+    assert "150 rows, fewer than the minimum of 200" in result["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the file is empty"),
+        ("tenure,contract\n", "no data rows"),
+        (None, "missing column(s) ['contract']"),
+        ("wrong types", "column 'tenure': expected an integer >= 0 <= 120, found line 3: 'twelve'"),
+    ],
+)
+def test_bad_current_data_is_exit_2_with_a_clear_message(files, tmp_path, schema, capsys, content, message):
+    bad = tmp_path / "bad.csv"
+    if content is None:
+        synthetic(schema, 300, 5).drop(columns=["contract"]).to_csv(bad, index=False)
+    elif content == "wrong types":
+        frame = synthetic(schema, 300, 5).astype({"tenure": "object"})
+        frame.loc[1, "tenure"] = "twelve"
+        frame.to_csv(bad, index=False)
+    else:
+        bad.write_text(content)
+    assert drift(files["reference"], bad, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert message in err and str(bad) in err
+    assert not (tmp_path / "out" / "drift.json").exists()
+
+
+def test_missing_current_path_and_empty_folder_are_exit_2(files, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert drift(files["reference"], tmp_path / "nowhere", tmp_path / "out") == 2
+    assert drift(files["reference"], tmp_path / "empty", tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert "nowhere: data does not match the schema:\n  - not found" in err and "holds no data files" in err
+
+
+def _log_lines(frame, start: str, prediction: str = "No") -> list[str]:
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    stamps = [f"{start}T{h % 24:02d}:00:00Z" for h in range(len(records))]
+    return [
+        json.dumps({"timestamp": t, "inputs": r, "output": {"prediction": prediction, "probability": 0.2},
+                    "model_version": "abc"})
+        for t, r in zip(stamps, records, strict=True)
+    ]  # fmt: skip
+
+
+def test_time_window_selects_rows_and_a_bad_log_line_is_named(files, tmp_path, schema, capsys):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.jsonl").write_text("\n".join(_log_lines(synthetic(schema, 400, 6), "2025-03-01")) + "\n")
+    (logs / "b.jsonl").write_text(
+        "\n".join(_log_lines(synthetic(schema, 400, 7, charges_shift_sd=0.5), "2025-03-05"))
+    )
+    assert drift(files["reference"], logs, tmp_path / "early", "--until", "2025-03-03") == 0
+    early = json.loads((tmp_path / "early" / "drift.json").read_text())
+    assert early["current_rows"] == 400 and early["window"]["until"].startswith("2025-03-03T00:00:00")
+    assert drift(files["reference"], logs, tmp_path / "late", "--since", "2025-03-04") == 1
+    late = json.loads((tmp_path / "late" / "drift.json").read_text())
+    assert late["current_rows"] == 400 and late["drifted_columns"] == ["monthly_charges"]
+    (logs / "c.jsonl").write_text('{"timestamp": "2025-03-06T00:00:00Z", "inputs": {}}\nnot json\n')
+    assert drift(files["reference"], logs, tmp_path / "bad") == 2
+    err = capsys.readouterr().err
+    assert "c.jsonl" in err and "line 2: not valid JSON" in err
+
+
+@pytest.mark.slow
+def test_demo_batches_give_the_expected_verdicts(built_project):
+    verdicts = {}
+    for batch in sorted((built_project / "production").glob("*.csv")):
+        out = built_project / "drift" / batch.stem
+        result = run(
+            ["mlops", "drift", "--reference", "artifacts/prepared/train.parquet", "--current", batch,
+             "--schema", "schema.yaml", "--params", "params.yaml", "--out", out],
+            cwd=built_project, check=False,
+        )  # fmt: skip
+        verdicts[batch.name] = (result.returncode, json.loads((out / "drift.json").read_text()))
+    assert set(verdicts) == {"2025-01-stable.csv", "2025-02-drifted.csv"}
+    assert (
+        verdicts["2025-01-stable.csv"][0] == 0 and verdicts["2025-01-stable.csv"][1]["drifted_columns"] == []
+    )
+    code, drifted = verdicts["2025-02-drifted.csv"]
+    assert code == 1 and {"contract", "monthly_charges"} <= set(drifted["drifted_columns"])
