@@ -1,0 +1,120 @@
+"""mlops infer-schema: write schema.yaml for a new CSV, and point params.yaml at its columns.
+
+The inferred schema is printed for review: check the categories, the bounds and which columns
+may be blank before the first `dvc repro`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from mlops.errors import ConfigError, DataValidationError
+from mlops.evaluate import HIGHER_IS_BETTER
+from mlops.infer import MAX_CATEGORIES, dataset_name, infer_schema, params_changes, schema_document
+from mlops.io import write_text, write_with
+
+log = logging.getLogger(__name__)
+GATE_METRICS = sorted(name for name, higher in HIGHER_IS_BETTER.items() if higher)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="the CSV to describe")
+    parser.add_argument("--target", required=True, help="the column to predict (two labels)")
+    parser.add_argument("--positive", required=True, help="the target's label for the positive class")
+    parser.add_argument(
+        "--ignore", nargs="*", action="extend", default=[], help="columns that are not features, e.g. ids"
+    )
+    parser.add_argument("--dataset", help="the dataset's name (default: from the file name)")
+    parser.add_argument(
+        "--max-categories", type=int, default=MAX_CATEGORIES, help="most labels of a text column"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="schema.yaml to write")
+    parser.add_argument("--params", type=Path, help="params.yaml to point at the new columns (optional)")
+    parser.add_argument("--metric", default="roc_auc", choices=GATE_METRICS, help="the quality gate's metric")
+
+
+def run(args: argparse.Namespace) -> int:
+    frame = _read_text(args.data)
+    schema = infer_schema(
+        frame,
+        target=args.target,
+        positive=args.positive,
+        ignore=[name.strip() for item in args.ignore for name in item.split(",") if name.strip()],
+        dataset=args.dataset or dataset_name(args.data.stem),
+        source=args.data.name,
+        max_categories=args.max_categories,
+    )
+    text = _HEADER.format(name=args.data.name) + yaml.safe_dump(
+        schema_document(schema), sort_keys=False, default_flow_style=None, allow_unicode=True, width=100
+    )
+    write_text(args.out, text)
+    sys.stdout.write(text)
+    kinds = {
+        kind: sum(f.type == kind for f in schema.features) for kind in ("integer", "float", "categorical")
+    }
+    log.info("%s: %d rows; wrote %s with %s features; review it", args.data, len(frame), args.out, kinds)
+    if args.params:
+        changes = params_changes(schema, args.metric)
+        update_params(args.params, changes)
+        log.info("%s: set %s", args.params, ", ".join(f"{k}={v}" for k, v in changes.items()))
+    return 0
+
+
+_HEADER = (
+    "# The one description of the input data, inferred by `mlops infer-schema` from {name}.\n"
+    "# Review it: the categories, the bounds (padded beyond the values seen) and `nullable`.\n"
+)
+
+
+def _read_text(path: Path) -> pd.DataFrame:
+    """The CSV as text cells, blank cells missing: the way `mlops prepare` reads it."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except FileNotFoundError:
+        raise DataValidationError(str(path), ["file not found"]) from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataValidationError(str(path), [f"cannot be read as CSV: {error}"]) from None
+    if raw.empty:
+        raise DataValidationError(str(path), ["the file has no data rows"])
+    return raw.apply(lambda column: column.str.strip()).replace("", None)
+
+
+def update_params(path: Path, changes: dict[str, Any]) -> None:
+    """Set dotted keys in params.yaml, keeping its comments; keys whose section is absent are skipped."""
+    from ruamel.yaml import YAML  # DVC's own YAML library: a round trip keeps comments
+
+    yaml_rt = YAML()
+    yaml_rt.preserve_quotes = True
+    yaml_rt.representer.add_representer(
+        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
+    try:
+        document = yaml_rt.load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"{path}: file not found") from error
+    for dotted, value in changes.items():
+        *parents, key = dotted.split(".")
+        section = document
+        for parent in parents:
+            section = section.get(parent) if hasattr(section, "get") else None
+        if hasattr(section, "__setitem__") and key in section:
+            section[key] = _flow(value)
+    write_with(path, lambda tmp: yaml_rt.dump(document, tmp))
+
+
+def _flow(value: Any) -> Any:
+    """Lists and mappings written inline, like the rest of params.yaml."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, list | dict):
+        flowing = CommentedSeq(value) if isinstance(value, list) else CommentedMap(value)
+        flowing.fa.set_flow_style()
+        return flowing
+    return value

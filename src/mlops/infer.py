@@ -1,0 +1,199 @@
+"""Infer a schema.yaml from a CSV, so a team adopts its own data by reviewing one file.
+
+Pure functions from a frame of text cells (as `mlops.data.read_csv` reads them: blank cells are
+missing) to a `Schema`. Binary classification only: a target with one value, or more than two
+(multi-class classification, regression), is refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlops.errors import ConfigError
+from mlops.schema import Category, Feature, Schema, Target
+
+MAX_CATEGORIES = 30  # text columns with more distinct values are refused (ids, free text)
+MAX_INTEGER_CODES = 10  # integer columns with at most this many distinct values are codes
+SHOWN = 8  # how many values or columns an error message lists
+CHANCE_LEVEL = {"roc_auc": 0.5}  # gate floors for a new dataset; other metrics start at 0
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def infer_schema(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    positive: str,
+    ignore: Sequence[str] = (),
+    dataset: str = "dataset",
+    source: str = "",
+    max_categories: int = MAX_CATEGORIES,
+    max_integer_codes: int = MAX_INTEGER_CODES,
+) -> Schema:
+    """The schema of `frame`: one feature per column except the target and the ignored ones.
+
+    `frame` holds text cells with missing values as NA. Raises ConfigError naming the column
+    and what was expected when the target, the positive label or an ignored column is wrong.
+    """
+    columns = [str(c) for c in frame.columns]
+    _require_columns([target, *ignore], columns)
+    if target in ignore:
+        raise ConfigError(f"target '{target}' is also listed in the columns to ignore")
+    label, other = target_labels(frame[target], target, positive)
+    features = [
+        infer_feature(frame[name], name, max_categories, max_integer_codes)
+        for name in columns
+        if name != target and name not in ignore
+    ]
+    if not features:
+        raise ConfigError(f"no feature columns left: the file has only {columns}")
+    return Schema(
+        dataset=dataset,
+        source=source,
+        target=Target(name=target, positive=label, negative=other),
+        ignore=tuple(ignore),
+        features=tuple(features),
+    )
+
+
+def _require_columns(names: Sequence[str], columns: list[str]) -> None:
+    for name in names:
+        if name not in columns:
+            raise ConfigError(f"column '{name}' is not in the data; its columns are: {', '.join(columns)}")
+
+
+def target_labels(column: pd.Series, name: str, positive: str) -> tuple[Category, Category]:
+    """(positive, negative) labels of a binary target, as integers when the target is 0/1-coded."""
+    missing = int(column.isna().sum())
+    if missing:
+        raise ConfigError(f"target '{name}' is blank in {missing} rows; drop those rows or fill them")
+    values = sorted(column.unique().tolist(), key=str)
+    if len(values) != 2:
+        kind = _target_kind(column, values)
+        raise ConfigError(
+            f"target '{name}' has {len(values)} distinct values ({_listed(values)}): {kind}. "
+            "This template does binary classification only: multi-class classification and "
+            "regression are not supported; map the target to two labels first"
+        )
+    if str(positive) not in values:
+        raise ConfigError(
+            f"positive label '{positive}' is not a value of the target '{name}'; its values are: "
+            + ", ".join(repr(v) for v in values)
+        )
+    other = next(v for v in values if v != str(positive))
+    if _all_integers(column):
+        return int(positive), int(other)
+    return str(positive), other
+
+
+def _target_kind(column: pd.Series, values: list[Any]) -> str:
+    if len(values) < 2:
+        return "a single class, nothing to learn"
+    numbers = pd.to_numeric(column, errors="coerce")
+    if numbers.notna().all() and len(values) > MAX_INTEGER_CODES:
+        return "it looks like a regression target"
+    return "it looks like a multi-class target"
+
+
+def infer_feature(column: pd.Series, name: str, max_categories: int, max_integer_codes: int) -> Feature:
+    """One feature: integer codes and text become categorical; other numbers get padded bounds."""
+    present = column.dropna()
+    if present.empty:
+        raise ConfigError(f"column '{name}' is blank in every row; list it in the columns to ignore")
+    nullable = bool(column.isna().any())
+    numbers = pd.to_numeric(present, errors="coerce")
+    distinct = present.unique().tolist()
+    if numbers.notna().all():
+        values = numbers.to_numpy(dtype="float64")
+        if not np.isfinite(values).all():
+            raise ConfigError(f"column '{name}' holds infinite values; clean the data first")
+        integer = bool((values == np.floor(values)).all())
+        if integer and len(np.unique(values)) <= max_integer_codes:
+            codes = tuple(sorted(int(v) for v in np.unique(values)))
+            return Feature(name=name, type="categorical", categories=codes, nullable=nullable)
+        low, high = padded_bounds(float(values.min()), float(values.max()), integer)
+        kind = "integer" if integer else "float"
+        return Feature(name=name, type=kind, min=low, max=high, nullable=nullable)
+    if len(distinct) > max_categories:
+        raise ConfigError(
+            f"column '{name}' has {len(distinct)} distinct text values (e.g. {_listed(distinct)}), "
+            f"more than {max_categories} for a categorical feature: list it in the columns to ignore "
+            "if it is an id or free text, or raise --max-categories"
+        )
+    categories = tuple(sorted(str(v) for v in distinct))
+    return Feature(name=name, type="categorical", categories=categories, nullable=nullable)
+
+
+def padded_bounds(low: float, high: float, integer: bool) -> tuple[float, float]:
+    """Bounds around the observed range with room for values not seen yet.
+
+    Non-negative columns keep 0 as their floor; otherwise each side moves out by the observed
+    span. Bounds are rounded outward to the span's order of magnitude (integers for integer columns).
+    """
+    span = max(high - low, abs(high), abs(low)) or 1.0
+    exponent = math.floor(math.log10(span))
+    if integer:
+        exponent = max(exponent, 0)
+    step = 10.0**exponent
+    digits = max(-exponent, 0)
+    lower = 0.0 if low >= 0 else round(math.floor((low - span) / step) * step, digits)
+    upper = round(math.ceil((high + span) / step) * step, digits)
+    return float(lower), float(upper)
+
+
+def _all_integers(column: pd.Series) -> bool:
+    return bool(column.astype(str).str.fullmatch(r"-?\d+").all())
+
+
+def _listed(values: Sequence[Any]) -> str:
+    shown = ", ".join(repr(v) for v in list(values)[:SHOWN])
+    return shown + (", ..." if len(values) > SHOWN else "")
+
+
+def suggest_segments(schema: Schema, limit: int = 3) -> tuple[str, ...]:
+    """Categorical features with the fewest categories (ties in column order): metrics per segment."""
+    ranked = sorted(schema.categorical, key=lambda f: len(f.categories or ()))
+    return tuple(f.name for f in ranked if len(f.categories or ()) >= 2)[:limit]
+
+
+def schema_document(schema: Schema) -> dict[str, Any]:
+    """The schema as plain data in schema.yaml's layout, without empty or default fields."""
+    document = schema.model_dump(mode="json", exclude_defaults=True)
+    document["target"] = schema.target.model_dump(mode="json")
+    document["features"] = [_feature_document(f) for f in schema.features]
+    return document
+
+
+def _feature_document(feature: Feature) -> dict[str, Any]:
+    document = feature.model_dump(mode="json", exclude_defaults=True)
+    for bound in ("min", "max"):
+        value = document.get(bound)
+        if isinstance(value, float) and value.is_integer():
+            document[bound] = int(value)
+    return document
+
+
+def params_changes(schema: Schema, metric: str) -> dict[str, Any]:
+    """params.yaml values that name the demo data's columns or tune its gate, for this schema.
+
+    Dotted keys; the gate's floor becomes the metric's chance level, to be raised once the first
+    model's metrics are known. Column lists the data cannot satisfy are emptied.
+    """
+    return {
+        "evaluate.segments": list(suggest_segments(schema)),
+        "gate.metric": metric,
+        "gate.min": CHANCE_LEVEL.get(metric, 0.0),
+        "drift.key_columns": [],
+        "drift.columns": {},
+    }
+
+
+def dataset_name(text: str) -> str:
+    """A lower-case, hyphenated dataset name from a project or file name."""
+    return _SLUG.sub("-", text.lower()).strip("-") or "dataset"

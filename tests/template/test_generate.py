@@ -1,0 +1,103 @@
+"""A project generated on a team's own data (breast cancer, target `diagnosis`) works on its own:
+the schema is inferred, the data tracked in its own demo remote, the pipeline trains, its tests pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run
+from tests.template.conftest import generate, task_env, tracked_files
+
+pytestmark = pytest.mark.slow
+
+ANSWERS = {
+    "project_name": "Tumour Triage",
+    "description": "Flags malignant tumours from cell measurements.",
+    "author": "Ada Lovelace",
+    "author_email": "ada@example.org",
+    "target": "diagnosis",
+    "positive_label": "malignant",
+    "ignore_columns": "patient_id",
+    "primary_metric": "recall",
+    "python_version": "3.11",
+    "image": "registry.example.org/oncology/tumour-triage",
+}
+
+
+@pytest.fixture(scope="module")
+def project(template: Path, breast_cancer_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("generated") / "tumour-triage"
+    generate(dest, template, {**ANSWERS, "data_file": str(breast_cancer_csv)})
+    return dest
+
+
+def test_schema_is_inferred_from_the_team_data(project: Path) -> None:
+    schema = yaml.safe_load((project / "schema.yaml").read_text())
+    assert schema["target"] == {"name": "diagnosis", "positive": "malignant", "negative": "benign"}
+    assert schema["ignore"] == ["patient_id"]
+    assert schema["dataset"] == "tumour-triage"
+    assert len(schema["features"]) == 30
+    radius = schema["features"][0]
+    assert radius == {"name": "mean_radius", "type": "float", "min": 0, "max": 60}
+
+
+def test_params_follow_the_answers(project: Path) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["gate"]["metric"] == "recall"
+    assert params["gate"]["min"] == 0.0
+    assert params["evaluate"]["segments"] == []  # no categorical column in this data
+    assert params["train"] == yaml.safe_load((Path(__file__).parents[2] / "params.yaml").read_text())["train"]
+
+
+def test_project_files_name_the_project_and_its_data(project: Path, breast_cancer_csv: Path) -> None:
+    identity = yaml.safe_load((project / "project.yaml").read_text())
+    assert identity == {
+        "name": "tumour-triage",
+        "data": "data/breast_cancer.csv",
+        "image": "registry.example.org/oncology/tumour-triage",
+    }
+    readme = (project / "README.md").read_text()
+    assert readme.startswith("# Tumour Triage\n\nFlags malignant tumours")
+    assert "`diagnosis` (positive label `malignant`)" in readme
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (answers["target"], answers["data_file"]) == ("diagnosis", str(breast_cancer_csv))
+    assert (project / "data" / "breast_cancer.csv").read_bytes() == breast_cancer_csv.read_bytes()
+
+
+def test_project_is_committed_without_the_template_machinery_or_demo_results(project: Path) -> None:
+    assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
+    log = run(["git", "log", "--format=%an <%ae> %s"], cwd=project).stdout.splitlines()
+    assert log == ["Ada Lovelace <ada@example.org> Tumour Triage: new project from the mlops template"]
+    files = tracked_files(project)
+    for absent in ("copier.yml", "dvc.lock", "eval/metrics.json", "models/model.json", "production.dvc"):
+        assert absent not in files
+    assert not [name for name in files if name.startswith(("tests/template/", "README.md.jinja"))]
+    assert {".copier-answers.yml", "project.yaml", "schema.yaml", "data.dvc", "dvc.yaml"} <= set(files)
+    remote = [name for name in files if name.startswith(".dvc/demo-remote/")]
+    data_dvc = yaml.safe_load((project / "data.dvc").read_text())["outs"][0]
+    digest = data_dvc["md5"].removesuffix(".dir")
+    assert f".dvc/demo-remote/files/md5/{digest[:2]}/{digest[2:]}.dir" in remote
+    assert len(remote) == 2  # the team's data only: its directory listing and its one file
+
+
+def test_pipeline_trains_on_the_team_data(project: Path) -> None:
+    run(["dvc", "repro", "--quiet"], cwd=project, env=task_env())
+    metrics = json.loads((project / "eval" / "metrics.json").read_text())
+    assert metrics["roc_auc"] > 0.95
+    assert metrics["rows"] == 114  # 20% of 569
+    assert (project / "models" / "model.skops").stat().st_size > 10_000
+    model = json.loads((project / "models" / "model.json").read_text())
+    assert model["schema"]["target"]["name"] == "diagnosis"
+
+
+def test_the_projects_own_tests_pass(project: Path) -> None:
+    """`make test` in the new project: lint, then its tests; the slow ones (whole pipeline runs,
+    servers) are left out here to keep the template's suite within CI's budget."""
+    args = ["make", "--no-print-directory", "test", "PYTEST_ARGS=-q -p no:cacheprovider -m 'not slow'"]
+    result = run(args, cwd=project, env=task_env(), check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert " passed" in result.stdout

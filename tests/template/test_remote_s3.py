@@ -1,0 +1,95 @@
+"""The documented switch from the demo remote to S3 (docs/new-project.md), against moto on
+127.0.0.1: push, pull into a fresh clone, and no credentials in any tracked file."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conftest import BIN, copy_project, run
+from tests.template.conftest import task_env, tracked_files
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+# Made at run time, so that no file (this one included) can contain them by accident.
+KEY_ID, SECRET = "AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        client = boto3.client(
+            "s3",
+            endpoint_url=url,
+            aws_access_key_id=KEY_ID,
+            aws_secret_access_key=SECRET,
+            region_name="us-east-1",
+        )
+        client.create_bucket(Bucket="team-bucket")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _credentials(project: Path) -> None:
+    for key, value in (("access_key_id", KEY_ID), ("secret_access_key", SECRET)):
+        run(["dvc", "remote", "modify", "--local", "storage", key, value], cwd=project, env=task_env())
+
+
+def test_switch_to_s3_push_then_pull_into_a_fresh_clone(s3_endpoint: str, tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    env = task_env()
+    run(["dvc", "pull", "--quiet", "data.dvc"], cwd=project, env=env)
+    run(["dvc", "remote", "add", "--default", "storage", "s3://team-bucket/churn"], cwd=project, env=env)
+    run(["dvc", "remote", "modify", "storage", "endpointurl", s3_endpoint], cwd=project, env=env)
+    _credentials(project)
+    run(["dvc", "push", "--quiet", "data.dvc"], cwd=project, env=env)
+    run(["git", "add", ".dvc/config"], cwd=project)
+    run(["git", "-c", "user.name=T", "-c", "user.email=t@x.org", "commit", "-qm", "data on S3"], cwd=project)
+
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(project), str(clone)], cwd=tmp_path)
+    assert not (clone / "data" / "telco_churn.csv").exists()
+    _credentials(clone)
+    run(["dvc", "pull", "--quiet", "--remote", "storage", "data.dvc"], cwd=clone, env=env)
+    original = (project / "data" / "telco_churn.csv").read_bytes()
+    assert (clone / "data" / "telco_churn.csv").read_bytes() == original
+
+    config = (clone / ".dvc" / "config").read_text()
+    assert "s3://team-bucket/churn" in config and "remote = storage" in config
+    for repo in (project, clone):
+        for name in tracked_files(repo):
+            path = repo / name
+            if path.is_file() and path.stat().st_size < 5_000_000:
+                content = path.read_bytes()
+                assert KEY_ID.encode() not in content and SECRET.encode() not in content, name
+        ignored = run(["git", "check-ignore", ".dvc/config.local"], cwd=repo, check=False)
+        assert ignored.returncode == 0
+        assert SECRET in (repo / ".dvc" / "config.local").read_text()

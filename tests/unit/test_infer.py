@@ -1,0 +1,169 @@
+"""Schema inference from a CSV's text cells: types, categories, bounds, nullability, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from mlops.cli import main
+from mlops.data import read_csv
+from mlops.errors import ConfigError
+from mlops.infer import infer_schema, padded_bounds, params_changes, schema_document, suggest_segments
+from mlops.schema import Schema, load_schema
+
+
+def _frame(**columns: list[str | None]) -> pd.DataFrame:
+    return pd.DataFrame(columns, dtype="str")
+
+
+FRAME = _frame(
+    id=["a1", "a2", "a3", "a4", "a5", "a6"],
+    age=["23", "45", "31", "60", "38", "51"],
+    income=["1200.5", "3400", None, "2100.25", "990", "4100"],
+    plan=["basic", "pro", "basic", "pro", "team", None],
+    flag=["0", "1", "1", "0", "0", "1"],
+    temp=["-3.5", "2.0", "10.25", "-1", "0", "7"],
+    outcome=["yes", "no", "no", "yes", "no", "no"],
+)
+
+
+def _schema(frame: pd.DataFrame = FRAME, **kwargs: object) -> Schema:
+    options: dict = {
+        "target": "outcome",
+        "positive": "yes",
+        "ignore": ["id"],
+        "max_integer_codes": 2,
+    } | kwargs
+    return infer_schema(frame, **options)
+
+
+def test_types_categories_and_nullability_are_inferred() -> None:
+    schema = _schema()
+    assert schema.feature_names == ["age", "income", "plan", "flag", "temp"]
+    age, income, plan, flag, temp = schema.features
+    assert (age.type, age.min, age.max, age.nullable) == ("integer", 0, 120, False)
+    assert (income.type, income.nullable) == ("float", True)
+    assert (plan.type, plan.categories, plan.nullable) == ("categorical", ("basic", "pro", "team"), True)
+    assert (flag.type, flag.categories) == ("categorical", (0, 1))
+    assert (temp.type, temp.min, temp.max) == ("float", -20, 30)
+    assert schema.target.model_dump() == {"name": "outcome", "positive": "yes", "negative": "no"}
+    assert schema.ignore == ("id",)
+
+
+def test_integer_columns_with_few_values_are_codes_by_default() -> None:
+    schema = infer_schema(FRAME, target="outcome", positive="yes", ignore=["id"])
+    assert schema.feature("age").categories == (23, 31, 38, 45, 51, 60)
+
+
+def test_integer_coded_target_keeps_integer_labels() -> None:
+    frame = FRAME.assign(outcome=["1", "0", "0", "1", "0", "0"])
+    schema = _schema(frame, positive="1")
+    assert (schema.target.positive, schema.target.negative) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "integer", "expected"),
+    [
+        (0.0, 72.0, True, (0, 150)),
+        (18.25, 118.75, False, (0, 300)),
+        (0.05, 0.16, False, (0, 0.4)),
+        (-3.5, 10.25, False, (-20, 30)),
+        (5.0, 5.0, True, (0, 10)),
+    ],
+)
+def test_bounds_leave_headroom_and_keep_a_zero_floor(
+    low: float, high: float, integer: bool, expected: tuple[float, float]
+) -> None:
+    assert padded_bounds(low, high, integer) == pytest.approx(expected)
+
+
+def test_target_not_a_column_lists_the_columns() -> None:
+    with pytest.raises(ConfigError, match=r"column 'churn' is not in the data; its columns are: id, age"):
+        _schema(target="churn")
+
+
+def test_ignored_column_must_exist() -> None:
+    with pytest.raises(ConfigError, match="column 'customer' is not in the data"):
+        _schema(ignore=["customer"])
+
+
+def test_multiclass_target_is_refused_as_binary_only() -> None:
+    with pytest.raises(
+        ConfigError, match=r"target 'plan' has 3 distinct values .*binary classification only"
+    ):
+        _schema(frame=FRAME.assign(plan=["a", "b", "c", "a", "b", "c"]), target="plan", positive="a")
+
+
+def test_numeric_target_with_many_values_is_called_regression() -> None:
+    with pytest.raises(ConfigError, match="looks like a regression target"):
+        frame = _frame(x=["a"] * 12, y=[str(n / 4) for n in range(12)])
+        _schema(frame=frame, target="y", positive="0.0", ignore=[])
+
+
+def test_single_class_target_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"1 distinct values .*a single class"):
+        _schema(frame=FRAME.assign(outcome=["no"] * 6), positive="no")
+
+
+def test_positive_label_must_be_a_target_value() -> None:
+    with pytest.raises(ConfigError, match=r"positive label 'Yes' is not a value .* 'no', 'yes'"):
+        _schema(positive="Yes")
+
+
+def test_blank_target_cells_are_refused() -> None:
+    with pytest.raises(ConfigError, match="blank in 1 rows"):
+        _schema(frame=FRAME.assign(outcome=["yes", None, "no", "yes", "no", "no"]))
+
+
+def test_high_cardinality_text_is_refused_unless_ignored() -> None:
+    with pytest.raises(ConfigError, match=r"column 'id' has 6 distinct text values .*columns to ignore"):
+        _schema(ignore=[], max_categories=5)
+
+
+def test_segments_prefer_few_categories_and_params_follow_the_metric() -> None:
+    schema = _schema()
+    assert suggest_segments(schema) == ("flag", "plan")
+    changes = params_changes(schema, "f1")
+    assert changes["evaluate.segments"] == ["flag", "plan"]
+    assert changes["drift.key_columns"] == []
+    assert (changes["gate.metric"], changes["gate.min"]) == ("f1", 0.0)
+    assert params_changes(schema, "roc_auc")["gate.min"] == 0.5
+
+
+def test_document_round_trips_through_the_schema_loader(tmp_path: Path) -> None:
+    path = tmp_path / "schema.yaml"
+    path.write_text(yaml.safe_dump(schema_document(_schema()), sort_keys=False))
+    assert load_schema(path) == _schema()
+
+
+def test_cli_writes_a_schema_that_validates_the_data_and_updates_params(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    FRAME.to_csv(data, index=False)
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        "evaluate:\n  segments: [contract]  # by segment\n  seed: 1\ngate:\n  metric: roc_auc\n  min: 0.83\n"
+    )
+    out = tmp_path / "schema.yaml"
+    argv = ["infer-schema", "--data", str(data), "--target", "outcome", "--positive", "yes", "--ignore", "id"]
+    code = main([*argv, "--out", str(out), "--params", str(params), "--metric", "recall"])
+    assert code == 0
+    schema = load_schema(out)
+    assert len(read_csv(data, schema)) == 6
+    assert out.read_text().startswith("# The one description of the input data")
+    assert params.read_text() == (
+        "evaluate:\n  segments: [flag, plan, age] # by segment\n  seed: 1\n"
+        "gate:\n  metric: recall\n  min: 0.0\n"
+    )
+
+
+def test_cli_reports_a_bad_target_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data.csv"
+    FRAME.to_csv(data, index=False)
+    out = tmp_path / "schema.yaml"
+    argv = ["infer-schema", "--data", str(data), "--target", "nope", "--positive", "yes", "--out", str(out)]
+    assert main(argv) == 1
+    assert "its columns are: id, age, income, plan, flag, temp, outcome" in capsys.readouterr().err
+    assert not out.exists()
