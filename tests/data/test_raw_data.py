@@ -1,0 +1,33 @@
+"""The committed raw data, as DVC delivers it: valid against the schema, both classes present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops.data import read_csv, target_vector
+from mlops.schema import load_schema
+
+pytestmark = pytest.mark.slow
+
+
+def test_raw_data_matches_its_schema(built_project: Path) -> None:
+    schema = load_schema(built_project / "schema.yaml")
+    raw = built_project / yaml.safe_load((built_project / "project.yaml").read_text())["data"]
+    frame = read_csv(raw, schema)
+    y = target_vector(frame, schema)
+    assert len(frame) >= 100
+    assert 0.02 < y.mean() < 0.98
+
+
+def test_telco_table_is_the_published_one(built_project: Path) -> None:
+    schema = load_schema(built_project / "schema.yaml")
+    if schema.dataset != "telco-customer-churn":
+        pytest.skip("the Telco checks apply to the demo data only")
+    frame = read_csv(built_project / "data/telco_churn.csv", schema)
+    assert len(frame) == 7043
+    assert round(target_vector(frame, schema).mean(), 3) == 0.265
+    assert frame["total_charges"].isna().sum() == 11
+    assert (frame.loc[frame["total_charges"].isna(), "tenure"] == 0).all()

@@ -1,0 +1,90 @@
+"""Behavioural tests of the trained model: invariance, direction and minimum functionality.
+
+The generic ones hold for any dataset; the Telco-specific ones skip on a team's own data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlops.model import load_model, positive_proba
+from mlops.schema import Schema, load_schema
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def schema(built_project: Path) -> Schema:
+    return load_schema(built_project / "schema.yaml")
+
+
+@pytest.fixture(scope="module")
+def model(built_project: Path):  # a fitted scikit-learn Pipeline
+    return load_model(built_project / "models/model.skops")
+
+
+@pytest.fixture(scope="module")
+def test_features(built_project: Path, schema: Schema) -> pd.DataFrame:
+    return pd.read_parquet(built_project / "artifacts/prepared/test.parquet")[schema.feature_names]
+
+
+@pytest.fixture
+def telco(schema: Schema) -> None:
+    if schema.dataset != "telco-customer-churn":
+        pytest.skip("Telco-specific behaviour; this project has its own data")
+
+
+def test_predictions_do_not_depend_on_row_order(model, test_features: pd.DataFrame) -> None:
+    shuffled = test_features.sample(frac=1.0, random_state=7)
+    direct = pd.Series(positive_proba(model, test_features), index=test_features.index)
+    np.testing.assert_allclose(
+        positive_proba(model, shuffled), direct.loc[shuffled.index], rtol=0, atol=1e-12
+    )
+
+
+def test_one_row_scores_as_in_a_batch(model, test_features: pd.DataFrame) -> None:
+    batch = positive_proba(model, test_features.head(20))
+    single = [positive_proba(model, test_features.iloc[[i]])[0] for i in range(20)]
+    np.testing.assert_allclose(single, batch, atol=1e-12)
+
+
+def test_probabilities_are_spread_not_constant(model, test_features: pd.DataFrame) -> None:
+    proba = positive_proba(model, test_features)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert proba.std() > 0.1
+
+
+def test_higher_monthly_charges_do_not_make_confident_churners_stay(
+    telco: None, model, test_features: pd.DataFrame
+) -> None:
+    proba = positive_proba(model, test_features)
+    confident = test_features[proba > 0.8]
+    assert len(confident) > 10
+    raised = confident.assign(monthly_charges=confident["monthly_charges"] * 1.2)
+    assert (positive_proba(model, raised) > 0.5).all()
+
+
+def test_gender_barely_moves_predictions(telco: None, model, test_features: pd.DataFrame) -> None:
+    flipped = test_features.assign(female=1 - test_features["female"])
+    shift = np.abs(positive_proba(model, flipped) - positive_proba(model, test_features))
+    assert shift.mean() < 0.02
+
+
+def test_textbook_churner_and_loyal_customer(telco: None, model, test_features: pd.DataFrame) -> None:
+    base = test_features.iloc[[0, 0]].reset_index(drop=True)
+    churner = {"contract": "Month-to-month", "tenure": 1, "internet_service": "Fiber optic"}
+    loyal = {"contract": "Two year", "tenure": 70, "internet_service": "DSL"}
+    for column in churner:
+        base.loc[0, column], base.loc[1, column] = churner[column], loyal[column]
+    base.loc[0, "payment_method"], base.loc[1, "payment_method"] = (
+        "Electronic check",
+        "Credit card (automatic)",
+    )
+    base["monthly_charges"] = [90.0, 60.0]
+    base["total_charges"] = [90.0, 4200.0]
+    churn_p, loyal_p = positive_proba(model, base)
+    assert churn_p > 0.5 > 0.1 > loyal_p
