@@ -52,7 +52,7 @@ def model_metadata(
         },
         "training_metrics": classification_metrics(y_train, train_proba, threshold=0.5),
         "libraries": {
-            "python": platform.python_version(),
+            "python": ".".join(platform.python_version_tuple()[:2]),
             **{name: version(name) for name in LIBRARIES},
         },
     }

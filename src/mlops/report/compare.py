@@ -1,0 +1,203 @@
+"""Compare the head's results with the base's: a pure function from two `Results` to a `Comparison`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mlops.errors import ConfigError
+from mlops.evaluate import HIGHER_IS_BETTER
+from mlops.params import GateParams
+from mlops.report.results import Results
+
+Direction = Literal["better", "worse", "same", "new", "removed"]
+SAME = 1e-9
+TOP_SEGMENTS = 8
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    name: str
+    base: float | None
+    head: float | None
+    higher_is_better: bool
+
+    @property
+    def change(self) -> float | None:
+        return None if self.base is None or self.head is None else self.head - self.base
+
+    @property
+    def relative(self) -> float | None:
+        change = self.change
+        return None if change is None or not self.base else change / abs(self.base)
+
+    @property
+    def direction(self) -> Direction:
+        change = self.change
+        if change is None:
+            return "new" if self.base is None else "removed"
+        if abs(change) < SAME:
+            return "same"
+        return "better" if (change > 0) == self.higher_is_better else "worse"
+
+
+@dataclass(frozen=True)
+class ParamChange:
+    key: str
+    base: Any
+    head: Any
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    column: str
+    value: str
+    rows: int
+    base: float | None
+    head: float
+
+    @property
+    def change(self) -> float | None:
+        return None if self.base is None else self.head - self.base
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    """Measured on the head's model file: its size and the median in-process single-row latency."""
+
+    size_bytes: int
+    latency_ms: float
+    calls: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    base_label: str
+    gate: GateResult
+    gate_params: GateParams
+    metrics: list[MetricRow]
+    params: list[ParamChange]
+    segments: list[SegmentRow]
+    head: Results
+    base: Results | None
+    model: ModelStats | None
+
+    @property
+    def has_base(self) -> bool:
+        return self.base is not None
+
+
+def compare(
+    head: Results,
+    base: Results | None,
+    gate: GateParams,
+    base_label: str,
+    model: ModelStats | None = None,
+) -> Comparison:
+    """Everything the report shows, computed once; rendering never computes anything."""
+    base_metrics = base.metrics if base else {}
+    return Comparison(
+        base_label=base_label,
+        gate=check_gate(head.metrics, base.metrics if base else None, gate, base_label),
+        gate_params=gate,
+        metrics=metric_rows(head.metrics, base_metrics),
+        params=param_changes(base.params if base else {}, head.params),
+        segments=segment_rows(head.segments, base.segments if base else {}, gate.metric),
+        head=head,
+        base=base,
+        model=model,
+    )
+
+
+def metric_rows(head: dict[str, float], base: dict[str, float]) -> list[MetricRow]:
+    """One row per known metric either side has, in HIGHER_IS_BETTER's order."""
+    return [
+        MetricRow(name, base.get(name), head.get(name), higher)
+        for name, higher in HIGHER_IS_BETTER.items()
+        if name in head or name in base
+    ]
+
+
+def check_gate(
+    head: dict[str, float], base: dict[str, float] | None, gate: GateParams, base_label: str
+) -> GateResult:
+    """Pass when the head's metric reaches `gate.min` and fell at most `gate.max_drop` against the base.
+
+    For a metric where lower is better (log loss, Brier), `gate.min` is the worst acceptable value
+    and a drop is a rise.
+    """
+    if gate.metric not in HIGHER_IS_BETTER:
+        raise ConfigError(
+            f"params.yaml: gate.metric '{gate.metric}' is not one of {sorted(HIGHER_IS_BETTER)}"
+        )
+    higher = HIGHER_IS_BETTER[gate.metric]
+    name, value = gate.metric, head.get(gate.metric)
+    if value is None or not math.isfinite(value):
+        return GateResult(False, f"the head's metrics have no `{name}`, so the gate cannot pass")
+    bound = "≥" if higher else "≤"
+    if (value < gate.min) if higher else (value > gate.min):
+        return GateResult(False, f"`{name}` is {value:.4f}, not {bound} the gate's {gate.min:g}")
+    before = (base or {}).get(name)
+    if before is None:
+        why = "no results on the base" if base is None else f"no `{name}` on the base"
+        return GateResult(True, f"`{name}` {value:.4f} {bound} {gate.min:g}; {why} `{base_label}` to compare")
+    drop = (before - value) if higher else (value - before)
+    if drop > gate.max_drop + SAME:
+        return GateResult(
+            False,
+            f"`{name}` worsened by {drop:.4f} against `{base_label}` ({before:.4f} → {value:.4f}), "
+            f"more than the allowed {gate.max_drop:g}",
+        )
+    return GateResult(
+        True,
+        f"`{name}` {value:.4f} {bound} {gate.min:g}, change {value - before:+.4f} against `{base_label}` "
+        f"(largest allowed fall {gate.max_drop:g})",
+    )
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings to dotted keys: {'train': {'seed': 1}} -> {'train.seed': 1}."""
+    if not isinstance(tree, dict):
+        return {prefix: tree} if prefix else {}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat |= flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    return flat
+
+
+def param_changes(base: dict[str, Any], head: dict[str, Any]) -> list[ParamChange]:
+    """Params that differ, were added or were removed, by dotted key (None marks absent)."""
+    before, after = flatten(base), flatten(head)
+    keys = sorted(set(before) | set(after))
+    return [
+        ParamChange(key, before.get(key), after.get(key)) for key in keys if before.get(key) != after.get(key)
+    ]
+
+
+def segment_rows(
+    head: dict[str, dict[str, dict[str, float]]],
+    base: dict[str, dict[str, dict[str, float]]],
+    metric: str,
+    limit: int = TOP_SEGMENTS,
+) -> list[SegmentRow]:
+    """The segments whose `metric` moved most (largest absolute change first; without a base, worst first)."""
+    rows = [
+        SegmentRow(
+            column, value, int(scores.get("rows", 0)), base.get(column, {}).get(value, {}).get(metric), score
+        )
+        for column, values in head.items()
+        for value, scores in values.items()
+        if (score := scores.get(metric)) is not None
+    ]
+    if any(row.change is not None for row in rows):
+        rows.sort(key=lambda row: (-abs(row.change or 0.0), row.column, row.value))
+    else:
+        rows.sort(key=lambda row: (row.head if HIGHER_IS_BETTER.get(metric, True) else -row.head, row.column))
+    return rows[:limit]

@@ -1,0 +1,303 @@
+"""Render a `Comparison` as the pull request's comment: GitHub markdown with Mermaid charts.
+
+Nothing is uploaded: charts are Mermaid `xychart-beta` blocks that GitHub draws itself, the confusion
+matrix is a table, and long parts fold into `<details>`. The text stays under GitHub's comment limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlops.report import charts
+from mlops.report.compare import Comparison, MetricRow
+from mlops.report.results import Results
+
+COMMENT_LIMIT = 65_536
+# Room left for the watermark CML appends and for multi-byte characters GitHub may count twice.
+BUDGET = 60_000
+MAX_PARAM_ROWS = 60
+MAX_CELL = 80
+MARKERS = {"better": "🟢 better", "worse": "🔴 worse", "same": "⚪ same", "new": "new", "removed": "removed"}
+PALETTE = "#9e9e9e, #d62728"  # base grey, head red: xychart-beta has no legend, captions say which is which
+
+
+@dataclass(frozen=True)
+class Links:
+    run_url: str | None = None
+    html_name: str = "report.html"
+    artifact_name: str | None = None
+
+
+def render_markdown(comparison: Comparison, links: Links = Links()) -> str:
+    """The comment's text; its first line is the quality gate's verdict."""
+    required = [_verdict(comparison), _metrics(comparison)]
+    optional = [
+        _params(comparison),
+        _segments(comparison),
+        _data(comparison),
+        _model(comparison),
+        _charts(comparison),
+        _confusion(comparison),
+    ]
+    footer = _links(links)
+    return _fit([*required], [s for s in optional if s], footer)
+
+
+def _fit(required: list[str], optional: list[str], footer: str) -> str:
+    """Join the sections; drop the largest optional ones until the text fits the comment budget."""
+    kept = list(optional)
+    while True:
+        text = "\n\n".join([*required, *kept, footer]) + "\n"
+        if len(text.encode("utf-8")) <= BUDGET or not kept:
+            break
+        largest = max(kept, key=len)
+        title = largest.split("<summary>", 1)[-1].split("</summary>", 1)[0] if "<summary>" in largest else ""
+        kept[kept.index(largest)] = (
+            f"_{title or 'A section'}: left out to stay under GitHub's comment limit; see the HTML report._"
+        )
+    if len(text.encode("utf-8")) > BUDGET:  # only the required tables left and still too long
+        text = text.encode("utf-8")[: BUDGET - 200].decode("utf-8", "ignore") + "\n\n_…cut to fit._\n"
+    return text
+
+
+def _verdict(c: Comparison) -> str:
+    mark, word = ("✅", "passed") if c.gate.passed else ("❌", "failed")
+    gate = c.gate_params
+    lines = [
+        f"## {mark} Quality gate {word}: {c.gate.reason}",
+        "",
+        f"Gate (params.yaml `gate`): `{gate.metric}` at least {gate.min:g}, falling at most "
+        f"{gate.max_drop:g} against the base. Head model `{_version(c.head)}`, base `{c.base_label}`"
+        + (f" (model `{_version(c.base)}`)." if c.base else "."),
+    ]
+    if not c.has_base:
+        lines += [
+            "",
+            f"> **The base `{c.base_label}` has no results yet** (no metrics file in that revision), "
+            "so there is nothing to compare against: the tables show the head alone and the gate "
+            "checked only the minimum.",
+        ]
+    return "\n".join(lines)
+
+
+def _version(results: Results | None) -> str:
+    return str((results.metadata if results else {}).get("model_version", "unknown"))
+
+
+def _metrics(c: Comparison) -> str:
+    rows = [_metric_cells(row) for row in c.metrics]
+    table = _table(["metric", f"base `{c.base_label}`", "head", "change", "relative", ""], rows)
+    return "### Metrics\n\n" + table + "\n\n↑ higher is better, ↓ lower is better."
+
+
+def _metric_cells(row: MetricRow) -> list[str]:
+    arrow = "↑" if row.higher_is_better else "↓"
+    relative = "—" if row.relative is None else f"{row.relative:+.2%}"
+    return [
+        f"{row.name} {arrow}",
+        _num(row.base),
+        _num(row.head),
+        _signed(row.change),
+        relative,
+        MARKERS[row.direction],
+    ]
+
+
+def _params(c: Comparison) -> str:
+    if not c.params:
+        return "_No params changed._" if c.has_base else ""
+    shown = c.params[:MAX_PARAM_ROWS]
+    rows = [[f"`{p.key}`", _cell(p.base), _cell(p.head)] for p in shown]
+    more = len(c.params) - len(shown)
+    note = f"\n\n…and {more} more (see the HTML report)." if more > 0 else ""
+    table = _table(["param", f"base `{c.base_label}`", "head"], rows)
+    return _details(f"Params changed ({len(c.params)})", table + note, open_=True)
+
+
+def _segments(c: Comparison) -> str:
+    if not c.segments:
+        return ""
+    rows = [
+        [f"{s.column} = {s.value}", str(s.rows), _num(s.base), _num(s.head), _signed(s.change)]
+        for s in c.segments
+    ]
+    metric = c.gate_params.metric
+    table = _table(["segment", "test rows", f"base {metric}", f"head {metric}", "change"], rows)
+    title = f"Segments that moved most ({metric})" if c.has_base else f"Weakest segments ({metric})"
+    return _details(title, table)
+
+
+def _data(c: Comparison) -> str:
+    def facts(r: Results | None) -> list[Any]:
+        if r is None:
+            return [None] * 5
+        train = r.metadata.get("training_data", {})
+        return [
+            train.get("rows"),
+            r.metrics.get("rows"),
+            train.get("positive_rate"),
+            r.metrics.get("positive_rate"),
+            r.data_md5,
+        ]
+
+    names = ["train rows", "test rows", "train positive rate", "test positive rate", "data version (md5)"]
+    base, head = facts(c.base), facts(c.head)
+    rows = [
+        [n, _cell(b), _cell(h), "changed" if c.has_base and b != h else ""]
+        for n, b, h in zip(names, base, head, strict=True)
+    ]
+    return _details("Data", _table(["", f"base `{c.base_label}`", "head", ""], rows))
+
+
+def _model(c: Comparison) -> str:
+    base_size = c.base.model_size if c.base else None
+    rows = [["file size", _size(base_size), _size(c.model.size_bytes if c.model else c.head.model_size)]]
+    if c.model:
+        rows.append(
+            [
+                f"single-row latency (median of {c.model.calls}, in-process)",
+                "—",
+                f"{c.model.latency_ms:.2f} ms",
+            ]
+        )
+    rows.append(["estimator", _cell(_meta(c.base, "estimator")), _cell(_meta(c.head, "estimator"))])
+    return _details("Model", _table(["", f"base `{c.base_label}`", "head"], rows))
+
+
+def _meta(results: Results | None, key: str) -> Any:
+    return (results.metadata if results else {}).get(key)
+
+
+def _charts(c: Comparison) -> str:
+    head, base = c.head.curves, c.base.curves if c.base else {}
+    parts = [
+        _line_chart(
+            "ROC curve", "False positive rate", "True positive rate", charts.roc_on_grid, "roc", base, head
+        ),
+        _line_chart(
+            "Precision-recall",
+            "Recall",
+            "Precision",
+            charts.precision_on_grid,
+            "precision_recall",
+            base,
+            head,
+        ),
+        _line_chart(
+            "Calibration",
+            "Mean predicted probability",
+            "Observed rate",
+            charts.calibration_on_grid,
+            "calibration",
+            base,
+            head,
+        ),
+        _importance_chart(c.head.importance),
+    ]
+    body = "\n\n".join(p for p in parts if p)
+    caption = "Grey: base, red: head." if c.base else "Head only (the base has no results)."
+    return _details("Charts", f"{caption}\n\n{body}") if body else ""
+
+
+def _line_chart(
+    title: str, x_label: str, y_label: str, resample: Any, name: str, base: dict, head: dict
+) -> str:
+    series = [resample(curves.get(name, [])) for curves in (base, head)]
+    lines = [f"    line {json.dumps(values)}" for values in series if values]
+    if not lines:
+        return ""
+    axis = ", ".join(f'"{x:g}"' for x in charts.GRID)
+    return _mermaid(
+        [
+            f'    title "{title}"',
+            f'    x-axis "{x_label}" [{axis}]',
+            f'    y-axis "{y_label}" 0 --> 1',
+            *lines,
+        ],
+        PALETTE if len(lines) == 2 else PALETTE.split(", ")[1],
+    )
+
+
+def _importance_chart(importance: list[dict[str, Any]], top: int = 10) -> str:
+    rows = importance[:top]
+    if not rows:
+        return ""
+    names = ", ".join(json.dumps(str(r["feature"])) for r in rows)
+    values = json.dumps([round(float(r["importance"]), 4) for r in rows])
+    return _mermaid(
+        [
+            '    title "Permutation importance, head (drop in ROC AUC)"',
+            f"    x-axis [{names}]",
+            '    y-axis "ROC AUC drop"',
+            f"    bar {values}",
+        ],
+        PALETTE.split(", ")[1],
+    )
+
+
+def _mermaid(body: list[str], palette: str) -> str:
+    init = json.dumps({"themeVariables": {"xyChart": {"plotColorPalette": palette}}})
+    return "\n".join(["```mermaid", f"%%{{init: {init}}}%%", "xychart-beta", *body, "```"])
+
+
+def _confusion(c: Comparison) -> str:
+    head, base = c.head.confusion, c.base.confusion if c.base else {}
+    labels = sorted({label for pair in [*head, *base] for label in pair})
+    if not labels:
+        return ""
+    rows = [
+        [f"actual **{actual}**", *[_count(head, base, actual, predicted, c.has_base) for predicted in labels]]
+        for actual in labels
+    ]
+    table = _table(["", *[f"predicted **{p}**" for p in labels]], rows)
+    note = "Head count, base in brackets." if c.has_base else "Head counts."
+    return _details("Confusion matrix (test split)", f"{note}\n\n{table}")
+
+
+def _count(head: dict, base: dict, actual: str, predicted: str, has_base: bool) -> str:
+    now = head.get((actual, predicted), 0)
+    return f"{now} ({base.get((actual, predicted), 0)})" if has_base else str(now)
+
+
+def _links(links: Links) -> str:
+    html = f"`{links.html_name}`"
+    if links.run_url:
+        artifact = f" in the artifact `{links.artifact_name}`" if links.artifact_name else ""
+        return (
+            f"[Workflow run]({links.run_url}) · full plots, base and head side by side: "
+            f"{html}{artifact} of that run."
+        )
+    return f"Full plots, base and head side by side: {html} beside this file."
+
+
+def _details(title: str, body: str, open_: bool = False) -> str:
+    return f"<details{' open' if open_ else ''}><summary>{title}</summary>\n\n{body}\n\n</details>"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.4f}"
+
+
+def _size(value: int | None) -> str:
+    return "—" if value is None else f"{value / 1_048_576:.2f} MiB"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = json.dumps(value) if isinstance(value, (list, dict, bool)) else str(value)
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"

@@ -1,0 +1,80 @@
+"""Real git histories for the report: a base commit on `main`, then a head with changed params/metrics.
+
+The histories are copies of this project (`copy_project`): the committed results of the last
+pipeline run are the base; a test edits params and metrics as a changed pipeline would and commits
+them on a branch. The head's model file comes from the demo DVC remote with a real `dvc pull`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import copy_project, run
+
+REPORT_ARGS = [
+    "--params", "params.yaml",
+    "--metrics", "eval/metrics.json",
+    "--segments", "eval/segments.json",
+    "--plots-dir", "eval/plots",
+    "--metadata", "models/model.json",
+    "--lock", "dvc.lock",
+    "--data-dvc", "data.dvc",
+    "--model", "models/model.skops",
+    "--schema", "schema.yaml",
+    "--latency-calls", "5",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def pulled_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed model file, fetched once from the demo remote with `dvc pull`."""
+    project = copy_project(tmp_path_factory.mktemp("model") / "project")
+    run(["dvc", "pull", "--quiet", "models/model.skops"], cwd=project)
+    return project / "models" / "model.skops"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, pulled_model: Path) -> Path:
+    """A copy of the project on `main` (the base), switched to a `feature` branch, model in place."""
+    project = copy_project(tmp_path / "project")
+    shutil.copy2(pulled_model, project / "models" / "model.skops")
+    run(["git", "switch", "-q", "-c", "feature"], cwd=project)
+    return project
+
+
+def edit_json(path: Path, change: Callable[[Any], Any]) -> None:
+    path.write_text(json.dumps(change(json.loads(path.read_text())), indent=2, sort_keys=True) + "\n")
+
+
+def edit_yaml(path: Path, change: Callable[[Any], Any]) -> None:
+    path.write_text(yaml.safe_dump(change(yaml.safe_load(path.read_text())), sort_keys=False))
+
+
+def commit(project: Path, message: str) -> None:
+    run(["git", "add", "-A"], cwd=project)
+    run(["git", "commit", "-q", "-m", message], cwd=project)
+
+
+def report(project: Path, base: str = "main", *extra: str) -> tuple[int, str, str]:
+    """Run `mlops report` for real; return its exit code, report.md and the command's log."""
+    result = run(
+        ["mlops", "report", "--base", base, "--out", "report", *REPORT_ARGS, *extra], cwd=project, check=False
+    )
+    markdown = project / "report" / "report.md"
+    return result.returncode, markdown.read_text() if markdown.exists() else "", result.stderr
+
+
+def row(markdown: str, first_cell: str) -> list[str]:
+    """The cells of the markdown table row whose first cell is `first_cell`."""
+    for line in markdown.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no table row {first_cell!r} in:\n{markdown}")

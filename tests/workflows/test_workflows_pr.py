@@ -1,0 +1,127 @@
+"""The pull-request workflows: what pr.yml runs, and why pr-comment.yml is safe for forks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from tests.workflows.conftest import WORKFLOW_DIR, load, steps
+
+PR = WORKFLOW_DIR / "pr.yml"
+COMMENT = WORKFLOW_DIR / "pr-comment.yml"
+
+
+@pytest.fixture(scope="module")
+def pr() -> dict:
+    return load(PR)
+
+
+@pytest.fixture(scope="module")
+def comment() -> dict:
+    return load(COMMENT)
+
+
+def _runs(workflow: dict) -> list[str]:
+    return [str(step.get("run", "")) for step in steps(workflow)]
+
+
+def test_pr_runs_on_pull_request_only(pr: dict) -> None:
+    assert set(pr["on"]) == {"pull_request"}
+    assert "pull_request_target" not in PR.read_text()
+
+
+def test_pr_cancels_superseded_runs_of_the_same_pull_request(pr: dict) -> None:
+    assert "github.event.pull_request.number" in pr["concurrency"]["group"]
+    assert pr["concurrency"]["cancel-in-progress"] is True
+
+
+def test_pr_steps_are_make_targets_or_cli_calls_in_order(pr: dict) -> None:
+    runs = _runs(pr)
+    wanted = ["make lint", "make test", "dvc pull", "dvc repro", "git diff --exit-code", "make report"]
+    positions = [next(i for i, run in enumerate(runs) if word in run) for word in wanted]
+    assert positions[2:] == sorted(positions[2:])  # pull, repro, lock check, report: in that order
+    lock_check = runs[positions[4]]
+    assert "dvc.lock" in lock_check and "::error" in lock_check and "commit" in lock_check
+
+
+def test_pr_report_job_runner_is_a_repository_variable_with_a_hosted_default(pr: dict) -> None:
+    runner = pr["jobs"]["report"]["runs-on"]
+    assert re.fullmatch(r"\$\{\{ vars\.TRAIN_RUNNER \|\| 'ubuntu-latest' \}\}", runner)
+
+
+def test_pr_uploads_the_report_with_the_pull_request_number(pr: dict) -> None:
+    report_steps = pr["jobs"]["report"]["steps"]
+    upload = next(s for s in report_steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert upload["with"]["name"] == "pr-report"
+    assert upload["with"]["path"] == "report/"
+    assert upload["if"] == "${{ !cancelled() }}"  # uploaded also when the gate fails
+    number = next(s for s in report_steps if "pr-number" in str(s.get("run", "")))
+    assert number["env"]["PR_NUMBER"] == "${{ github.event.pull_request.number }}"
+    assert "${{" not in number["run"]
+
+
+def test_pr_gets_read_only_contents_and_no_secrets(pr: dict) -> None:
+    assert "secrets." not in PR.read_text()
+    for job in pr["jobs"].values():
+        assert job["permissions"]["contents"] == "read"
+        assert {k for k, v in job["permissions"].items() if v == "write"} <= {"id-token"}
+
+
+def test_pr_cloud_credentials_only_for_same_repository_pull_requests(pr: dict) -> None:
+    cloud = [s for s in steps(pr) if "configure-aws-credentials" in str(s.get("uses", ""))]
+    for step in cloud:
+        assert "github.event.pull_request.head.repo.full_name == github.repository" in step["if"]
+        assert "role-to-assume" in step["with"]
+        assert not {"aws-access-key-id", "aws-secret-access-key"} & set(step["with"])
+
+
+def test_comment_runs_after_the_pr_workflow_by_its_name(pr: dict, comment: dict) -> None:
+    trigger = comment["on"]["workflow_run"]
+    assert trigger["workflows"] == [pr["name"]]
+    assert trigger["types"] == ["completed"]
+    assert set(comment["on"]) == {"workflow_run"}
+
+
+def test_comment_never_checks_out_or_runs_pull_request_code(comment: dict) -> None:
+    uses = [str(s.get("uses", "")) for s in steps(comment)]
+    assert not any(u.startswith("actions/checkout@") for u in uses)
+    for run in _runs(comment):
+        assert not re.search(r"\b(make|uv|pip|python|bash|sh|source)\b\s", run), run
+        assert "report/" not in run.replace("report/pr-number", "").replace("report/report.md", "")
+
+
+def test_comment_writes_only_pull_requests(comment: dict) -> None:
+    (job,) = comment["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert comment["permissions"] == {}
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+
+
+def test_comment_checks_the_pull_request_number_against_the_run(comment: dict) -> None:
+    check = next(s for s in steps(comment) if s.get("id") == "pr")
+    assert check["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert "^[0-9]+$" in check["run"] and ".head.sha" in check["run"]
+
+
+def test_comment_downloads_the_artifact_of_the_triggering_run(pr: dict, comment: dict) -> None:
+    download = next(
+        s for s in steps(comment) if str(s.get("uses", "")).startswith("actions/download-artifact@")
+    )
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    uploaded = next(s for s in steps(pr) if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert download["with"]["name"] == uploaded["with"]["name"]
+
+
+def test_comment_updates_one_comment_with_cml_0_20_6_unpublished(comment: dict) -> None:
+    text = "\n".join(_runs(comment))
+    assert "@dvcorg/cml@0.20.6" in text
+    post = next(run for run in _runs(comment) if "comment update" in run)
+    assert "--watermark-title=" in post and "--no-publish" in post and '--target="pr/' in post
+    assert "comment create" not in text
+
+
+def test_workflow_files_parse_as_yaml() -> None:
+    for path in (PR, COMMENT):
+        assert isinstance(yaml.safe_load(path.read_text()), dict)
