@@ -6,12 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from mlops.evaluate import HIGHER_IS_BETTER
 from mlops.io import sha256_file
 from mlops.params import load_params
+from mlops.schema import Schema, load_schema
 from tests.conftest import run
 
 pytestmark = pytest.mark.slow
@@ -73,35 +75,39 @@ def test_experiment_with_a_set_param(project: Path) -> None:
     assert "logreg" in names and "roc_auc" in names
 
 
-BAD_DATA = {
-    "missing column": (
-        lambda lines: [",".join(line.split(",")[:-2] + line.split(",")[-1:]) for line in lines],
-        "missing column(s) ['total_charges']",
-    ),
-    "wrong type": (
-        lambda lines: [*lines[:2], lines[2].replace(",34,", ",thirty-four,", 1), *lines[3:]],
-        "column 'tenure': expected an integer >= 0 <= 120, found line 3: 'thirty-four'",
-    ),
-    "unknown category": (
-        lambda lines: [line.replace("Mailed check", "Carrier pigeon") for line in lines],
-        "column 'payment_method': expected one of",
-    ),
-    "empty file": (lambda lines: [], "the file is empty"),
-    "header only": (lambda lines: lines[:1], "the file has no data rows"),
-    "unparsable": (lambda lines: [lines[0], '"unterminated,1,2', *lines[1:]], "cannot be parsed as CSV"),
-}
+def break_data(frame: pd.DataFrame, schema: Schema, case: str) -> tuple[pd.DataFrame | str, str]:
+    """Damage the raw table one way; return it (or raw text) and the message the pipeline must give."""
+    numeric, categorical = schema.numeric[0].name, schema.categorical[0].name if schema.categorical else None
+    if case == "missing column":
+        dropped = schema.feature_names[-1]
+        return frame.drop(columns=dropped), f"missing column(s) ['{dropped}']"
+    if case == "wrong type":
+        frame.loc[1, numeric] = "not-a-number"
+        return frame, f"column '{numeric}': expected {schema.feature(numeric).expectation()}, found line 3"
+    if case == "unknown category":
+        if categorical is None:
+            pytest.skip("the schema has no categorical feature")
+        frame.loc[1, categorical] = "no-such-category"
+        return frame, f"column '{categorical}': expected one of"
+    if case == "empty file":
+        return "", "the file is empty"
+    if case == "header only":
+        return frame.iloc[0:0], "the file has no data rows"
+    return frame.to_csv(index=False).replace("\n", '\n"unterminated,1,2\n', 1), "cannot be parsed as CSV"
 
 
-@pytest.mark.parametrize("case", BAD_DATA)
+@pytest.mark.parametrize(
+    "case", ["missing column", "wrong type", "unknown category", "empty file", "header only", "unparsable"]
+)
 def test_bad_data_stops_with_a_clear_message_and_loses_nothing(
     project: Path, built_project: Path, case: str
 ) -> None:
-    change, message = BAD_DATA[case]
-    raw = project / "data/telco_churn.csv"
-    lines = raw.read_text().splitlines()
+    raw = project / yaml.safe_load((project / "project.yaml").read_text())["data"]
+    frame = pd.read_csv(raw, dtype=str, keep_default_na=False)
+    broken, message = break_data(frame, load_schema(project / "schema.yaml"), case)
     raw.unlink()  # DVC links data from its cache: replace the file, never write through the link
-    raw.write_text("\n".join(change(lines)) + ("\n" if lines else ""))
-    assert_fails_and_restores(project, built_project, message)
+    raw.write_text(broken if isinstance(broken, str) else broken.to_csv(index=False))
+    assert_fails_and_restores(project, built_project, raw.relative_to(project), message)
 
 
 @pytest.mark.parametrize(
@@ -117,13 +123,14 @@ def test_bad_params_stop_with_a_clear_message_and_lose_nothing(
     params = yaml.safe_load((project / "params.yaml").read_text())
     params[section][key] = value
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert_fails_and_restores(project, built_project, message)
+    raw = Path(yaml.safe_load((project / "project.yaml").read_text())["data"])
+    assert_fails_and_restores(project, built_project, raw, message)
 
 
-def assert_fails_and_restores(project: Path, original: Path, message: str) -> None:
+def assert_fails_and_restores(project: Path, original: Path, raw: Path, message: str) -> None:
     lock = (project / "dvc.lock").read_bytes()
     model = sha256_file(project / "models/model.skops")
-    raw_data = sha256_file(original / "data/telco_churn.csv")
+    raw_data = sha256_file(original / raw)
     failed = run(["dvc", "repro"], cwd=project, check=False)
     assert failed.returncode != 0
     assert message in failed.stdout + failed.stderr
@@ -133,6 +140,6 @@ def assert_fails_and_restores(project: Path, original: Path, message: str) -> No
     # removes a stage's outputs before running it), the rest from the DVC cache.
     run(["git", "checkout", "--", "."], cwd=project)
     run(["dvc", "checkout", "--force"], cwd=project)
-    assert sha256_file(project / "data/telco_churn.csv") == raw_data
+    assert sha256_file(project / raw) == raw_data
     assert sha256_file(project / "models/model.skops") == model
     assert "up to date" in run(["dvc", "status"], cwd=project).stdout
