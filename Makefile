@@ -53,8 +53,15 @@ drift-data: install ## get the drift reference (prepare stage output) and the pr
 	$(UV) run --frozen dvc repro --quiet prepare
 
 drift: drift-data ## drift check of each batch in production/ against the training split; prints verdicts
-	@for batch in production/*.csv; do \
-		out=drift/$$(basename $$batch .csv); mkdir -p $$out; \
+	@shopt -s nullglob; batches=(production/*.csv production/*.parquet); \
+	if [ $${#batches[@]} -eq 0 ]; then \
+		echo "make drift: no batches in production/ (*.csv, *.parquet): nothing to check."; \
+		echo "  Add production batches (dvc add production), or run 'mlops drift --current <inference-log>'"; \
+		echo "  (docs/drift.md)."; \
+		exit 0; \
+	fi; \
+	for batch in "$${batches[@]}"; do \
+		name=$$(basename $$batch); out=drift/$${name%.*}; mkdir -p $$out; \
 		$(UV) run --frozen mlops drift --reference $(DRIFT_REFERENCE) --current $$batch \
 			--schema schema.yaml --params params.yaml --out $$out 2>$$out/drift.log; \
 		code=$$?; \

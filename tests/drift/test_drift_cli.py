@@ -9,26 +9,29 @@ import pytest
 
 from mlops.cli import main
 from tests.conftest import run
-from tests.drift.conftest import REPO, synthetic
+from tests.drift.conftest import demo_only, synthetic
 
 
 @pytest.fixture
-def files(tmp_path: Path, schema) -> dict[str, Path]:
+def files(tmp_path: Path, schema, config_files) -> dict[str, Path]:
+    """A reference, a stable and a shifted batch, and the synthetic schema.yaml / params.yaml."""
     reference = tmp_path / "reference.parquet"
     synthetic(schema, 3_000, 1).to_parquet(reference)
-    stable = synthetic(schema, 600, 2)
+    stable = synthetic(schema, 1_200, 2)
     stable.to_csv(tmp_path / "stable.csv", index=False)
-    synthetic(schema, 600, 3, charges_shift_sd=0.5).to_csv(tmp_path / "shifted.csv", index=False)
-    return {"reference": reference, "stable": tmp_path / "stable.csv", "shifted": tmp_path / "shifted.csv"}
+    synthetic(schema, 1_200, 3, charges_shift_sd=0.5).to_csv(tmp_path / "shifted.csv", index=False)
+    batches = {"stable": tmp_path / "stable.csv", "shifted": tmp_path / "shifted.csv"}
+    return {"reference": reference, **batches, **config_files}
 
 
-def drift(reference: Path, current: Path, out: Path, *extra: str) -> int:
-    config = ["--schema", str(REPO / "schema.yaml"), "--params", str(REPO / "params.yaml")]
+def drift(files: dict[str, Path], current: Path, out: Path, *extra: str) -> int:
+    """`mlops drift` against the fixture's reference, schema and params; the exit code."""
+    config = ["--schema", str(files["schema"]), "--params", str(files["params"])]
     return main(
         [
             "drift",
             "--reference",
-            str(reference),
+            str(files["reference"]),
             "--current",
             str(current),
             *config,
@@ -40,11 +43,11 @@ def drift(reference: Path, current: Path, out: Path, *extra: str) -> int:
 
 
 def test_no_drift_exit_0_and_drift_exit_1_with_all_outputs(files, tmp_path):
-    assert drift(files["reference"], files["stable"], tmp_path / "a") == 0
-    assert drift(files["reference"], files["shifted"], tmp_path / "b", "--run-url", "https://ci/run/1") == 1
+    assert drift(files, files["stable"], tmp_path / "a") == 0
+    assert drift(files, files["shifted"], tmp_path / "b", "--run-url", "https://ci/run/1") == 1
     result = json.loads((tmp_path / "b" / "drift.json").read_text())
     assert result["status"] == "drift" and result["drifted_columns"] == ["monthly_charges"]
-    assert result["current_rows"] == 600 and result["reference_rows"] == 3_000
+    assert result["current_rows"] == 1_200 and result["reference_rows"] == 3_000
     assert (tmp_path / "b" / "drift.md").read_text().startswith("## ⚠️ Drift detected")
     assert "<svg" in (tmp_path / "b" / "drift.html").read_text()
     issue = json.loads((tmp_path / "b" / "issue.json").read_text())
@@ -53,11 +56,11 @@ def test_no_drift_exit_0_and_drift_exit_1_with_all_outputs(files, tmp_path):
 
 def test_batch_under_the_minimum_is_insufficient_data_exit_3(files, tmp_path, schema):
     small = tmp_path / "small.csv"
-    synthetic(schema, 150, 4).to_csv(small, index=False)  # params.yaml: min_rows 200
-    assert drift(files["reference"], small, tmp_path / "out") == 3
+    synthetic(schema, 400, 4).to_csv(small, index=False)  # drift params: min_rows 1000
+    assert drift(files, small, tmp_path / "out") == 3
     result = json.loads((tmp_path / "out" / "drift.json").read_text())
     assert result["status"] == "insufficient_data" and result["columns"] == []
-    assert "150 rows, fewer than the minimum of 200" in result["reasons"][0]
+    assert "400 rows, fewer than the minimum of 1000" in result["reasons"][0]
 
 
 @pytest.mark.parametrize(
@@ -79,7 +82,7 @@ def test_bad_current_data_is_exit_2_with_a_clear_message(files, tmp_path, schema
         frame.to_csv(bad, index=False)
     else:
         bad.write_text(content)
-    assert drift(files["reference"], bad, tmp_path / "out") == 2
+    assert drift(files, bad, tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert message in err and str(bad) in err
     assert not (tmp_path / "out" / "drift.json").exists()
@@ -87,8 +90,8 @@ def test_bad_current_data_is_exit_2_with_a_clear_message(files, tmp_path, schema
 
 def test_missing_current_path_and_empty_folder_are_exit_2(files, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert drift(files["reference"], tmp_path / "nowhere", tmp_path / "out") == 2
-    assert drift(files["reference"], tmp_path / "empty", tmp_path / "out") == 2
+    assert drift(files, tmp_path / "nowhere", tmp_path / "out") == 2
+    assert drift(files, tmp_path / "empty", tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert "nowhere: data does not match the schema:\n  - not found" in err and "holds no data files" in err
 
@@ -106,23 +109,24 @@ def _log_lines(frame, start: str, prediction: str = "No") -> list[str]:
 def test_time_window_selects_rows_and_a_bad_log_line_is_named(files, tmp_path, schema, capsys):
     logs = tmp_path / "logs"
     logs.mkdir()
-    (logs / "a.jsonl").write_text("\n".join(_log_lines(synthetic(schema, 400, 6), "2025-03-01")) + "\n")
+    (logs / "a.jsonl").write_text("\n".join(_log_lines(synthetic(schema, 1_000, 6), "2025-03-01")) + "\n")
     (logs / "b.jsonl").write_text(
-        "\n".join(_log_lines(synthetic(schema, 400, 7, charges_shift_sd=0.5), "2025-03-05"))
+        "\n".join(_log_lines(synthetic(schema, 1_000, 7, charges_shift_sd=0.5), "2025-03-05"))
     )
-    assert drift(files["reference"], logs, tmp_path / "early", "--until", "2025-03-03") == 0
+    assert drift(files, logs, tmp_path / "early", "--until", "2025-03-03") == 0
     early = json.loads((tmp_path / "early" / "drift.json").read_text())
-    assert early["current_rows"] == 400 and early["window"]["until"].startswith("2025-03-03T00:00:00")
-    assert drift(files["reference"], logs, tmp_path / "late", "--since", "2025-03-04") == 1
+    assert early["current_rows"] == 1_000 and early["window"]["until"].startswith("2025-03-03T00:00:00")
+    assert drift(files, logs, tmp_path / "late", "--since", "2025-03-04") == 1
     late = json.loads((tmp_path / "late" / "drift.json").read_text())
-    assert late["current_rows"] == 400 and late["drifted_columns"] == ["monthly_charges"]
+    assert late["current_rows"] == 1_000 and late["drifted_columns"] == ["monthly_charges"]
     (logs / "c.jsonl").write_text('{"timestamp": "2025-03-06T00:00:00Z", "inputs": {}}\nnot json\n')
-    assert drift(files["reference"], logs, tmp_path / "bad") == 2
+    assert drift(files, logs, tmp_path / "bad") == 2
     err = capsys.readouterr().err
     assert "c.jsonl" in err and "line 2: not valid JSON" in err
 
 
 @pytest.mark.slow
+@demo_only
 def test_demo_batches_give_the_expected_verdicts(built_project):
     verdicts = {}
     for batch in sorted((built_project / "production").glob("*.csv")):

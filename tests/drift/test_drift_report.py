@@ -9,7 +9,7 @@ import pandas as pd
 from mlops.drift import check_drift
 from mlops.drift.issue import TITLE, closing_comment, issue_text
 from mlops.drift.render import to_html, to_markdown
-from tests.drift.conftest import synthetic
+from tests.drift.conftest import REPO, synthetic
 
 
 def drifted_result(schema, params):
@@ -28,7 +28,7 @@ def test_markdown_puts_the_verdict_first_and_sorts_columns(schema, params):
     assert "```mermaid\nxychart-beta horizontal" in text
     assert (
         "| `prediction` vs `churn` | categorical | jensenshannon | 0.4645 | 0.1 | **yes** | "
-        "No 50.0% | No 0.0% |" in text
+        "No: 50.0% | No: 0.0% |" in text
     )
 
 
@@ -68,3 +68,12 @@ def test_closing_comment_names_the_run(schema, params):
     assert closing_comment(result, "https://ci/run/9").startswith(
         "The latest check found no drift ([run](https://ci/run/9))"
     )
+
+
+def test_issue_text_is_dataset_neutral_and_links_the_retraining_docs(schema, params):
+    body = issue_text(drifted_result(schema, params)).body
+    assert "telco" not in body.lower() and "`data` in `project.yaml`" in body
+    anchor = re.search(r"docs/drift\.md#([a-z-]+)", body)
+    assert anchor is not None and anchor[1] == "retraining"
+    headings = (REPO / "docs" / "drift.md").read_text(encoding="utf-8").splitlines()
+    assert "## Retraining" in headings  # GitHub's anchor for it is #retraining

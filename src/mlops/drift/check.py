@@ -254,8 +254,8 @@ def _categorical(
         column=name, role="feature", kind="categorical", test=test, score=score, threshold=threshold,
         drifted=drifted, severity=severity, reference_rows=int(ref_counts.sum()),
         current_rows=int(cur_counts.sum()),
-        reference_summary=f"{labels[moved]} {ref_shares[moved]:.1%}",
-        current_summary=f"{labels[moved]} {cur_shares[moved]:.1%}",
+        reference_summary=f"{labels[moved]}: {ref_shares[moved]:.1%}",
+        current_summary=f"{labels[moved]}: {cur_shares[moved]:.1%}",
         distribution=Distribution(tuple(labels), _rounded(ref_shares), _rounded(cur_shares)),
     )  # fmt: skip
 
@@ -308,7 +308,12 @@ def _histogram(ref: np.ndarray, cur: np.ndarray) -> Distribution:
 def _describe_numeric(values: np.ndarray) -> str:
     if values.size == 0:
         return "no values"
-    return f"mean {values.mean():.4g} (sd {values.std():.3g})"
+    return f"mean {_number(values.mean())} (sd {_number(values.std())})"
+
+
+def _number(value: float) -> str:
+    """Four significant digits, without exponents for everyday magnitudes: 0.1234, 65.43, 2,283."""
+    return f"{value:,.0f}" if 1e3 <= abs(value) < 1e12 else f"{value:.4g}"
 
 
 def _rounded(values: np.ndarray) -> tuple[float, ...]:

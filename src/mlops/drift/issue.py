@@ -12,9 +12,10 @@ LABEL = "drift"
 MAX_BODY = 60_000  # GitHub refuses issue bodies over 65,536 characters
 RETRAIN = """### What to do
 1. Open the HTML report (run artifact `drift-report`) and look at the drifted columns' distributions.
-2. If the change is real and lasting, retrain: collect labelled recent data, replace `data/telco_churn.csv`
-   (`dvc add data && dvc push`), and open a pull request; the pull-request workflow reruns the
-   pipeline and reports the metrics against `main`. See docs/drift.md#retraining.
+2. If the change is real and lasting, retrain: collect labelled recent data, update the training data
+   (the file named by `data` in `project.yaml`; then `dvc add data && dvc push`), and open a pull
+   request; the pull-request workflow reruns the pipeline and reports the metrics against `main`.
+   See docs/drift.md#retraining.
 3. If the change is expected, tune `drift` in `params.yaml` (thresholds, `key_columns`) in a pull request.
 
 This issue is updated by each scheduled run while drift lasts and closed when a run finds none."""

@@ -79,40 +79,74 @@ def to_markdown(result: DriftResult) -> str:
 
 # --- HTML -----------------------------------------------------------------------------------------
 
+CHART_WIDTH, CHART_HEIGHT = 560, 190
+CHAR_WIDTH = 5.6  # px per character at font-size 10, to fit category labels under their bars
+TICK_EVERY = 5  # numeric charts: a value under every 5th bin edge
+RIGHT = 24  # right margin, room for the last tick's value
 
-def _bars_svg(dist: Distribution, width: int = 560, height: int = 180) -> str:
-    """Grouped bars of reference and current shares per bin or category, as inline SVG."""
-    count = len(dist.labels)
-    left, bottom, top = 40, 40 if dist.edges is None else 24, 10
-    plot_w, plot_h = width - left - 10, height - bottom - top
+
+def _bars_svg(dist: Distribution) -> str:
+    """Grouped bars of reference and current shares per bin or category, as inline SVG (scales to its box)."""
+    width, height, left, top, bottom = CHART_WIDTH, CHART_HEIGHT, 44, 10, 30
+    right = width - RIGHT
+    plot_w, plot_h = right - left, height - bottom - top
     peak = max([*dist.reference, *dist.current, 1e-9])
-    slot = plot_w / max(count, 1)
+    slot = plot_w / max(len(dist.labels), 1)
+    base = top + plot_h
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#888"/>',
-        f'<text x="{left - 4}" y="{top + 8}" text-anchor="end" font-size="10">{peak:.0%}</text>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img">',
+        f'<line x1="{left}" y1="{top}" x2="{right}" y2="{top}" stroke="#ddd" stroke-dasharray="3 3"/>',
+        f'<line x1="{left}" y1="{base}" x2="{right}" y2="{base}" stroke="#888"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{peak:.0%}</text>',
+        f'<text x="{left - 4}" y="{base + 3}" text-anchor="end">0%</text>',
     ]
     for i, (ref, cur) in enumerate(zip(dist.reference, dist.current, strict=True)):
         x = left + i * slot
         parts += [
-            _bar(x + slot * (0.1 + 0.4 * j), top + plot_h, slot * 0.4, plot_h * share / peak, colour,
-                 f"{dist.labels[i]}: {share:.1%}")
-            for j, (share, colour) in enumerate(((ref, REFERENCE_COLOUR), (cur, CURRENT_COLOUR)))
-        ]  # fmt: skip
-        if dist.edges is None:
-            label = html.escape(dist.labels[i][:14])
-            parts.append(
-                f'<text x="{x + slot / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle" font-size="10">'
-                f"{label}</text>"
+            _bar(x + slot * (0.1 + 0.4 * j), base, slot * 0.4, plot_h * share / peak, colour,
+                 f"{dist.labels[i]}, {name}: {share:.1%}")
+            for j, (share, colour, name) in enumerate(
+                ((ref, REFERENCE_COLOUR, "reference"), (cur, CURRENT_COLOUR, "current"))
             )
-    if dist.edges is not None:
-        low, high = dist.edges[0], dist.edges[-1]
-        parts.append(f'<text x="{left}" y="{height - 8}" font-size="10">{low:.4g}</text>')
-        parts.append(
-            f'<text x="{width - 10}" y="{height - 8}" text-anchor="end" font-size="10">{high:.4g}</text>'
-        )
+        ]  # fmt: skip
+    parts += (
+        _category_axis(dist, left, slot, base)
+        if dist.edges is None
+        else _numeric_axis(dist, left, slot, base)
+    )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _category_axis(dist: Distribution, left: float, slot: float, base: float) -> list[str]:
+    """Each category's name under its bars, shortened with an ellipsis when it does not fit."""
+    fits = max(3, int(slot / CHAR_WIDTH))
+    texts = []
+    for i, label in enumerate(dist.labels):
+        shown = label if len(label) <= fits else label[: fits - 1] + "…"
+        texts.append(
+            f'<text x="{left + (i + 0.5) * slot:.1f}" y="{base + 14}" text-anchor="middle">'
+            f"<title>{html.escape(label)}</title>{html.escape(shown)}</text>"
+        )
+    return texts
+
+
+def _numeric_axis(dist: Distribution, left: float, slot: float, base: float) -> list[str]:
+    """Tick marks and values at every TICK_EVERY-th bin edge (first and last included)."""
+    edges = dist.edges or ()
+    ticks = sorted({*range(0, len(edges), TICK_EVERY), len(edges) - 1})
+    texts = []
+    for i in ticks:
+        x = left + i * slot
+        texts.append(
+            f'<line x1="{x:.1f}" y1="{base}" x2="{x:.1f}" y2="{base + 4}" stroke="#888"/>'
+            f'<text x="{x:.1f}" y="{base + 15}" text-anchor="middle">{_tick(edges[i])}</text>'
+        )
+    return texts
+
+
+def _tick(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1e3 else f"{value:.3g}"
 
 
 def _bar(x: float, base: float, width: float, height: float, colour: str, tip: str) -> str:
@@ -122,43 +156,76 @@ def _bar(x: float, base: float, width: float, height: float, colour: str, tip: s
     )
 
 
+def _anchor(c: ColumnDrift) -> str:
+    return f"{c.role}-{c.column}"
+
+
+def _flag(c: ColumnDrift) -> str:
+    return '<span class="badge hit">drifted</span>' if c.drifted else '<span class="badge ok">stable</span>'
+
+
 def _column_section(c: ColumnDrift) -> str:
-    flag = '<span class="drift">drifted</span>' if c.drifted else '<span class="ok">stable</span>'
     versus = f" vs {html.escape(c.compared_with)}" if c.compared_with else ""
     return (
-        f"<section><h3>{html.escape(c.column)}{versus} {flag}</h3>"
-        f"<p>{c.kind}; {c.test} score {_score(c.score)} (threshold {c.threshold:g}); "
-        f"reference {html.escape(c.reference_summary)} ({c.reference_rows:,} values), "
-        f"current {html.escape(c.current_summary)} ({c.current_rows:,} values)</p>"
+        f'<section id="{html.escape(_anchor(c))}"><h3>{html.escape(c.column)}{versus} {_flag(c)}</h3>'
+        f"<p>{c.kind}; <b>{c.test}</b> {_score(c.score)} (threshold {c.threshold:g})</p>"
+        f"<p>reference: {html.escape(c.reference_summary)} ({c.reference_rows:,} values)<br>"
+        f"current: {html.escape(c.current_summary)} ({c.current_rows:,} values)</p>"
         f"{_bars_svg(c.distribution)}</section>"
     )
 
 
+def _html_table(columns: tuple[ColumnDrift, ...]) -> str:
+    header = (
+        "<tr><th>Column</th><th>Type</th><th>Test</th><th>Score</th><th>Threshold</th><th>Drifted</th>"
+        "<th>Reference</th><th>Current</th></tr>"
+    )
+    rows = "".join(
+        f'<tr{" class=hit" if c.drifted else ""}><td><a href="#{html.escape(_anchor(c))}">'
+        f"{html.escape(c.column)}</a>{' vs ' + html.escape(c.compared_with) if c.compared_with else ''}</td>"
+        f'<td>{c.kind}</td><td>{c.test}</td><td class="n">{_score(c.score)}</td>'
+        f'<td class="n">{c.threshold:g}</td><td>{_flag(c)}</td>'
+        f"<td>{html.escape(c.reference_summary)}</td><td>{html.escape(c.current_summary)}</td></tr>"
+        for c in columns
+    )
+    return f"<table>{header}{rows}</table>"
+
+
+def _html_part(title: str, columns: tuple[ColumnDrift, ...]) -> str:
+    if not columns:
+        return ""
+    sections = "".join(_column_section(c) for c in columns)
+    return f'<h2>{title}</h2>{_html_table(columns)}{KEY}<div class="grid">{sections}</div>'
+
+
+KEY = (
+    f'<p class="key"><span style="background:{REFERENCE_COLOUR}"></span>reference'
+    f'<span style="background:{CURRENT_COLOUR}"></span>current (share of rows per bin or category)</p>'
+)
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;font-size:13px}
-.drift{color:#fff;background:#c0392b;padding:1px 6px;border-radius:4px;font-size:12px}
-.ok{color:#fff;background:#27ae60;padding:1px 6px;border-radius:4px;font-size:12px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(580px,1fr));gap:8px}
-section{border:1px solid #eee;padding:4px 8px}h3{font-size:15px;margin:4px 0}p{font-size:12px;margin:2px 0}
-.key span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}"""
+h1{margin:.2em 0}h1.drift{color:#b03a2e}h1.no_drift{color:#1e8449}h1.insufficient_data{color:#7d6608}
+h2{font-size:18px;margin:1.2em 0 .4em}h3{font-size:15px;margin:4px 0}p{font-size:13px;margin:3px 0}
+.summary{font-size:14px;margin:.3em 0 1em}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
+th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.hit td{background:#fdecea}
+a{color:inherit}
+.badge{color:#fff;padding:1px 6px;border-radius:4px;font-size:12px}.badge.hit{background:#c0392b}
+.badge.ok{background:#27ae60}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:10px}
+section{border:1px solid #e4e4e4;border-radius:4px;padding:6px 10px}
+svg{width:100%;height:auto;display:block;margin-top:4px}svg text{font-size:10px;fill:#444}
+.key{margin:.6em 0}.key span{display:inline-block;width:12px;height:12px;margin:0 4px -1px 12px}"""
 
 
 def to_html(result: DriftResult) -> str:
-    """drift.html: one file, no scripts, no network: the verdict, the table and a plot per column."""
-    rows = "".join(
-        f"<tr><td>{html.escape(c.column)}</td><td>{c.test}</td><td>{_score(c.score)}</td>"
-        f"<td>{c.threshold:g}</td><td>{'yes' if c.drifted else 'no'}</td></tr>"
-        for c in result.columns + result.outputs
-    )
-    key = (
-        f'<p class="key"><span style="background:{REFERENCE_COLOUR}"></span>reference'
-        f'<span style="background:{CURRENT_COLOUR}"></span>current</p>'
-    )
-    sections = "".join(_column_section(c) for c in result.columns + result.outputs)
-    header = "<tr><th>Column</th><th>Test</th><th>Score</th><th>Threshold</th><th>Drifted</th></tr>"
-    body = f'<table>{header}{rows}</table>{key}<div class="grid">{sections}</div>' if result.columns else ""
+    """drift.html: one file, no scripts, no network: the verdict, a table and a plot per column."""
+    features = _html_part("Features, most drifted first", result.columns)
+    outputs = _html_part("Target and prediction (not part of the verdict)", result.outputs)
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Drift report</title>'
-        f"<style>{STYLE}</style></head><body><h1>{VERDICTS[result.status]}</h1>"
-        f"<p>{html.escape(verdict_line(result))}</p><p>{html.escape(_sizes(result))}</p>{body}</body></html>\n"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Drift report: '
+        f"{VERDICTS[result.status]}</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<style>{STYLE}</style></head><body><h1 class="{result.status}">{VERDICTS[result.status]}</h1>'
+        f'<p class="summary">{html.escape("; ".join(result.reasons))}.<br>{html.escape(_sizes(result))}</p>'
+        f"{features}{outputs}</body></html>\n"
     )

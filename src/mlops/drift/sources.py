@@ -4,19 +4,22 @@ A source is one file or a folder of `*.csv`, `*.parquet` and `*.jsonl` files (se
 Every file is validated against the schema (features only; the target when present) before it is
 used, so an empty, unreadable or schema-breaking batch is an error, never a silent pass.
 
-Inference-log records (one JSON object per line):
-    {"timestamp": "2025-01-31T12:00:00Z", "inputs": {"tenure": 3, ...},
-     "output": {"prediction": "Yes", ...}, "model_version": "..."}
-`inputs` holds the features; the output's field named by `drift.prediction_column` becomes the
-prediction column. CSV and Parquet batches may carry a `timestamp` column for time windows.
+Inference-log records (one JSON object per line, as src/mlops/serving/inference_log.py writes them):
+    {"timestamp": "2025-01-31T12:00:00.000000+00:00", "model_version": "...",
+     "inputs": {"tenure": 3, ...}, "output": {"label": "Yes", "probability": 0.71}}
+`inputs` holds the features; the output's field named by `drift.prediction_column`, else its
+`label`, becomes the prediction column. CSV and Parquet batches may carry a `timestamp` column for
+time windows.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,6 +31,8 @@ TIMESTAMP = "timestamp"
 _RELATIVE = re.compile(r"^(\d+)([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 MAX_LISTED = 5
+OUTPUT_LABELS = ("label",)  # the service's output field for the predicted class (src/mlops/service.py)
+log = logging.getLogger(__name__)
 
 
 def parse_time(text: str, now: datetime | None = None) -> pd.Timestamp:
@@ -122,32 +127,52 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _read_jsonl(path: Path, prediction_column: str) -> tuple[pd.DataFrame, list[int]]:
-    """Records of an inference log and the file line of each (blank lines are skipped)."""
+    """Records of an inference log and the file line of each (blank lines are skipped).
+
+    A last line without its newline that is not valid JSON is a write cut short (the service
+    crashed, or is writing it now): it is skipped with a warning, not an error.
+    """
+    text = path.read_text(encoding="utf-8")
+    numbered = list(enumerate(text.splitlines(), start=1))
     rows, lines, problems = [], [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in numbered:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            rows.append(_log_row(line, prediction_column))
+            lines.append(number)
         except json.JSONDecodeError as error:
+            if number == len(numbered) and not text.endswith("\n"):
+                log.warning("%s: line %d: skipping an unfinished last line", path, number)
+                continue
             problems.append(f"line {number}: not valid JSON ({error.msg})")
-            continue
-        inputs = record.get("inputs") if isinstance(record, dict) else None
-        if not isinstance(inputs, dict):
-            problems.append(f"line {number}: expected an object with an 'inputs' object of features")
-            continue
-        row = dict(inputs)
-        output = record.get("output")
-        if isinstance(output, dict) and prediction_column in output:
-            row[prediction_column] = output[prediction_column]
-        if TIMESTAMP in record:
-            row[TIMESTAMP] = record[TIMESTAMP]
-        rows.append(row)
-        lines.append(number)
+        except ValueError as error:
+            problems.append(f"line {number}: {error}")
     if problems:
         more = [f"(and {len(problems) - MAX_LISTED} more lines)"] if len(problems) > MAX_LISTED else []
         raise DataValidationError(str(path), problems[:MAX_LISTED] + more)
     return pd.DataFrame.from_records(rows), lines
+
+
+def _log_row(line: str, prediction_column: str) -> dict[str, Any]:
+    """One log record as a row: its inputs, its prediction and its timestamp. ValueError if malformed.
+
+    The prediction is the output's `prediction_column` field, else its `label` (what the service writes).
+    """
+    record = json.loads(line)
+    inputs = record.get("inputs") if isinstance(record, dict) else None
+    if not isinstance(inputs, dict):
+        raise ValueError("expected an object with an 'inputs' object of features")
+    row = dict(inputs)
+    output = record.get("output")
+    if isinstance(output, dict):
+        for field in (prediction_column, *OUTPUT_LABELS):
+            if field in output:
+                row[prediction_column] = output[field]
+                break
+    if TIMESTAMP in record:
+        row[TIMESTAMP] = record[TIMESTAMP]
+    return row
 
 
 def _relabel(problem: str, lines: list[int]) -> str:
