@@ -1,0 +1,294 @@
+"""Serving benchmark: in-process, FastAPI + uvicorn, BentoML plain and with adaptive batching, in ONE run.
+
+    .venv/bin/python benchmarks/serving.py --models models --test artifacts/prepared/test.parquet
+
+Needs `wrk` (Debian: apt-get install wrk). Every server gets OMP_NUM_THREADS=1 and listens on
+127.0.0.1. Prints Markdown tables for docs/performance.md and writes the raw figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import psutil
+
+from mlops.model import load_model
+from mlops.schema import request_model
+from mlops.serving.bundle import PipelinePredictor, metadata_schema, read_metadata
+from mlops.serving.fast import compile_pipeline
+from mlops.serving.inference_log import InferenceLog
+
+BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent
+BATCH = 100
+
+
+def timed(call: Callable[[], object], repeat: int) -> list[float]:
+    """Milliseconds per call."""
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def records_of(test: Path, names: list[str]) -> list[dict[str, Any]]:
+    frame = pd.read_parquet(test)[names]
+    rows = json.loads(frame.to_json(orient="records"))
+    return rows
+
+
+def in_process(models: Path, records: list[dict[str, Any]], repeat: int) -> dict[str, float]:
+    """Median ms for one record on each path, the inference log's cost, and batch rows/s."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="openmp")
+    metadata = read_metadata(models)
+    schema = metadata_schema(metadata)
+    model = load_model(models / metadata["model_file"])
+    plain = PipelinePredictor(model, tuple(schema.feature_names))
+    compiled = compile_pipeline(model)
+    record_model = request_model(schema)
+    one = records[:1]
+    frame = pd.DataFrame(one)
+    log = InferenceLog(Path(tempfile.mkdtemp()) / "log")
+    output = [{"label": "No", "probability": 0.1}]
+    rows = records[:1000]
+    hundred = records[:100]
+    outputs = output * 100
+    result = {
+        "pipeline_one_row_ms": statistics.median(timed(lambda: model.predict_proba(frame), repeat)),
+        "pipeline_predictor_one_row_ms": statistics.median(timed(lambda: plain.positive_proba(one), repeat)),
+        "compiled_one_row_ms": statistics.median(timed(lambda: compiled.positive_proba(one), repeat)),
+        "compiled_transform_one_row_ms": statistics.median(timed(lambda: compiled.transform(one), repeat)),
+        "validate_one_record_ms": statistics.median(
+            timed(lambda: record_model.model_validate(one[0]), repeat)
+        ),
+        "log_one_record_ms": statistics.median(timed(lambda: log.write("v", one, output), repeat)),
+        "compiled_100_rows_ms": statistics.median(timed(lambda: compiled.positive_proba(hundred), 200)),
+        "log_100_records_ms": statistics.median(timed(lambda: log.write("v", hundred, outputs), 200)),
+        "pipeline_rows_per_s": len(rows)
+        / (statistics.median(timed(lambda: plain.positive_proba(rows), 5)) / 1000),
+        "compiled_rows_per_s": len(rows)
+        / (statistics.median(timed(lambda: compiled.positive_proba(rows), 5)) / 1000),
+    }
+    log.close()
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Target:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    single: str  # route for one record
+    batch: str  # route for a batch
+    wrap: Callable[[dict[str, Any]], Any]  # the single-record body
+    port: int = 0
+
+
+def targets(models: Path, log_dir: Path) -> list[Target]:
+    uvicorn = [
+        str(BIN / "uvicorn"),
+        "fastapi_app:app",
+        "--app-dir",
+        str(HERE),
+        "--host",
+        "127.0.0.1",
+        "--log-level",
+        "warning",
+    ]
+    bento = [str(BIN / "bentoml"), "serve", "mlops.service:ModelService", "--host", "127.0.0.1"]
+    bento_env = {"MLOPS_MODELS_DIR": str(models), "MLOPS_INFERENCE_LOG_DIR": str(log_dir)}
+    fastapi_env = {"MODELS_DIR": str(models)}
+    batch = "/predict_batch"
+    return [
+        Target(
+            "FastAPI + Pipeline",
+            uvicorn,
+            {**fastapi_env, "FASTAPI_PATH": "pipeline"},
+            "/predict",
+            batch,
+            dict,
+        ),
+        Target(
+            "FastAPI + compiled",
+            uvicorn,
+            {**fastapi_env, "FASTAPI_PATH": "compiled"},
+            "/predict",
+            batch,
+            dict,
+        ),
+        Target("BentoML plain", bento, bento_env, "/predict", batch, dict),
+        Target("BentoML adaptive", bento, bento_env, "/predict_adaptive", batch, lambda r: [r]),
+    ]
+
+
+def start(target: Target, body: Any) -> tuple[subprocess.Popen[bytes], float]:
+    """Start the server; seconds until its first successful prediction."""
+    target.port = free_port()
+    port_args = ["--port", str(target.port)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "BENTOML_DO_NOT_TRACK": "true", **target.env}
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        target.command + port_args,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{target.port}{target.single}"
+    while time.perf_counter() - began < 180:
+        try:
+            if httpx.post(url, json=body, timeout=5).status_code == 200:
+                return process, time.perf_counter() - began
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"{target.name} did not answer within 180 s")
+
+
+def rss_mb(process: subprocess.Popen[bytes]) -> float:
+    parent = psutil.Process(process.pid)
+    return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open(os.getenv("BODY_FILE")):read("*a")
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def wrk(url: str, body: Any, connections: int, seconds: int, workdir: Path) -> dict[str, float]:
+    (workdir / "body.json").write_text(json.dumps(body))
+    (workdir / "post.lua").write_text(WRK_SCRIPT)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+         "-s", str(workdir / "post.lua"), url],
+        env={**os.environ, "BODY_FILE": str(workdir / "body.json")},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
+    requests, micros, p50, p99, non2xx, errors = map(int, line.split()[1:])
+    return {
+        "rps": requests / (micros / 1e6),
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+        "non2xx": non2xx,
+        "errors": errors,
+    }
+
+
+def measure(
+    target: Target, records: list[dict[str, Any]], args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
+    process, cold = start(target, target.wrap(records[0]))
+    try:
+        result: dict[str, Any] = {
+            "cold_start_s": cold,
+            "rss_idle_mb": rss_mb(process),
+            "single": {},
+            "batch": {},
+        }
+        base = f"http://127.0.0.1:{target.port}"
+        for connections in args.concurrency:
+            result["single"][connections] = wrk(
+                base + target.single, target.wrap(records[0]), connections, args.seconds, workdir
+            )
+        for connections in args.concurrency:
+            body = {"records": records[:BATCH]}
+            result["batch"][connections] = wrk(base + target.batch, body, connections, args.seconds, workdir)
+        result["rss_loaded_mb"] = rss_mb(process)
+        return result
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def markdown(inproc: dict[str, float], servers: dict[str, dict[str, Any]], concurrency: list[int]) -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    lines = [
+        f"Machine: {platform.machine()}, {psutil.cpu_count()} cores, {memory:.0f} GB, "
+        f"Python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d}.",
+        "",
+        "| in-process, one thread | value |",
+        "|---|---|",
+        *(f"| {key} | {value:,.3f} |" for key, value in inproc.items()),
+        "",
+        "| server | cold start (s) | RSS idle / loaded (MB) |",
+        "|---|---|---|",
+        *(
+            f"| {name} | {r['cold_start_s']:.1f} | {r['rss_idle_mb']:.0f} / {r['rss_loaded_mb']:.0f} |"
+            for name, r in servers.items()
+        ),
+    ]
+    for kind, title in (("single", "one record per request"), ("batch", f"{BATCH} records per request")):
+        lines += ["", f"| {title} | " + " | ".join(f"c={c} req/s, p50, p99 (ms)" for c in concurrency) + " |"]
+        lines += ["|---|" + "---|" * len(concurrency)]
+        for name, r in servers.items():
+            cells = [
+                f"{m['rps']:.0f}, {m['p50_ms']:.1f}, {m['p99_ms']:.1f}"
+                + (f" ({m['non2xx'] + m['errors']} failed)" if m["non2xx"] + m["errors"] else "")
+                for m in (r[kind][c] for c in concurrency)
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--test", type=Path, default=Path("artifacts/prepared/test.parquet"))
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--repeat", type=int, default=2000)
+    parser.add_argument("--only", nargs="*", help="names of the servers to run (default: all)")
+    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
+    args = parser.parse_args()
+    models = args.models.resolve()
+    schema = metadata_schema(read_metadata(models))
+    records = records_of(args.test, schema.feature_names)
+    inproc = in_process(models, records, args.repeat)
+    servers: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for target in targets(models, Path(tmp) / "log"):
+            if not args.only or target.name in args.only:
+                servers[target.name] = measure(target, records, args, Path(tmp))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"in_process": inproc, "servers": servers}, indent=2) + "\n")
+    print(markdown(inproc, servers, args.concurrency))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

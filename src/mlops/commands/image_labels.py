@@ -1,0 +1,68 @@
+"""mlops image-labels: the OCI labels and tags that tie a released image to its model, data and metrics.
+
+The release workflow appends them to $GITHUB_OUTPUT; on a laptop they print to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from mlops.io import read_json, read_yaml
+
+log = logging.getLogger(__name__)
+PREFIX = "io.mlops"
+METRICS = ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss", "brier")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--metadata", type=Path, required=True, help="model metadata JSON written by train")
+    parser.add_argument("--metrics", type=Path, required=True, help="metrics JSON written by evaluate")
+    parser.add_argument(
+        "--data-dvc", type=Path, help="the raw data's .dvc file (its md5 names the data version)"
+    )
+    parser.add_argument("--output", type=Path, help="append to this file (GitHub's $GITHUB_OUTPUT) instead")
+
+
+def image_labels(metadata: dict[str, Any], metrics: dict[str, Any], data_md5: str | None) -> dict[str, str]:
+    """Labels named `io.mlops.*`: model version and hash, training data hash, data version, test metrics."""
+    labels = {
+        f"{PREFIX}.model.version": metadata["model_version"],
+        f"{PREFIX}.model.sha256": metadata["model_sha256"],
+        f"{PREFIX}.model.estimator": str(metadata.get("estimator", "")),
+        f"{PREFIX}.data.train-sha256": metadata["training_data"]["sha256"],
+    }
+    if data_md5:
+        labels[f"{PREFIX}.data.dvc-md5"] = data_md5
+    labels.update({f"{PREFIX}.metrics.{name}": f"{metrics[name]:.6g}" for name in METRICS if name in metrics})
+    return labels
+
+
+def _data_md5(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    outs = read_yaml(path).get("outs") or [{}]
+    return outs[0].get("md5")
+
+
+def render(model_version: str, labels: dict[str, str]) -> str:
+    """GitHub output syntax: one `key=value` line, and a multi-line value between random delimiters."""
+    delimiter = f"EOF_{secrets.token_hex(8)}"
+    lines = "\n".join(f"{key}={value}" for key, value in labels.items())
+    return f"model_version={model_version}\nlabels<<{delimiter}\n{lines}\n{delimiter}\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    metadata = read_json(args.metadata)
+    labels = image_labels(metadata, read_json(args.metrics), _data_md5(args.data_dvc))
+    text = render(metadata["model_version"], labels)
+    if args.output is None:
+        print(text, end="")  # the command's output, not a log message
+    else:
+        with args.output.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+        log.info("wrote %d labels for model %s to %s", len(labels), metadata["model_version"], args.output)
+    return 0

@@ -1,0 +1,116 @@
+"""What the service loads at start-up: its settings from the environment, and the verified model.
+
+Only `models/` is needed: model.json carries the schema the request model is derived from and the
+SHA-256 the model file must match before it is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from mlops.errors import ConfigError, MlopsError
+from mlops.io import read_json, sha256_file
+from mlops.model import load_model
+from mlops.schema import Schema
+from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "MLOPS_"
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """Every knob of the service, read from MLOPS_* environment variables (defaults in brackets)."""
+
+    models_dir: Path = Path("models")  # MLOPS_MODELS_DIR [models]
+    inference_log_dir: Path | None = Path("inference-log")  # MLOPS_INFERENCE_LOG_DIR; "" turns it off
+    inference_log_max_bytes: int = 64 << 20  # MLOPS_INFERENCE_LOG_MAX_BYTES: rotate past this size
+    inference_log_keep: int = 100  # MLOPS_INFERENCE_LOG_KEEP: newest files kept
+    max_body_bytes: int = 2 << 20  # MLOPS_MAX_BODY_BYTES: larger requests get 413
+    max_batch: int = 1000  # MLOPS_MAX_BATCH: records per batch request
+    threads: int = 1  # MLOPS_THREADS: OpenMP threads for the model (1 is fastest for small batches)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingSettings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, default in cls().__dict__.items():
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is None:
+                continue
+            if name == "inference_log_dir":
+                values[name] = Path(raw) if raw else None
+            elif isinstance(default, Path):
+                values[name] = Path(raw)
+            else:
+                values[name] = _positive_int(ENV_PREFIX + name.upper(), raw)
+        return cls(**values)
+
+
+def _positive_int(variable: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"environment variable {variable}={raw!r}: expected a positive integer")
+    return value
+
+
+class Predictor(Protocol):
+    def positive_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class PipelinePredictor:
+    """The plain path: records into a DataFrame in the schema's column order, then the Pipeline."""
+
+    model: Pipeline
+    columns: tuple[str, ...]
+
+    def positive_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        frame = pd.DataFrame([[r[c] for c in self.columns] for r in records], columns=list(self.columns))
+        return self.model.predict_proba(frame.fillna(np.nan))[:, 1]
+
+
+def read_metadata(models_dir: Path) -> dict[str, Any]:
+    """models/model.json, checked for the keys the service needs."""
+    path = models_dir / "model.json"
+    metadata = read_json(path)
+    missing = [k for k in ("model_version", "model_sha256", "model_file", "schema") if k not in metadata]
+    if missing:
+        raise ConfigError(f"{path}: missing key(s) {missing}; re-run the pipeline (make run)")
+    return metadata
+
+
+def metadata_schema(metadata: Mapping[str, Any]) -> Schema:
+    return Schema.model_validate(metadata["schema"])
+
+
+def load_verified(models_dir: Path, metadata: Mapping[str, Any]) -> Predictor:
+    """Load the model file after checking its SHA-256 against model.json; MlopsError says why not."""
+    path = models_dir / metadata["model_file"]
+    if not path.is_file():
+        raise MlopsError(f"{path}: model file not found")
+    actual = sha256_file(path)
+    if actual != metadata["model_sha256"]:
+        raise MlopsError(
+            f"{path}: SHA-256 {actual} does not match {metadata['model_sha256']} recorded in "
+            f"{models_dir / 'model.json'}; refusing to serve a model other than the one trained"
+        )
+    model = load_model(path)
+    try:
+        return compile_pipeline(model)
+    except UnsupportedPipelineError as reason:
+        log.warning("%s: serving through the scikit-learn Pipeline (slower): %s", path, reason)
+        return PipelinePredictor(model, tuple(metadata_schema(metadata).feature_names))

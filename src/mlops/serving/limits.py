@@ -1,0 +1,112 @@
+"""An ASGI middleware that refuses bad requests before BentoML parses them.
+
+- Bodies over `max_bytes` get 413. BentoML reads and parses any body it is sent (a 32 MB JSON body
+  is accepted). The declared Content-Length is checked first (the HTTP server enforces it); a body
+  without one (chunked) is read up to the limit before the application sees it.
+- POST bodies that are not JSON get 415: every route takes JSON, and BentoML answers 500 to some
+  other media types (multipart/form-data without a boundary).
+- On `json_paths`, a body that is not valid JSON gets 400: BentoML parses root-level list inputs
+  (the adaptive-batching route) with `json.loads` and answers 500 to a syntax error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+JSON_TYPES = ("application/json", "")
+
+
+class RequestGuard:
+    """413 for bodies over `max_bytes`, 415 for non-JSON POST bodies, 400 for invalid JSON on `json_paths`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, json_paths: Iterable[str] = ()) -> None:
+        if max_bytes <= 0:
+            raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+        self.app = app
+        self.max_bytes = max_bytes
+        self.json_paths = frozenset(json_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _answer(send, 413, f"request body larger than {self.max_bytes} bytes")
+            return
+        media_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if scope.get("method") == "POST" and media_type not in JSON_TYPES:
+            await _answer(send, 415, f"content type {media_type!r} is not supported: send application/json")
+            return
+        check_json = scope.get("method") == "POST" and scope.get("path") in self.json_paths
+        if declared is None or check_json:
+            buffered = await _read_at_most(receive, self.max_bytes)
+            if buffered is None:
+                await _answer(send, 413, f"request body larger than {self.max_bytes} bytes")
+                return
+            if check_json and (problem := _json_problem(buffered)):
+                await _answer(
+                    send, 400, "invalid JSON", [{"loc": [], "msg": problem, "type": "json_invalid"}]
+                )
+                return
+            receive = _replay(buffered, receive)
+        await self.app(scope, receive, send)
+
+
+async def _answer(send: Send, status: int, error: str, detail: list[dict[str, Any]] | None = None) -> None:
+    payload: dict[str, Any] = {"error": error}
+    if detail is not None:
+        payload["detail"] = detail
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _json_problem(messages: list[Message]) -> str | None:
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+    try:
+        json.loads(body)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        return f"Invalid JSON: {error}"
+    return None
+
+
+async def _read_at_most(receive: Receive, max_bytes: int) -> list[Message] | None:
+    """The request's body messages, or None as soon as they add up to more than `max_bytes`."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        size += len(message.get("body", b""))
+        if size > max_bytes:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replaying_receive() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replaying_receive

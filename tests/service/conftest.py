@@ -1,0 +1,164 @@
+"""Fixtures for the service: records from the built project, a built bento, real `bentoml serve` processes.
+
+Each server start costs 10-30 s, so the servers are session-scoped and shared, except the ones a
+test must stop or break.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from tests.conftest import BIN, REPO, run
+
+STARTUP_SECONDS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def records_from(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """JSON-ready records: numpy scalars as Python values, NaN as None."""
+    rows = json.loads(frame[list(columns)].to_json(orient="records"))
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
+
+
+class Server:
+    """`bentoml serve TARGET` on 127.0.0.1 in its own process group; `stop()` sends SIGTERM."""
+
+    def __init__(self, target: str, cwd: Path, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        full_env = {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "OMP_NUM_THREADS": "1",
+            "BENTOML_DO_NOT_TRACK": "true",
+            **env,
+        }
+        cmd = [str(BIN / "bentoml"), "serve", target, "--host", "127.0.0.1", "--port", str(self.port)]
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen(
+            cmd, cwd=cwd, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def wait_until_up(self, path: str = "/livez") -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(self.url + path, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise AssertionError(f"server not up within {STARTUP_SECONDS} s:\n{self.output()}")
+
+    def output(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self._log.close()
+        return self.process.returncode
+
+
+@pytest.fixture(scope="session")
+def test_frame(built_project: Path) -> pd.DataFrame:
+    return pd.read_parquet(built_project / "artifacts" / "prepared" / "test.parquet")
+
+
+@pytest.fixture(scope="session")
+def metadata(built_project: Path) -> dict[str, Any]:
+    return json.loads((built_project / "models" / "model.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def feature_names(metadata: dict[str, Any]) -> list[str]:
+    return [f["name"] for f in metadata["schema"]["features"]]
+
+
+@pytest.fixture(scope="session")
+def records(test_frame: pd.DataFrame, feature_names: list[str]) -> list[dict[str, Any]]:
+    return records_from(test_frame, feature_names)
+
+
+@pytest.fixture(scope="session")
+def bentoml_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bentoml-home")
+
+
+def uv_binary() -> str:
+    found = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
+    if not Path(found).is_file():
+        pytest.skip("uv is needed to export the locked requirements")
+    return found
+
+
+@pytest.fixture(scope="session")
+def bento_tag(built_project: Path, bentoml_home: Path) -> str:
+    """The bento built offline from the built project, as `make bento` does, in a private BENTOML_HOME."""
+    uv = uv_binary()
+    run(
+        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet",
+         "--output-file", "build/requirements.txt"],
+        cwd=built_project,
+    )  # fmt: skip
+    env = {
+        "BENTOML_HOME": str(bentoml_home),
+        "PATH": f"{BIN}{os.pathsep}{Path(uv).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    out = run(["bentoml", "build", "--output", "tag", "."], cwd=built_project, env=env).stdout
+    tags = [line.removeprefix("__tag__:") for line in out.splitlines() if line.startswith("__tag__:")]
+    assert len(tags) == 1, out
+    return tags[0]
+
+
+@pytest.fixture(scope="session")
+def inference_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("inference-log")
+
+
+@pytest.fixture(scope="session")
+def server(
+    bento_tag: str, bentoml_home: Path, inference_log_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The built bento served for real, shared by the tests that do not stop or break it."""
+    workdir = tmp_path_factory.mktemp("serve")
+    env = {
+        "BENTOML_HOME": str(bentoml_home),
+        "MLOPS_INFERENCE_LOG_DIR": str(inference_log_dir),
+        "MLOPS_MAX_BODY_BYTES": str(1 << 20),
+        "MLOPS_MAX_BATCH": "100",
+    }
+    started = Server(bento_tag, workdir, env, workdir / "server.log")
+    started.wait_until_up("/readyz")
+    yield started
+    started.stop()

@@ -1,0 +1,53 @@
+"""`bentoml build` offline, as `make bento` runs it: the model, the code and pinned requirements inside."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def bento_dir(bento_tag: str, bentoml_home: Path) -> Path:
+    name, version = bento_tag.split(":")
+    return bentoml_home / "bentos" / name / version
+
+
+def test_the_model_travels_inside_the_bento(bento_dir: Path, metadata: dict[str, Any]) -> None:
+    model = bento_dir / "src" / "models" / "model.skops"
+    assert hashlib.sha256(model.read_bytes()).hexdigest() == metadata["model_sha256"]
+    assert (bento_dir / "src" / "models" / "model.json").is_file()
+    assert (bento_dir / "src" / "mlops" / "service.py").is_file()
+    assert not (bento_dir / "src" / "tests").exists()
+
+
+def test_requirements_are_pinned_from_uv_lock(bento_dir: Path) -> None:
+    lines = [
+        line.strip()
+        for line in (bento_dir / "env" / "python" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert lines, "no requirements"
+    unpinned = [line for line in lines if not re.match(r"^[A-Za-z0-9_.\-\[\]]+==[^=\s;]+\s*(;.*)?$", line)]
+    assert unpinned == []
+    locked = (REPO / "uv.lock").read_text()
+    bentoml = next(line for line in lines if line.startswith("bentoml=="))
+    assert f'name = "bentoml"\nversion = "{bentoml.split("==")[1]}"' in locked
+    assert not any(line.startswith(("pytest==", "ruff==")) for line in lines), "dev tools leaked in"
+
+
+def test_the_bento_has_a_dockerfile_and_the_service(bento_dir: Path) -> None:
+    dockerfile = (bento_dir / "env" / "docker" / "Dockerfile").read_text()
+    assert "ENV OMP_NUM_THREADS=$OMP_NUM_THREADS" in dockerfile
+    manifest = yaml.safe_load((bento_dir / "bento.yaml").read_text())
+    assert manifest["service"] == "mlops.service:ModelService"
+    routes = {route["route"] for route in manifest["schema"]["routes"]}
+    assert {"/predict", "/predict_batch", "/predict_adaptive", "/metadata"} <= routes

@@ -1,0 +1,57 @@
+"""Settings from the environment and the verified model load."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mlops.errors import ConfigError, MlopsError
+from mlops.serving.bundle import ServingSettings, load_verified, read_metadata
+from mlops.serving.fast import CompiledPipeline
+
+
+def test_settings_have_defaults_and_read_the_environment() -> None:
+    assert ServingSettings.from_env({}) == ServingSettings()
+    settings = ServingSettings.from_env(
+        {"MLOPS_MODELS_DIR": "/m", "MLOPS_MAX_BATCH": "7", "MLOPS_INFERENCE_LOG_DIR": ""}
+    )
+    assert settings.models_dir == Path("/m")
+    assert settings.max_batch == 7
+    assert settings.inference_log_dir is None
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "ten"])
+def test_a_bad_number_names_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match=f"MLOPS_MAX_BODY_BYTES='{raw}': expected a positive integer"):
+        ServingSettings.from_env({"MLOPS_MAX_BODY_BYTES": raw})
+
+
+@pytest.fixture
+def models(built_project: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(built_project / "models", tmp_path / "models"))
+
+
+def test_the_verified_model_loads_on_the_compiled_path(models: Path) -> None:
+    assert isinstance(load_verified(models, read_metadata(models)), CompiledPipeline)
+
+
+def test_a_tampered_model_is_refused_with_both_hashes(models: Path) -> None:
+    metadata = read_metadata(models)
+    with (models / "model.skops").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(MlopsError, match=f"does not match {metadata['model_sha256']}"):
+        load_verified(models, metadata)
+
+
+def test_a_missing_model_file_is_named(models: Path) -> None:
+    (models / "model.skops").unlink()
+    with pytest.raises(MlopsError, match=r"model\.skops: model file not found"):
+        load_verified(models, read_metadata(models))
+
+
+def test_metadata_without_the_hash_is_refused(models: Path) -> None:
+    (models / "model.json").write_text('{"model_version": "x"}')
+    with pytest.raises(ConfigError, match="missing key"):
+        read_metadata(models)

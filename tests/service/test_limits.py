@@ -1,0 +1,94 @@
+"""The body-size middleware, on a tiny ASGI app: 413 before the application reads anything."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from mlops.serving.limits import RequestGuard
+
+Message = dict[str, Any]
+
+
+def echo_app() -> tuple[Any, list[bytes]]:
+    seen: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        seen.append(body)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    return app, seen
+
+
+def call(
+    app: Any, chunks: list[bytes], content_length: int | None, content_type: str = "application/json"
+) -> tuple[list[Message], Any]:
+    headers = [(b"content-type", content_type.encode())]
+    if content_length is not None:
+        headers.append((b"content-length", str(content_length).encode()))
+    scope = {"type": "http", "method": "POST", "path": "/json", "headers": headers}
+    incoming = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent, incoming
+
+
+@pytest.mark.parametrize("content_length", [11, None], ids=["declared", "chunked"])
+def test_a_body_over_the_limit_gets_413_and_never_reaches_the_app(content_length: int | None) -> None:
+    inner, seen = echo_app()
+    sent, _ = call(RequestGuard(inner, max_bytes=10), [b"12345", b"678901"], content_length)
+    assert sent[0]["status"] == 413
+    assert b"larger than 10 bytes" in sent[1]["body"]
+    assert seen == []
+
+
+@pytest.mark.parametrize("content_length", [10, None], ids=["declared", "chunked"])
+def test_a_body_within_the_limit_passes_through_whole(content_length: int | None) -> None:
+    inner, seen = echo_app()
+    sent, _ = call(RequestGuard(inner, max_bytes=10), [b"12345", b"67890"], content_length)
+    assert sent[0]["status"] == 200
+    assert seen == [b"1234567890"]
+
+
+def test_the_limit_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        RequestGuard(echo_app()[0], max_bytes=0)
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "text/plain; charset=utf-8"])
+def test_a_body_that_is_not_json_gets_415(content_type: str) -> None:
+    inner, seen = echo_app()
+    sent, _ = call(RequestGuard(inner, max_bytes=100), [b"{}"], 2, content_type)
+    assert sent[0]["status"] == 415
+    assert content_type.split(";")[0] in sent[1]["body"].decode()
+    assert seen == []
+
+
+@pytest.mark.parametrize(("body", "status"), [(b"\x00", 400), (b'[{"a": 1}', 400), (b'[{"a": 1}]', 200)])
+def test_json_syntax_is_checked_on_the_listed_paths(body: bytes, status: int) -> None:
+    inner, seen = echo_app()
+    sent, _ = call(RequestGuard(inner, max_bytes=100, json_paths=["/json"]), [body], len(body))
+    assert sent[0]["status"] == status
+    assert seen == ([body] if status == 200 else [])
+    if status == 400:
+        assert "Invalid JSON" in json.loads(sent[1]["body"])["detail"][0]["msg"]

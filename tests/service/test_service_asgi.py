@@ -1,0 +1,76 @@
+"""The service class in-process through its ASGI app (no server): routes, errors, the OpenAPI spec.
+
+One ASGI app per process (BentoML registers its Prometheus metrics globally), so a tampered model
+is tested on a real server in test_lifecycle.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mlops.serving.fast import CompiledPipeline
+
+
+def import_service(models: Path, log_dir: Path) -> ModuleType:
+    """Import (or re-import) mlops.service: it reads MLOPS_* at import, to build its request model."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLOPS_MODELS_DIR", str(models))
+        patch.setenv("MLOPS_INFERENCE_LOG_DIR", str(log_dir))
+        patch.setenv("MLOPS_MAX_BATCH", "5")
+        if "mlops.service" in sys.modules:
+            return importlib.reload(sys.modules["mlops.service"])
+        return importlib.import_module("mlops.service")
+
+
+@pytest.fixture(scope="module")
+def client(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    service = import_service(built_project / "models", tmp_path_factory.mktemp("log"))
+    with TestClient(service.ModelService.to_asgi(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_one_record_is_predicted(client: TestClient, records: list[dict[str, Any]]) -> None:
+    body = client.post("/predict", json=records[0]).json()
+    assert set(body) == {"label", "probability", "model_version"}
+    assert 0 <= body["probability"] <= 1
+
+
+def test_the_batch_bound_comes_from_the_environment(
+    client: TestClient, records: list[dict[str, Any]]
+) -> None:
+    assert client.post("/predict_batch", json={"records": records[:5]}).status_code == 200
+    response = client.post("/predict_batch", json={"records": records[:6]})
+    assert response.status_code == 400
+    assert "at most 5 items" in response.json()["detail"][0]["msg"]
+
+
+def test_an_internal_error_is_500_without_a_traceback(
+    client: TestClient, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, records: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(CompiledPipeline, "positive_proba", broken)
+    response = client.post("/predict", json=records[0])
+    assert response.status_code == 500
+    assert "secret" not in response.text
+    assert "Traceback" not in response.text
+    assert response.json() == {"error": "An unexpected error has occurred, please check the server log."}
+
+
+def test_openapi_lists_the_routes_with_the_schema_fields(
+    client: TestClient, feature_names: list[str]
+) -> None:
+    spec = client.get("/docs.json").json()
+    assert {"/predict", "/predict_batch", "/predict_adaptive", "/metadata"} <= set(spec["paths"])
+    record = spec["components"]["schemas"]["Record"]
+    assert list(record["properties"]) == feature_names
+    assert record["additionalProperties"] is False
