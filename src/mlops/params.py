@@ -51,6 +51,9 @@ class EvaluateParams(_Frozen):
     threshold: float = Field(gt=0, lt=1, description="Probability at or above which a row is positive.")
     segments: tuple[str, ...] = Field(description="Categorical features to break metrics down by.")
     importance_repeats: int = Field(ge=1)
+    importance_max_rows: int = Field(
+        ge=100, description="Rows sampled per repeat for permutation importance."
+    )
     seed: int
 
 

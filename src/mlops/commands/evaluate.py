@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     write_json(plots / "calibration.json", {"calibration": evaluate.calibration_points(y, proba)})
     confusion = evaluate.confusion_rows(y, proba, params.threshold, labels)
     write_with(plots / "confusion.csv", lambda tmp: confusion.to_csv(tmp, index=False, lineterminator="\n"))
-    importance = evaluate.feature_importance(model, features, y, params.importance_repeats, params.seed)
+    importance = evaluate.feature_importance(
+        model, features, y, params.importance_repeats, params.seed, params.importance_max_rows
+    )
     write_json(plots / "importance.json", {"importance": importance})
     write_json(
         args.segments_out,
