@@ -58,17 +58,15 @@ def build_pipeline(schema: Schema, params: TrainParams) -> Pipeline:
     numeric = [f.name for f in schema.numeric]
     categorical = [f.name for f in schema.categorical]
     categories = [list(f.categories or ()) for f in schema.categorical]
-    preprocess = ColumnTransformer(
-        [
-            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-            (
-                "categorical",
-                OneHotEncoder(categories=categories, handle_unknown="ignore", sparse_output=False),
-                categorical,
-            ),
-        ],
-        verbose_feature_names_out=False,
-    )
+    transformers = []  # a block with no columns would stay unfitted, so only non-empty ones
+    if numeric:
+        transformers.append(
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric)
+        )
+    if categorical:
+        encoder = OneHotEncoder(categories=categories, handle_unknown="ignore", sparse_output=False)
+        transformers.append(("categorical", encoder, categorical))
+    preprocess = ColumnTransformer(transformers, verbose_feature_names_out=False)
     return Pipeline([("preprocess", preprocess), ("classifier", _estimator(params))])
 
 

@@ -21,8 +21,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def project(built_project: Path, tmp_path: Path) -> Path:
-    """A private copy of the built project (git history and DVC cache included) to change freely."""
-    return Path(shutil.copytree(built_project, tmp_path / "project", symlinks=True))
+    """A private copy of the built project (git history and DVC cache included) to change freely,
+    with the pipeline's results committed, as a user commits them after `make run`."""
+    project = Path(shutil.copytree(built_project, tmp_path / "project", symlinks=True))
+    run(["git", "add", "-A"], cwd=project)
+    run(["git", "commit", "-q", "--allow-empty", "-m", "pipeline results"], cwd=project)
+    return project
 
 
 def test_outputs_metrics_and_lineage(built_project: Path) -> None:

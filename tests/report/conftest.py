@@ -2,7 +2,7 @@
 
 The histories are copies of this project (`copy_project`): the committed results of the last
 pipeline run are the base; a test edits params and metrics as a changed pipeline would and commits
-them on a branch. The head's model file comes from the demo DVC remote with a real `dvc pull`.
+them on a branch. The head's model file is the one the real pipeline run produced.
 """
 
 from __future__ import annotations
@@ -32,19 +32,15 @@ REPORT_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def pulled_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed model file, fetched once from the demo remote with `dvc pull`."""
-    project = copy_project(tmp_path_factory.mktemp("model") / "project")
-    run(["dvc", "pull", "--quiet", "models/model.skops"], cwd=project)
-    return project / "models" / "model.skops"
-
-
 @pytest.fixture
-def repo(tmp_path: Path, pulled_model: Path) -> Path:
-    """A copy of the project on `main` (the base), switched to a `feature` branch, model in place."""
-    project = copy_project(tmp_path / "project")
-    shutil.copy2(pulled_model, project / "models" / "model.skops")
+def repo(tmp_path: Path, built_project: Path) -> Path:
+    """A copy of the built project, results committed on `main` (the base), on a `feature` branch.
+
+    The pipeline's outputs come from a real `dvc repro` (the shared `built_project`), so this works
+    in any project made from the template, before its first results are committed.
+    """
+    project = copy_project(tmp_path / "project", root=built_project)
+    shutil.copy2(built_project / "models" / "model.skops", project / "models" / "model.skops")
     run(["git", "switch", "-q", "-c", "feature"], cwd=project)
     return project
 

@@ -57,7 +57,10 @@ def test_batch_predictions_match_the_model_in_process(
     np.testing.assert_allclose(got, expected[:100], atol=1e-9)
 
 
-def test_metadata_names_the_model_its_data_and_schema(server: Server, metadata: dict[str, Any]) -> None:
+def test_metadata_names_the_model_its_data_and_schema(
+    server: Server, metadata: dict[str, Any], built_project: Path
+) -> None:
+    evaluation = json.loads((built_project / "eval/metrics.json").read_text())
     response = post(server, "/metadata", {})
     assert response.status_code == 200
     body = response.json()
@@ -65,6 +68,8 @@ def test_metadata_names_the_model_its_data_and_schema(server: Server, metadata: 
     assert body["model_sha256"] == metadata["model_sha256"]
     assert body["training_data"]["sha256"] == metadata["training_data"]["sha256"]
     assert body["training_metrics"]["roc_auc"] == metadata["training_metrics"]["roc_auc"]
+    assert body["metrics"] == evaluation  # the held-out metrics travel inside the bento
+    assert body["threshold"] == evaluation["threshold"]
     assert [f["name"] for f in body["schema"]["features"]] == [
         f["name"] for f in metadata["schema"]["features"]
     ]
@@ -92,20 +97,22 @@ def bad_inputs(schema: Schema) -> list[tuple[str, str, Any, str, str]]:
     first = schema.features[0].name
     number = schema.numeric[0]
     number_words = "valid integer" if number.type == "integer" else "valid number"
-    category = next(f for f in schema.categorical if not f.nullable)
-    allowed = _shown((category.categories or ())[0])
-    unknown = {category.name: "no such value"}
+    required = next(f for f in schema.features if not f.nullable)
+    required_words = (
+        _shown((required.categories or ())[0])
+        if required.type == "categorical"
+        else ("valid integer" if required.type == "integer" else "valid number")
+    )
     cases = [
         ("missing field", "/predict", lambda r: _without(r, first), first, "Field required"),
         ("wrong type", "/predict", lambda r: _bad(r, **{number.name: "ten"}), number.name, number_words),
-        ("unknown category", "/predict", lambda r: {**r, **unknown}, category.name, allowed),
         ("extra field", "/predict", lambda r: _bad(r, not_a_feature=42), "not_a_feature", "Extra inputs"),
         (
             "null in a required field",
             "/predict",
-            lambda r: _bad(r, **{category.name: None}),
-            category.name,
-            allowed,
+            lambda r: _bad(r, **{required.name: None}),
+            required.name,
+            required_words,
         ),
         ("empty batch", "/predict_batch", lambda r: {"records": []}, "records", "at least 1 item"),
         (
@@ -118,6 +125,11 @@ def bad_inputs(schema: Schema) -> list[tuple[str, str, Any, str, str]]:
         ("empty array", "/predict_adaptive", lambda r: [], "root", "at least 1 item"),
         ("oversized array", "/predict_adaptive", lambda r: [r] * 101, "root", "at most 100 items"),
     ]
+    category = next((f for f in schema.categorical if not f.nullable), None)
+    if category is not None:
+        unknown = {category.name: "no such value"}
+        allowed = _shown((category.categories or ())[0])
+        cases.append(("unknown category", "/predict", lambda r: {**r, **unknown}, category.name, allowed))
     bounded = next((f for f in schema.numeric if f.min is not None), None)
     if bounded is not None:
         below = {bounded.name: bounded.min - 1}
@@ -211,8 +223,8 @@ def test_inference_log_holds_each_prediction(
     target = metadata["schema"]["target"]
     assert set(logged["label"]) <= {target["positive"], target["negative"]}
     assert str(logged["timestamp"].dtype).startswith("datetime64")
-    name = SCHEMA.categorical[0].name
-    assert list(logged[name]) == [records[1][name], records[2][name], records[3][name]]
+    for name in SCHEMA.feature_names:
+        assert list(logged[name]) == [records[1][name], records[2][name], records[3][name]], name
 
 
 def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> None:
