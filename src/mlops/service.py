@@ -2,7 +2,7 @@
 
 Thin on purpose: settings, verification, the fast inference path and the inference log live in
 `mlops.serving`. The request model is derived at import from the schema stored in
-models/model.json, so the service needs nothing but models/ (MLOPS_MODELS_DIR).
+models/model.json; eval/metrics.json (MLOPS_METRICS_FILE) gives the decision threshold and held-out metrics.
 
 Routes (all POST, JSON): /predict (one record), /predict_batch ({"records": [...]}, at most
 MLOPS_MAX_BATCH), /predict_adaptive (a bare JSON array; BentoML merges concurrent calls into one
@@ -22,7 +22,14 @@ from threadpoolctl import threadpool_limits
 
 from mlops.errors import MlopsError
 from mlops.schema import request_model
-from mlops.serving.bundle import Predictor, ServingSettings, load_verified, metadata_schema, read_metadata
+from mlops.serving.bundle import (
+    Predictor,
+    ServingSettings,
+    load_verified,
+    metadata_schema,
+    read_evaluation,
+    read_metadata,
+)
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard
 
@@ -31,7 +38,8 @@ log = logging.getLogger(__name__)
 SETTINGS = ServingSettings.from_env()
 METADATA = read_metadata(SETTINGS.models_dir)
 SCHEMA = metadata_schema(METADATA)
-THRESHOLD = float(METADATA.get("threshold", 0.5))
+EVALUATION = read_evaluation(SETTINGS.metrics_file)
+THRESHOLD = float(EVALUATION.get("threshold", 0.5))
 ADAPTIVE_MAX_BATCH = 64
 
 Label = Literal[(SCHEMA.target.negative, SCHEMA.target.positive)]  # type: ignore[valid-type]
@@ -57,6 +65,7 @@ class Metadata(BaseModel):
     threshold: float
     training_data: dict[str, Any] | None = None
     training_metrics: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = Field(default=None, description="held-out metrics from evaluation")
     schema_: dict[str, Any] = Field(alias="schema")
 
 
@@ -113,7 +122,7 @@ class ModelService:
     @bentoml.api(route="/metadata")
     def metadata(self) -> Metadata:
         """The model's version, hash, training data, metrics, threshold and feature schema."""
-        return Metadata.model_validate({**METADATA, "threshold": THRESHOLD})
+        return Metadata.model_validate({**METADATA, "threshold": THRESHOLD, "metrics": EVALUATION or None})
 
     @bentoml.on_shutdown
     def close(self) -> None:

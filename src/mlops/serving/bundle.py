@@ -1,6 +1,6 @@
 """What the service loads at start-up: its settings from the environment, and the verified model.
 
-Only `models/` is needed: model.json carries the schema the request model is derived from and the
+`models/` is what must be there: model.json carries the schema the request model is derived from and the
 SHA-256 the model file must match before it is loaded.
 """
 
@@ -33,6 +33,7 @@ class ServingSettings:
     """Every knob of the service, read from MLOPS_* environment variables (defaults in brackets)."""
 
     models_dir: Path = Path("models")  # MLOPS_MODELS_DIR [models]
+    metrics_file: Path = Path("eval/metrics.json")  # MLOPS_METRICS_FILE: held-out metrics, threshold
     inference_log_dir: Path | None = Path("inference-log")  # MLOPS_INFERENCE_LOG_DIR; "" turns it off
     inference_log_max_bytes: int = 64 << 20  # MLOPS_INFERENCE_LOG_MAX_BYTES: rotate past this size
     inference_log_keep: int = 100  # MLOPS_INFERENCE_LOG_KEEP: newest files kept
@@ -91,6 +92,17 @@ def read_metadata(models_dir: Path) -> dict[str, Any]:
     if missing:
         raise ConfigError(f"{path}: missing key(s) {missing}; re-run the pipeline (make run)")
     return metadata
+
+
+def read_evaluation(path: Path) -> dict[str, Any]:
+    """The held-out metrics written by `mlops evaluate`, whose `threshold` the service decides with.
+
+    Missing is allowed (a model served before evaluation): the threshold is then 0.5, with a warning.
+    """
+    if not path.is_file():
+        log.warning("%s not found: deciding at probability 0.5, without held-out metrics", path)
+        return {}
+    return read_json(path)
 
 
 def metadata_schema(metadata: Mapping[str, Any]) -> Schema:
