@@ -31,3 +31,17 @@ def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: P
     assert len(labels["io.mlops.data.train-sha256"]) == 64
     assert labels["io.mlops.data.dvc-md5"].endswith(".dir")
     assert 0.5 < float(labels["io.mlops.metrics.roc_auc"]) <= 1
+
+
+def test_the_image_comes_from_project_yaml_when_it_names_one(built_project: Path, tmp_path: Path) -> None:
+    common = ["image-labels", "--metadata", str(built_project / "models" / "model.json"),
+              "--metrics", str(built_project / "eval" / "metrics.json")]  # fmt: skip
+    named, empty = tmp_path / "named.yaml", tmp_path / "empty.yaml"
+    named.write_text("image: registry.example.org/team/model\n")
+    empty.write_text('image: ""\n')
+    for project, expected in ((named, "registry.example.org/team/model"), (empty, None)):
+        output = tmp_path / f"{project.stem}.out"
+        assert main([*common, "--project", str(project), "--output", str(output)]) == 0
+        values = dict(line.split("=", 1) for line in output.read_text().splitlines()[:3] if "=" in line)
+        assert values.get("image") == expected
+        assert values.get("registry") == (expected.split("/")[0] if expected else None)

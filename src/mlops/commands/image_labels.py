@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dvc", type=Path, help="the raw data's .dvc file (its md5 names the data version)"
     )
+    parser.add_argument("--project", type=Path, help="project.yaml: its `image` names the image to push")
     parser.add_argument("--output", type=Path, help="append to this file (GitHub's $GITHUB_OUTPUT) instead")
 
 
@@ -48,17 +49,24 @@ def _data_md5(path: Path | None) -> str | None:
     return outs[0].get("md5")
 
 
-def render(model_version: str, labels: dict[str, str]) -> str:
-    """GitHub output syntax: one `key=value` line, and a multi-line value between random delimiters."""
+def image_name(project: Path | None) -> dict[str, str]:
+    """`image` and its `registry` from project.yaml; none when it leaves the image to the workflow."""
+    image = str((read_yaml(project) or {}).get("image") or "") if project else ""
+    return {"image": image, "registry": image.split("/", 1)[0]} if image else {}
+
+
+def render(model_version: str, labels: dict[str, str], outputs: dict[str, str]) -> str:
+    """GitHub output syntax: `key=value` lines, and a multi-line value between random delimiters."""
     delimiter = f"EOF_{secrets.token_hex(8)}"
     lines = "\n".join(f"{key}={value}" for key, value in labels.items())
-    return f"model_version={model_version}\nlabels<<{delimiter}\n{lines}\n{delimiter}\n"
+    single = "".join(f"{key}={value}\n" for key, value in {"model_version": model_version, **outputs}.items())
+    return f"{single}labels<<{delimiter}\n{lines}\n{delimiter}\n"
 
 
 def run(args: argparse.Namespace) -> int:
     metadata = read_json(args.metadata)
     labels = image_labels(metadata, read_json(args.metrics), _data_md5(args.data_dvc))
-    text = render(metadata["model_version"], labels)
+    text = render(metadata["model_version"], labels, image_name(args.project))
     if args.output is None:
         print(text, end="")  # the command's output, not a log message
     else:
