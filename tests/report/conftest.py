@@ -18,6 +18,7 @@ import yaml
 
 from tests.conftest import copy_project, run
 
+BASE_ROC_AUC = 0.85
 REPORT_ARGS = [
     "--params", "params.yaml",
     "--metrics", "eval/metrics.json",
@@ -41,6 +42,13 @@ def repo(tmp_path: Path, built_project: Path) -> Path:
     """
     project = copy_project(tmp_path / "project", root=built_project)
     shutil.copy2(built_project / "models" / "model.skops", project / "models" / "model.skops")
+    # The same gate and base ROC AUC on any dataset (a team's answers may pick another metric), so
+    # the tests below read the same in every project made from the template.
+    edit_yaml(
+        project / "params.yaml", lambda p: p | {"gate": {"metric": "roc_auc", "min": 0.5, "max_drop": 0.01}}
+    )
+    edit_json(project / "eval" / "metrics.json", lambda m: m | {"roc_auc": BASE_ROC_AUC})
+    commit(project, "the base: a known gate and ROC AUC")
     run(["git", "switch", "-q", "-c", "feature"], cwd=project)
     return project
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops.schema import load_schema
 from tests.conftest import REPO, run
 from tests.report.conftest import commit, edit_json, edit_yaml, report, row
 
@@ -79,7 +80,8 @@ def test_base_without_results_says_so(repo: Path) -> None:
     assert f"**The base `{base_revision}` has no results yet**" in markdown
     assert row(markdown, "roc_auc ↑")[1] == "—"
     assert row(markdown, "roc_auc ↑")[5] == "new"
-    assert "Weakest segments (roc_auc)" in markdown
+    if json.loads((repo / "eval/segments.json").read_text()):
+        assert "Weakest segments (roc_auc)" in markdown
     assert "has no eval/metrics.json" in log
 
 
@@ -130,7 +132,8 @@ def test_the_comment_carries_charts_tables_and_links(repo: Path) -> None:
         len(re.findall(r"^    line \[", markdown, flags=re.MULTILINE)) == 6
     )  # base+head x ROC, PR, calibration
     assert markdown.count("<details") == markdown.count("</details>") >= 5
-    assert row(markdown, "actual **Yes**")[0] == "actual **Yes**"
+    positive = load_schema(repo / "schema.yaml").target.positive
+    assert row(markdown, f"actual **{positive}**")[0] == f"actual **{positive}**"
     assert f"[Workflow run]({url})" in markdown
     assert "`pr-report`" in markdown
     assert len(markdown.encode()) < 65_536
