@@ -19,12 +19,3 @@ class DataValidationError(MlopsError):
         self.problems = problems
         listed = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(f"{source}: data does not match the schema:\n{listed}")
-
-
-def pydantic_lines(error: object) -> str:
-    """Format a pydantic ValidationError as one '  - dotted.path: message' line per problem."""
-    lines = []
-    for item in error.errors():  # type: ignore[attr-defined]
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  - {where}: {item['msg']}")
-    return "\n".join(lines)

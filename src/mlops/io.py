@@ -9,11 +9,14 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from mlops.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @contextmanager
@@ -61,6 +64,19 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: file not found") from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
+
+
+def read_validated(path: Path, model: type[M], what: str) -> M:
+    """Read a YAML file into a pydantic model; every problem is listed as `dotted.key: message`."""
+    raw = read_yaml(path)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        lines = [
+            f"  - {'.'.join(str(part) for part in item['loc']) or '(top level)'}: {item['msg']}"
+            for item in error.errors()
+        ]
+        raise ConfigError(f"{path}: invalid {what}:\n" + "\n".join(lines)) from error
 
 
 def sha256_file(path: Path) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from mlops.errors import ConfigError, pydantic_lines
-from mlops.io import read_yaml
+from mlops.io import read_validated
 
 
 class _Frozen(BaseModel):
@@ -105,8 +104,4 @@ class Params(_Frozen):
 
 def load_params(path: Path) -> Params:
     """Read params.yaml; a misspelt or unknown key fails with its dotted path."""
-    raw = read_yaml(path)
-    try:
-        return Params.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(f"{path}: invalid params:\n{pydantic_lines(error)}") from error
+    return read_validated(path, Params, "params")

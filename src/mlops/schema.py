@@ -12,10 +12,10 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from mlops.errors import ConfigError, DataValidationError, pydantic_lines
-from mlops.io import read_yaml
+from mlops.errors import DataValidationError
+from mlops.io import read_validated
 
 Category = str | int
 EXAMPLE_ROWS = 5
@@ -110,11 +110,7 @@ class Schema(_Frozen):
 
 def load_schema(path: Path) -> Schema:
     """Read and check schema.yaml; every mistake is reported with the file's name."""
-    raw = read_yaml(path)
-    try:
-        return Schema.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(f"{path}: invalid schema:\n{pydantic_lines(error)}") from error
+    return read_validated(path, Schema, "schema")
 
 
 # --- validating a frame -------------------------------------------------------------------------
