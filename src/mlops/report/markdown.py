@@ -15,9 +15,9 @@ from mlops.report import charts
 from mlops.report.compare import Comparison, MetricRow
 from mlops.report.results import Results
 
-COMMENT_LIMIT = 65_536
+COMMENT_LIMIT = 65_536  # GitHub's limit on a comment
 # Room left for the watermark CML appends and for multi-byte characters GitHub may count twice.
-BUDGET = 60_000
+BUDGET = COMMENT_LIMIT - 5_536
 MAX_PARAM_ROWS = 60
 MAX_CELL = 80
 MARKERS = {"better": "🟢 better", "worse": "🔴 worse", "same": "⚪ same", "new": "new", "removed": "removed"}
