@@ -5,7 +5,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # uv from PATH, else a private copy bootstrapped with pip into .tools/ (no admin rights needed).
+# The workflows' setup-uv steps install the same UV_VERSION (tests/workflows checks they agree).
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
@@ -16,7 +18,7 @@ help: ## list the targets
 
 .tools/bin/uv:
 	python3 -m venv .tools
-	.tools/bin/python -m pip install --quiet uv
+	.tools/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
 install: $(UV) ## create .venv from uv.lock (exact versions, no resolution)
 	$(UV) sync --frozen --quiet
@@ -91,3 +93,21 @@ serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
 
 clean: ## remove the environment and caches (not data, models or results)
 	rm -rf .venv .tools .pytest_cache .ruff_cache
+
+# The workflows' steps that talk to git or GitHub: pr.yml runs the first two; pr-comment.yml and
+# drift.yml run scripts/post_comment.py, drift_check.py and drift_issue.py. tests/github/ runs
+# all of them, gh included, against a fake GitHub API on 127.0.0.1.
+.PHONY: lock-check pr-number test-github
+
+lock-check: ## fail, saying what to commit, when `dvc repro` changed dvc.lock or eval/
+	@git diff --exit-code --stat -- dvc.lock eval || { \
+		echo "::error title=dvc.lock is out of date::dvc repro changed dvc.lock or eval/ (above)." \
+			"Run 'make run' (or 'uv run dvc repro') locally, then commit dvc.lock, eval/ and models/model.json."; \
+		exit 1; }
+
+pr-number: ## write the environment's PR_NUMBER to report/pr-number, for the comment workflow
+	@[[ "$$PR_NUMBER" =~ ^[0-9]+$$ ]] || { echo "make pr-number: PR_NUMBER must be digits, got '$$PR_NUMBER'" >&2; exit 1; }
+	@mkdir -p report && printf '%s\n' "$$PR_NUMBER" > report/pr-number
+
+test-github: install ## only the tests of posting to GitHub (comment, drift issue) with gh and a fake API
+	$(UV) run --frozen pytest tests/github $(PYTEST_ARGS)

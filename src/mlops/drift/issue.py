@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from mlops.drift.check import DriftResult
 from mlops.drift.render import to_markdown
+from mlops.github import COMMENT_LIMIT
 
 TITLE = "Data drift detected by the scheduled check"
 LABEL = "drift"
-MAX_BODY = 60_000  # GitHub refuses issue bodies over 65,536 characters
+MAX_BODY = COMMENT_LIMIT - 5_536  # room for the links and "What to do" around the report
 RETRAIN = """### What to do
 1. Open the HTML report (run artifact `drift-report`) and look at the drifted columns' distributions.
 2. If the change is real and lasting, retrain: collect labelled recent data, update the training data

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mlops.github import COMMENT_LIMIT
 from mlops.report import charts
 from mlops.report.compare import Comparison, MetricRow
 from mlops.report.results import Results
 
-COMMENT_LIMIT = 65_536  # GitHub's limit on a comment
-# Room left for the watermark CML appends and for multi-byte characters GitHub may count twice.
+# Room left for the note the comment workflow adds (scripts/post_comment.py) and for multi-byte characters.
 BUDGET = COMMENT_LIMIT - 5_536
 MAX_PARAM_ROWS = 60
 MAX_CELL = 80

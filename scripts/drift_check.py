@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""The scheduled drift workflow's check: `mlops drift`, its exit code kept for the issue job.
+
+    uv run --frozen python scripts/drift_check.py --current PATH [--since SPAN] [--run-url URL] \\
+        --reference FILE --schema schema.yaml --params params.yaml --out drift
+
+Writes `code=<exit code>` to $GITHUB_OUTPUT (0 no drift, 1 drift, 3 insufficient data; `skipped` when
+--current does not exist, with a warning: a project made from the template starts without production
+data) and drift.md to $GITHUB_STEP_SUMMARY, when GitHub Actions sets them. Exits 0 for every verdict
+and 2 on an error of the check (`mlops drift` exit 2), which fails the job, so no issue is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from mlops.cli import main as mlops
+
+ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.current.exists():
+        print(
+            f"::warning::no current data at '{args.current}': set the repository variable DRIFT_CURRENT "
+            "to your production batches or inference log (docs/drift.md); nothing was checked"
+        )
+        _output("code=skipped")
+        return 0
+    code = mlops(_drift_command(args))
+    _output(f"code={code}")
+    report = args.out / "drift.md"
+    if report.is_file() and code != ERROR and os.environ.get("GITHUB_STEP_SUMMARY"):
+        with Path(os.environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as summary:
+            summary.write(report.read_text(encoding="utf-8"))
+    return ERROR if code == ERROR else 0
+
+
+def _drift_command(args: argparse.Namespace) -> list[str]:
+    command = ["drift", "--reference", str(args.reference), "--current", str(args.current)]
+    command += ["--schema", str(args.schema), "--params", str(args.params), "--out", str(args.out)]
+    if args.since:
+        command += ["--since", args.since]
+    if args.run_url:
+        command += ["--run-url", args.run_url, "--report-url", f"{args.run_url}#artifacts"]
+    return command
+
+
+def _output(line: str) -> None:
+    """One `name=value` line for the step's outputs (printed too, for a run outside Actions)."""
+    print(line)
+    if os.environ.get("GITHUB_OUTPUT"):
+        with Path(os.environ["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as outputs:
+            outputs.write(line + "\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--current", type=Path, required=True, help="a batch file or a folder of them")
+    parser.add_argument("--since", default="", help="keep rows at or after this time or span; empty: all")
+    parser.add_argument("--run-url", default="", help="the workflow run, linked from the issue")
+    parser.add_argument("--reference", type=Path, required=True, help="the training split")
+    parser.add_argument("--schema", type=Path, required=True, help="schema.yaml")
+    parser.add_argument("--params", type=Path, required=True, help="params.yaml")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the reports")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

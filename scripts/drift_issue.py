@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Keep ONE labelled issue in step with the scheduled drift check's verdict.
+
+    scripts/drift_issue.py --code CODE --report DIR --repo OWNER/NAME
+
+CODE is the exit code of `mlops drift` (from scripts/drift_check.py), DIR its output folder
+(issue.json: label, title, body, closing comment; drift.json: the verdict). On drift (1) the open
+issue with the label gets the new body, or is opened (the label created first when missing); on no
+drift (0) the open issue is closed with the closing comment; on insufficient data (3) or an error of
+the check (2) nothing changes. Requests go through `gh api` (GH_TOKEN, GH_REPO unused: --repo says it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from github_api import GitHubError, api, api_list, exists
+
+NO_DRIFT, DRIFT, ERROR, INSUFFICIENT = "0", "1", "2", "3"
+LABEL_STYLE = {"color": "D93F0B", "description": "data drift found by the scheduled check"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.code not in (NO_DRIFT, DRIFT):
+        why = (
+            "insufficient data"
+            if args.code == INSUFFICIENT
+            else f"the check did not give a verdict ({args.code})"
+        )
+        print(f"drift issue left as it is: {why}")
+        return 0
+    try:
+        issue = _read_issue(args.report, drifted=args.code == DRIFT)
+        print(keep_in_step(args.repo, issue, drifted=args.code == DRIFT))
+    except (ValueError, GitHubError) as error:
+        print(f"::error::{error}")
+        return 1
+    return 0
+
+
+def keep_in_step(repo: str, issue: dict[str, str], drifted: bool) -> str:
+    """Open, update or close the labelled issue; says what it did."""
+    label = issue["label"]
+    listed = api_list(f"repos/{repo}/issues?labels={quote(label)}&state=open")
+    open_issues = sorted((i for i in listed if "pull_request" not in i), key=lambda i: i["number"])
+    if drifted and open_issues:
+        number = open_issues[0]["number"]
+        api("PATCH", f"repos/{repo}/issues/{number}", {"title": issue["title"], "body": issue["body"]})
+        return f"drift: updated issue #{number}"
+    if drifted:
+        if not exists(f"repos/{repo}/labels/{quote(label, safe='')}"):
+            api("POST", f"repos/{repo}/labels", {"name": label, **LABEL_STYLE})
+        payload = {"title": issue["title"], "body": issue["body"], "labels": [label]}
+        return f"drift: opened issue #{api('POST', f'repos/{repo}/issues', payload)['number']}"
+    for open_issue in open_issues:
+        number = open_issue["number"]
+        api("POST", f"repos/{repo}/issues/{number}/comments", {"body": issue["closing_comment"]})
+        api("PATCH", f"repos/{repo}/issues/{number}", {"state": "closed", "state_reason": "completed"})
+    closed = ", ".join(f"#{i['number']}" for i in open_issues) or "none open"
+    return f"no drift: closed {closed}"
+
+
+def _read_issue(folder: Path, drifted: bool) -> dict[str, str]:
+    """issue.json, checked against drift.json's verdict so that a stale folder cannot act."""
+    try:
+        issue: dict[str, Any] = json.loads((folder / "issue.json").read_text(encoding="utf-8"))
+        status = json.loads((folder / "drift.json").read_text(encoding="utf-8"))["status"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{folder}: cannot read issue.json and drift.json's status: {error}") from None
+    expected = "drift" if drifted else "no_drift"
+    if status != expected:
+        raise ValueError(f"{folder}/drift.json: status {status!r}, expected {expected!r} for this exit code")
+    missing = [key for key in ("label", "title", "body", "closing_comment") if not issue.get(key)]
+    if missing:
+        raise ValueError(f"{folder}/issue.json: missing {', '.join(missing)}")
+    return issue
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--code", required=True, help="exit code of mlops drift (0, 1, 2, 3) or 'skipped'")
+    parser.add_argument("--report", type=Path, required=True, help="mlops drift's output folder")
+    parser.add_argument("--repo", required=True, help="OWNER/NAME of the repository")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
