@@ -1,0 +1,160 @@
+"""The scheduled drift workflow's two scripts, as drift.yml runs them: the check (the real `mlops drift`
+on seeded data) and the issue kept in step with its verdict (the real gh against the fake GitHub API).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops.io import read_yaml
+from tests.conftest import REPO
+from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, synthetic
+from tests.github.conftest import BOT, HUMAN, OWNER_REPO, run_script
+
+RUN_URL = "https://github.com/acme/churn/actions/runs/9"
+LABEL = "drift"
+
+
+@pytest.fixture(scope="module")
+def checks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """scripts/drift_check.py on each kind of current data: exit code, step outputs, summary, folder."""
+    root = tmp_path_factory.mktemp("drift-check")
+    (root / "schema.yaml").write_text(
+        yaml.safe_dump(SYNTHETIC_SCHEMA.model_dump(mode="json", exclude_none=True))
+    )
+    (root / "params.yaml").write_text(
+        yaml.safe_dump({**read_yaml(REPO / "params.yaml"), "drift": DRIFT_DEFAULTS})
+    )
+    synthetic(SYNTHETIC_SCHEMA, 3_000, 1).to_parquet(root / "reference.parquet")
+    synthetic(SYNTHETIC_SCHEMA, 1_200, 2).to_csv(root / "stable.csv", index=False)
+    synthetic(SYNTHETIC_SCHEMA, 1_200, 3, charges_shift_sd=0.5).to_csv(root / "shifted.csv", index=False)
+    synthetic(SYNTHETIC_SCHEMA, 200, 4).to_csv(root / "small.csv", index=False)
+    (root / "broken.csv").write_text("tenure,contract\nmany,Lifetime\n")
+    return {name: _check(root, name) for name in ("stable", "shifted", "small", "broken", "absent")}
+
+
+def _check(root: Path, name: str) -> dict:
+    out, outputs, summary = root / f"out-{name}", root / f"{name}.outputs", root / f"{name}.summary"
+    env = {"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
+    result = subprocess.run(
+        [sys.executable, REPO / "scripts" / "drift_check.py", "--current", root / f"{name}.csv",
+         "--since", "", "--run-url", RUN_URL, "--reference", root / "reference.parquet",
+         "--schema", root / "schema.yaml", "--params", root / "params.yaml", "--out", out],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    return {"exit": result.returncode, "stdout": result.stdout, "outputs": _text(outputs),
+            "summary": _text(summary), "out": out}  # fmt: skip
+
+
+def _text(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def issue_step(code: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The issue job's step, with the check job's code and its downloaded artifact."""
+    return run_script("drift_issue.py", "--code", code, "--report", folder, "--repo", OWNER_REPO, env=env)
+
+
+def test_the_check_records_each_verdict_for_the_issue_job(checks) -> None:
+    expected = {"stable": "code=0", "shifted": "code=1", "small": "code=3", "broken": "code=2"}
+    for name, line in expected.items():
+        assert checks[name]["outputs"] == line + "\n", (name, checks[name]["stdout"])
+    assert [checks[n]["exit"] for n in ("stable", "shifted", "small")] == [0, 0, 0]
+    assert checks["broken"]["exit"] == 2  # the job fails: the issue job does not run
+    drift_md = (checks["shifted"]["out"] / "drift.md").read_text()
+    assert checks["shifted"]["summary"] == drift_md and "drift" in drift_md.lower()
+    assert RUN_URL in json.loads((checks["shifted"]["out"] / "issue.json").read_text())["body"]
+
+
+def test_the_check_skips_with_a_warning_without_current_data(checks) -> None:
+    absent = checks["absent"]
+    assert absent["exit"] == 0 and absent["outputs"] == "code=skipped\n"
+    assert "::warning::" in absent["stdout"] and "DRIFT_CURRENT" in absent["stdout"]
+    assert not absent["out"].exists()
+
+
+def test_drift_opens_one_labelled_issue_creating_the_label(checks, github, gh_env) -> None:
+    result = issue_step("1", checks["shifted"]["out"], gh_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    wanted = json.loads((checks["shifted"]["out"] / "issue.json").read_text())
+    (issue,) = github.state.issues.values()
+    assert (issue.title, issue.body, issue.labels, issue.state) == (
+        wanted["title"],
+        wanted["body"],
+        [LABEL],
+        "open",
+    )
+    assert issue.user == BOT
+    assert (
+        github.state.labels[LABEL]["color"] == "D93F0B"
+    )  # made by the script before the issue, not on the fly
+    assert f"opened issue #{issue.number}" in result.stdout
+
+
+def test_drift_again_updates_the_same_issue(checks, github, gh_env, tmp_path) -> None:
+    assert issue_step("1", checks["shifted"]["out"], gh_env).returncode == 0
+    later = shutil.copytree(checks["shifted"]["out"], tmp_path / "later")
+    issue_json = json.loads((later / "issue.json").read_text())
+    (later / "issue.json").write_text(json.dumps(issue_json | {"body": "the next day's report"}))
+    result = issue_step("1", later, gh_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (issue,) = github.state.issues.values()
+    assert issue.body == "the next day's report" and issue.state == "open"
+    assert [m for m, p in github.state.requests].count("POST") == 2  # the label and the issue, once each
+
+
+def test_no_drift_closes_the_issue_with_the_closing_comment(checks, github, gh_env) -> None:
+    assert issue_step("1", checks["shifted"]["out"], gh_env).returncode == 0
+    result = issue_step("0", checks["stable"]["out"], gh_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (issue,) = github.state.issues.values()
+    assert (issue.state, issue.state_reason) == ("closed", "completed")
+    closing = json.loads((checks["stable"]["out"] / "issue.json").read_text())["closing_comment"]
+    (comment,) = github.state.comments_on(issue.number)
+    assert comment.body == closing and "no drift" in closing and comment.user == BOT
+
+
+def test_no_drift_without_an_open_issue_changes_nothing(checks, github, gh_env) -> None:
+    closed = github.add_issue("an old drift issue", BOT, [LABEL], state="closed")
+    assert issue_step("0", checks["stable"]["out"], gh_env).returncode == 0
+    assert list(github.state.issues.values()) == [closed] and github.state.comments == []
+
+
+def test_insufficient_data_leaves_the_issue_alone(checks, github, gh_env) -> None:
+    assert issue_step("1", checks["shifted"]["out"], gh_env).returncode == 0
+    before = [(i.body, i.state) for i in github.state.issues.values()]
+    requests = len(github.state.requests)
+    result = issue_step("3", checks["small"]["out"], gh_env)
+    assert result.returncode == 0 and "insufficient data" in result.stdout
+    assert [(i.body, i.state) for i in github.state.issues.values()] == before
+    assert len(github.state.requests) == requests
+
+
+def test_an_error_of_the_check_opens_nothing(checks, github, gh_env) -> None:
+    result = issue_step("2", checks["broken"]["out"], gh_env)
+    assert result.returncode == 0
+    assert github.state.issues == {} and github.state.requests == []
+
+
+def test_a_folder_that_contradicts_the_code_changes_nothing(checks, github, gh_env) -> None:
+    result = issue_step("1", checks["stable"]["out"], gh_env)  # a stale artifact: no drift in it
+    assert result.returncode == 1 and "expected 'drift'" in result.stdout and "::error::" in result.stdout
+    assert github.state.issues == {} and github.state.requests == []
+
+
+def test_a_labelled_pull_request_or_someone_elses_closed_issue_is_not_the_drift_issue(
+    checks, github, gh_env
+) -> None:
+    pull = github.state.issues[github.add_pull("1" * 40)]
+    pull.labels = [LABEL]
+    github.add_issue("drift? closed as a duplicate", HUMAN, [LABEL], state="closed")
+    assert issue_step("1", checks["shifted"]["out"], gh_env).returncode == 0
+    opened = [i for i in github.state.issues.values() if i.user == BOT]
+    assert len(opened) == 1 and opened[0].state == "open" and pull.body == ""
