@@ -39,11 +39,9 @@ def test_pr_cancels_superseded_runs_of_the_same_pull_request(pr: dict) -> None:
 
 def test_pr_steps_are_make_targets_or_cli_calls_in_order(pr: dict) -> None:
     runs = _runs(pr)
-    wanted = ["make lint", "make test", "dvc pull", "dvc repro", "git diff --exit-code", "make report"]
+    wanted = ["make lint", "make test", "dvc pull", "dvc repro", "make lock-check", "make report"]
     positions = [next(i for i, run in enumerate(runs) if word in run) for word in wanted]
     assert positions[2:] == sorted(positions[2:])  # pull, repro, lock check, report: in that order
-    lock_check = runs[positions[4]]
-    assert "dvc.lock" in lock_check and "::error" in lock_check and "commit" in lock_check
 
 
 def test_pr_report_job_runner_is_a_repository_variable_with_a_hosted_default(pr: dict) -> None:
@@ -84,25 +82,36 @@ def test_comment_runs_after_the_pr_workflow_by_its_name(pr: dict, comment: dict)
     assert set(comment["on"]) == {"workflow_run"}
 
 
-def test_comment_never_checks_out_or_runs_pull_request_code(comment: dict) -> None:
-    uses = [str(s.get("uses", "")) for s in steps(comment)]
-    assert not any(u.startswith("actions/checkout@") for u in uses)
+def test_comment_checks_out_only_the_default_branch_and_keeps_the_artifact_apart(comment: dict) -> None:
+    checkouts = [s for s in steps(comment) if str(s.get("uses", "")).startswith("actions/checkout@")]
+    assert len(checkouts) == 1
+    assert not {"ref", "repository"} & set(checkouts[0]["with"])  # on workflow_run: the default branch
+    download = next(s for s in steps(comment) if "download-artifact" in str(s.get("uses", "")))
+    assert download["with"]["path"].startswith("${{ runner.temp }}/")  # data, outside the checkout
     for run in _runs(comment):
-        assert not re.search(r"\b(make|uv|pip|python|bash|sh|source)\b\s", run), run
-        assert "report/" not in run.replace("report/pr-number", "").replace("report/report.md", "")
+        assert not re.search(r"\b(make|uv|pip|npm|npx|bash|sh|source)\b\s", run), run
+        assert "${{" not in run, "event data reaches scripts through env only"
 
 
 def test_comment_writes_only_pull_requests(comment: dict) -> None:
     (job,) = comment["jobs"].values()
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert job["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
     assert comment["permissions"] == {}
     assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
 
 
-def test_comment_checks_the_pull_request_number_against_the_run(comment: dict) -> None:
-    check = next(s for s in steps(comment) if s.get("id") == "pr")
-    assert check["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
-    assert "^[0-9]+$" in check["run"] and ".head.sha" in check["run"]
+def test_comment_posts_with_the_tested_script_and_the_event_head(comment: dict) -> None:
+    (post,) = [s for s in steps(comment) if "run" in s]
+    assert post["run"].startswith("scripts/post_comment.py ")  # what tests/github/test_pr_comment.py runs
+    for option in ("--report", "--repo", "--head-sha", "--run-url", "--author"):
+        assert option in post["run"]
+    assert (
+        post["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    )  # GitHub's, not the artifact's
+    assert post["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert post["env"]["REPORT"] == next(
+        s["with"]["path"] for s in steps(comment) if "download-artifact" in str(s.get("uses", ""))
+    )
 
 
 def test_comment_downloads_the_artifact_of_the_triggering_run(pr: dict, comment: dict) -> None:
@@ -112,14 +121,6 @@ def test_comment_downloads_the_artifact_of_the_triggering_run(pr: dict, comment:
     assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
     uploaded = next(s for s in steps(pr) if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
     assert download["with"]["name"] == uploaded["with"]["name"]
-
-
-def test_comment_updates_one_comment_with_cml_0_20_6_unpublished(comment: dict) -> None:
-    text = "\n".join(_runs(comment))
-    assert "@dvcorg/cml@0.20.6" in text
-    post = next(run for run in _runs(comment) if "comment update" in run)
-    assert "--watermark-title=" in post and "--no-publish" in post and '--target="pr/' in post
-    assert "comment create" not in text
 
 
 def test_workflow_files_parse_as_yaml() -> None:

@@ -1,0 +1,53 @@
+"""drift.yml: a read-only check job, then an issue job that alone may write issues."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.workflows.conftest import WORKFLOW_DIR, load
+
+DRIFT = WORKFLOW_DIR / "drift.yml"
+
+
+@pytest.fixture(scope="module")
+def drift() -> dict[str, Any]:
+    return load(DRIFT)
+
+
+def _step(job: dict[str, Any], word: str) -> dict[str, Any]:
+    return next(step for step in job["steps"] if word in str(step.get("run", "")))
+
+
+def test_runs_daily_and_by_hand_with_no_workflow_wide_permission(drift: dict[str, Any]) -> None:
+    assert set(drift["on"]) == {"schedule", "workflow_dispatch"}
+    assert drift["permissions"] == {}
+    assert drift["concurrency"]["cancel-in-progress"] is False
+
+
+def test_only_the_issue_job_writes_and_only_issues(drift: dict[str, Any]) -> None:
+    assert drift["jobs"]["check"]["permissions"] == {"contents": "read"}
+    assert drift["jobs"]["issue"]["permissions"] == {"contents": "read", "issues": "write"}
+
+
+def test_the_check_runs_the_script_on_the_makefiles_reference(drift: dict[str, Any]) -> None:
+    check = _step(drift["jobs"]["check"], "scripts/drift_check.py")
+    reference = re.search(r"^DRIFT_REFERENCE \?= (\S+)", (REPO / "Makefile").read_text(), re.MULTILINE)
+    assert reference and f"--reference {reference.group(1)} " in check["run"]
+    assert check["id"] == "check"
+    assert drift["jobs"]["check"]["outputs"]["code"] == "${{ steps.check.outputs.code }}"
+
+
+def test_the_issue_job_gets_the_checks_code_and_its_report(drift: dict[str, Any]) -> None:
+    job = drift["jobs"]["issue"]
+    assert job["needs"] == "check" and job["if"] == "needs.check.outputs.code != 'skipped'"
+    step = _step(job, "scripts/drift_issue.py")
+    assert step["env"]["CODE"] == "${{ needs.check.outputs.code }}"
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+    download = next(s for s in job["steps"] if "download-artifact" in str(s.get("uses", "")))
+    upload = next(s for s in drift["jobs"]["check"]["steps"] if "upload-artifact" in str(s.get("uses", "")))
+    assert download["with"]["name"] == upload["with"]["name"]
+    assert step["env"]["REPORT"] == download["with"]["path"]

@@ -1,0 +1,64 @@
+"""The workflows this project's tests run for real: each step is one command, a Makefile target or a
+script, and each script is run by a test in tests/github/. Also the uv pin they share with the Makefile.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.workflows.conftest import WORKFLOW_DIR, load, steps
+
+THIN = [WORKFLOW_DIR / name for name in ("pr.yml", "pr-comment.yml", "drift.yml")]
+MAKEFILE = (REPO / "Makefile").read_text()
+GITHUB_TESTS = "\n".join(path.read_text() for path in (REPO / "tests" / "github").glob("test_*.py"))
+
+
+def _runs(path: Path) -> list[str]:
+    return [str(step["run"]).strip() for step in steps(load(path)) if "run" in step]
+
+
+def _make_variable(name: str) -> str:
+    match = re.search(rf"^{name}\s*[:?]?=\s*(\S+)", MAKEFILE, re.MULTILINE)
+    assert match, f"the Makefile defines no {name}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("path", THIN, ids=[p.name for p in THIN])
+def test_every_run_step_is_one_command(path: Path) -> None:
+    for run in _runs(path):
+        assert "\n" not in run and not re.search(r"&&|\|\||;|\||\$\(|`", run), f"{path.name}: {run}"
+
+
+@pytest.mark.parametrize("path", THIN, ids=[p.name for p in THIN])
+def test_every_command_is_a_make_target_or_a_script_that_a_test_runs(path: Path) -> None:
+    for run in _runs(path):
+        words = shlex.split(run)
+        if words[0] == "make":
+            assert re.search(rf"^{words[1]}:", MAKEFILE, re.MULTILINE), f"no make target {words[1]}"
+            continue
+        script = next((w for w in words if w.startswith("scripts/")), None)
+        if script is None:
+            assert words[:3] == ["uv", "run", "--frozen"] and words[3] == "dvc", run  # dvc pull, dvc repro
+            continue
+        assert os.access(REPO / script, os.X_OK), f"{script} is missing or not executable"
+        assert f'"{Path(script).name}"' in GITHUB_TESTS, f"no test in tests/github runs {script}"
+
+
+@pytest.mark.parametrize("name", ["lock-check", "pr-number"])
+def test_the_make_targets_of_the_workflows_have_tests(name: str) -> None:
+    assert f'"{name}"' in GITHUB_TESTS, f"no test in tests/github runs make {name}"
+
+
+@pytest.mark.parametrize("path", THIN, ids=[p.name for p in THIN])
+def test_setup_uv_installs_the_makefiles_uv_version(path: Path) -> None:
+    wanted = _make_variable("UV_VERSION")
+    assert re.search(r"pip install --quiet uv==\$\(UV_VERSION\)", MAKEFILE)
+    for step in steps(load(path)):
+        if str(step.get("uses", "")).startswith("astral-sh/setup-uv@"):
+            assert str(step["with"]["version"]) == wanted, f"{path.name}: setup-uv version"
