@@ -99,11 +99,12 @@ clean: ## remove the environment and caches (not data, models or results)
 # all of them, gh included, against a fake GitHub API on 127.0.0.1.
 .PHONY: lock-check pr-number test-github
 
-lock-check: ## fail, saying what to commit, when `dvc repro` changed dvc.lock or eval/
-	@git diff --exit-code --stat -- dvc.lock eval || { \
+lock-check: ## fail, saying what to commit, when `dvc repro` changed or added dvc.lock or eval/ files
+	@changes="$$(git status --porcelain -- dvc.lock eval)"; if [ -n "$$changes" ]; then \
+		echo "$$changes"; \
 		echo "::error title=dvc.lock is out of date::dvc repro changed dvc.lock or eval/ (above)." \
 			"Run 'make run' (or 'uv run dvc repro') locally, then commit dvc.lock, eval/ and models/model.json."; \
-		exit 1; }
+		exit 1; fi
 
 pr-number: ## write the environment's PR_NUMBER to report/pr-number, for the comment workflow
 	@[[ "$$PR_NUMBER" =~ ^[0-9]+$$ ]] || { echo "make pr-number: PR_NUMBER must be digits, got '$$PR_NUMBER'" >&2; exit 1; }

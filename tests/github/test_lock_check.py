@@ -12,7 +12,15 @@ from tests.conftest import copy_project
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_project(tmp_path_factory.mktemp("lock-check") / "project")
+    """A copy of the project with committed results (a new project's first commit may have none)."""
+    project = copy_project(tmp_path_factory.mktemp("lock-check") / "project")
+    for name in ("dvc.lock", "eval/metrics.json"):
+        if not (project / name).exists():
+            (project / name).parent.mkdir(exist_ok=True)
+            (project / name).write_text("{}\n")
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "results"], cwd=project, check=True)
+    return project
 
 
 def lock_check(project: Path) -> subprocess.CompletedProcess[str]:
@@ -30,16 +38,16 @@ def test_committed_results_pass(project: Path) -> None:
     assert "::error" not in result.stdout
 
 
-@pytest.mark.parametrize("changed", ["dvc.lock", "eval/metrics.json"])
+@pytest.mark.parametrize("changed", ["dvc.lock", "eval/metrics.json", "eval/new-plot.json"])
 def test_results_that_differ_from_the_commit_fail_naming_the_fix(project: Path, changed: str) -> None:
     path = project / changed
-    original = path.read_bytes()
-    path.write_bytes(original + b"\n")
+    original = path.read_bytes() if path.exists() else None  # a new file: not committed at all
+    path.write_bytes((original or b"") + b"\n")
     try:
         result = lock_check(project)
     finally:
-        path.write_bytes(original)
+        path.write_bytes(original) if original is not None else path.unlink()
     assert result.returncode != 0
-    assert changed in result.stdout  # git's --stat names the file
+    assert changed in result.stdout  # git status names the file
     assert "::error title=dvc.lock is out of date::" in result.stdout
     assert "commit dvc.lock, eval/ and models/model.json" in result.stdout
