@@ -1,16 +1,18 @@
 """Why the comment is not posted with CML: the real CML 0.20.6 client, against the same fake GitHub API.
 
 CML 0.20.6 (its last release) is built from ../shared/vendor with `npm ci` (its own package-lock.json),
-once per machine, into pytest's cache folder. These tests pin down the two findings that
+once per machine, into the temporary folder. These tests pin down the two findings that
 docs/pull-requests.md ("Why gh and not CML") reports; if a CML release ever changed them, they fail.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,26 +24,30 @@ from tests.github.fake_github import FakeGitHub
 VERSION = "0.20.6"
 TARBALL = Path(os.environ.get("CML_TARBALL", REPO.parent / "shared" / "vendor" / f"cml-{VERSION}.tar.gz"))
 WATERMARK_TITLE = "Model report"
+# Installed once per machine (like actionlint in tests/workflows), complete or not at all.
+INSTALLED = Path(tempfile.gettempdir()) / f"mlops-test-cml-{VERSION}"
 
 
 @pytest.fixture(scope="session")
-def cml(request: pytest.FixtureRequest) -> Path:
+def cml() -> Path:
     """bin/cml.js of CML 0.20.6, its dependencies installed from its lockfile (kept between sessions)."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("Node.js/npm not installed: the CML client cannot run")
     if not TARBALL.is_file():
         pytest.skip(f"the CML source is not at {TARBALL} (set CML_TARBALL)")
-    folder = Path(request.config.cache.mkdir(f"cml-{VERSION}"))
-    entry, done = folder / f"cml-{VERSION}" / "bin" / "cml.js", folder / "installed"
-    if not done.exists():
+    folder = INSTALLED
+    if not (folder / "bin" / "cml.js").exists():
+        partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent))
         with tarfile.open(TARBALL) as archive:
-            archive.extractall(folder, filter="data")
+            archive.extractall(partial, filter="data")
         subprocess.run(
             ["npm", "ci", "--omit=dev", "--no-audit", "--no-fund", "--silent"],
-            cwd=entry.parents[1], check=True, capture_output=True, timeout=600,
+            cwd=partial / f"cml-{VERSION}", check=True, capture_output=True, timeout=600,
         )  # fmt: skip
-        done.touch()
-    return entry
+        with contextlib.suppress(OSError):  # another run may have finished first: keep its copy
+            (partial / f"cml-{VERSION}").rename(folder)
+        shutil.rmtree(partial, ignore_errors=True)
+    return folder / "bin" / "cml.js"
 
 
 def run_cml(cml: Path, github: FakeGitHub, certificate: Path, *args: str) -> subprocess.CompletedProcess[str]:
