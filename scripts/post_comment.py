@@ -85,10 +85,16 @@ def comment_body(report: str, run_url: str = "") -> str:
 def post(repo: str, number: int, body: str, author: str) -> str:
     """Edit this author's marked comment on the pull request, or create it; the comment's URL."""
     comments = api_list(f"repos/{repo}/issues/{number}/comments")
-    own = [c for c in comments if c["user"]["login"] == author and MARKER in (c.get("body") or "")]
+    own = [c for c in comments if _login(c) == author and MARKER in (c.get("body") or "")]
     if own:
-        return api("PATCH", f"repos/{repo}/issues/comments/{own[0]['id']}", {"body": body})["url"]
-    return api("POST", f"repos/{repo}/issues/{number}/comments", {"body": body})["url"]
+        posted = api("PATCH", f"repos/{repo}/issues/comments/{own[0]['id']}", {"body": body})
+    else:
+        posted = api("POST", f"repos/{repo}/issues/{number}/comments", {"body": body})
+    return posted.get("html_url") or posted["url"]
+
+
+def _login(comment: dict) -> str | None:
+    return (comment.get("user") or {}).get("login")  # a deleted account's comments have no user
 
 
 def _read_report(path: Path) -> str:

@@ -36,7 +36,8 @@ class Comment:
 
     def to_json(self, base: str) -> dict[str, Any]:
         url = f"{base}/issues/comments/{self.id}"
-        return {"id": self.id, "url": url, "body": self.body, "user": {"login": self.user}}
+        user = {"login": self.user} if self.user else None  # None: a deleted account ("ghost")
+        return {"id": self.id, "url": url, "body": self.body, "user": user}
 
 
 @dataclass

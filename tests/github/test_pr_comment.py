@@ -87,6 +87,24 @@ def test_a_comment_of_someone_else_carrying_the_marker_is_never_edited(github, g
     assert comments[1].body.startswith(changed.rstrip("\n"))
 
 
+def test_a_comment_of_a_deleted_account_is_passed_over(github, gh_env, tmp_path) -> None:
+    number = github.add_pull(HEAD)
+    ghost = github.add_comment(number, "", f"an old report\n{MARKER}\n")
+    result = post(artifact(tmp_path / "report", REPORT, str(number)), gh_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [c.user for c in github.state.comments_on(number)] == ["", BOT]
+    assert ghost.body == f"an old report\n{MARKER}\n"
+
+
+def test_a_missing_report_stops_without_posting(github, gh_env, tmp_path) -> None:
+    number = github.add_pull(HEAD)
+    folder = artifact(tmp_path / "report", REPORT, str(number))
+    (folder / "report.md").unlink()
+    result = post(folder, gh_env)
+    assert result.returncode == 1 and "report.md: cannot read the report" in result.stdout
+    assert github.state.comments == []
+
+
 def test_the_own_comment_is_found_beyond_the_first_page(github, gh_env, tmp_path) -> None:
     number = github.add_pull(HEAD)
     for i in range(120):
