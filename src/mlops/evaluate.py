@@ -141,3 +141,30 @@ def feature_importance(
         )
     ]
     return sorted(rows, key=lambda row: (-row["importance"], row["feature"]))
+
+
+def bootstrap_intervals(
+    y_true: np.ndarray, proba: np.ndarray, threshold: float, samples: int, confidence: float, seed: int
+) -> dict[str, dict[str, float]]:
+    """Percentile bootstrap confidence intervals of `classification_metrics` over the test rows.
+
+    Each of `samples` resamples draws the test rows with replacement; the interval is the central
+    `confidence` share of the resampled values. Says how far the headline metrics could move on
+    another test set of the same size.
+    """
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {}
+    for _ in range(samples):
+        rows = rng.integers(0, len(y_true), len(y_true))
+        for name, value in classification_metrics(y_true[rows], proba[rows], threshold).items():
+            draws.setdefault(name, []).append(value)
+    tail = (1 - confidence) / 2 * 100
+    return {
+        name: {
+            "low": _round(np.percentile(values, tail)),
+            "high": _round(np.percentile(values, 100 - tail)),
+            "confidence": confidence,
+            "samples": len(values),
+        }
+        for name, values in sorted(draws.items())
+    }
