@@ -57,6 +57,9 @@ class EvaluateParams(_Frozen):
     bootstrap_samples: int = Field(
         default=200, ge=10, description="Resamples of the test split for the metrics' confidence intervals."
     )
+    bootstrap_max_rows: int = Field(
+        default=20_000, ge=100, description="Test rows per resample at most (larger sets: m-out-of-n)."
+    )
     confidence: float = Field(default=0.95, gt=0, lt=1, description="Level of the confidence intervals.")
     min_group_rows: int = Field(
         default=30, ge=1, description="Groups of a sensitive column with fewer test rows are not compared."

@@ -82,7 +82,13 @@ def _write_governance(
 ) -> None:
     """The metrics' confidence intervals and the fairness gaps between groups of each sensitive column."""
     intervals = evaluate.bootstrap_intervals(
-        y, proba, params.threshold, params.bootstrap_samples, params.confidence, params.seed
+        y,
+        proba,
+        params.threshold,
+        params.bootstrap_samples,
+        params.confidence,
+        params.seed,
+        params.bootstrap_max_rows,
     )
     write_json(args.intervals_out, intervals)
     gaps = fairness.group_fairness(groups, y, proba, params.threshold, params.min_group_rows)
