@@ -117,10 +117,11 @@ def _card_diff(c: Comparison) -> str:
     if c.card_diff is None:
         return ""
     if not c.card_diff:
-        return "<h2>Model card</h2><p>Unchanged (card.html beside this report).</p>"
+        return '<h2>Model card</h2><p>Unchanged: <a href="card.html">the model card</a>.</p>'
     diff = escape("\n".join(c.card_diff))
     return (
-        "<h2>Model card</h2><p>card.html beside this report is the head's card.</p>"
+        '<h2>Model card</h2><p><a href="card.html">The head\'s model card</a> (card.html beside this '
+        "report).</p>"
         f"<details><summary>What changed</summary><pre>{diff}</pre></details>"
     )
 
