@@ -47,7 +47,8 @@ report: install ## compare results with BASE (default origin/main): report/repor
 	$(UV) run --frozen mlops report --base $(BASE) --out report \
 		--params params.yaml --metrics eval/metrics.json --segments eval/segments.json \
 		--plots-dir eval/plots --metadata models/model.json --lock dvc.lock --data-dvc data.dvc \
-		--model models/model.skops --schema schema.yaml
+		--model models/model.skops --schema schema.yaml \
+		--fairness eval/fairness.json --card models/card.md
 
 DRIFT_REFERENCE ?= artifacts/prepared/train.parquet
 drift-data: install ## get the drift reference (prepare stage output) and the production batches

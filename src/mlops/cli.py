@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("mlops.commands.prepare", "validate the raw data and split it into train and test"),
     "train": ("mlops.commands.train", "fit the model and save it with its metadata"),
     "evaluate": ("mlops.commands.evaluate", "score the model on the test split: metrics and plots"),
+    "card": ("mlops.commands.card", "write the model card (Markdown and HTML) from the pipeline's results"),
     "drift": ("mlops.commands.drift", "compare production data with the training data: drift reports"),
     "image-labels": ("mlops.commands.image_labels", "OCI labels tying an image to its model, data, metrics"),
     "summary": (

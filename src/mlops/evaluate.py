@@ -141,3 +141,44 @@ def feature_importance(
         )
     ]
     return sorted(rows, key=lambda row: (-row["importance"], row["feature"]))
+
+
+def bootstrap_intervals(
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
+    samples: int,
+    confidence: float,
+    seed: int,
+    max_rows: int,
+) -> dict[str, dict[str, float]]:
+    """Bootstrap confidence intervals of `classification_metrics` over the test rows.
+
+    Each of `samples` resamples draws m = min(n, `max_rows`) of the n test rows with replacement; the
+    interval is the full-data metric plus the central `confidence` share of the resamples' deviations
+    from it, shrunk by sqrt(m / n) (the m-out-of-n bootstrap). With m = n that is the plain percentile
+    bootstrap; on a large test set it keeps the cost fixed. Says how far the headline metrics could
+    move on another test set of the same size.
+    """
+    rng = np.random.default_rng(seed)
+    full = classification_metrics(y_true, proba, threshold)
+    size = min(len(y_true), max_rows)
+    shrink = np.sqrt(size / len(y_true))
+    deviations: dict[str, list[float]] = {name: [] for name in full}
+    for _ in range(samples):
+        rows = rng.integers(0, len(y_true), size)
+        for name, value in classification_metrics(y_true[rows], proba[rows], threshold).items():
+            if name in deviations:
+                deviations[name].append((value - full[name]) * shrink)
+    tail = (1 - confidence) / 2 * 100
+    return {
+        name: {
+            "low": _round(full[name] + np.percentile(values, tail)),
+            "high": _round(full[name] + np.percentile(values, 100 - tail)),
+            "confidence": confidence,
+            "samples": len(values),
+            "rows_per_sample": size,
+        }
+        for name, values in sorted(deviations.items())
+        if values
+    }

@@ -30,11 +30,13 @@ def model_metadata(
     params: TrainParams,
     y_train: np.ndarray,
     train_proba: np.ndarray,
+    reference: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything needed to trust and serve the model file, without loading it.
 
     The service verifies `model_sha256` before it becomes ready; the report and the image labels
-    read `model_version` and `training_data`.
+    read `model_version` and `training_data`; `reference` (a typical training record) is what the
+    service's explanations replace features with (mlops.explain).
     """
     digest = sha256_file(model_path)
     return {
@@ -55,4 +57,4 @@ def model_metadata(
             "python": ".".join(platform.python_version_tuple()[:2]),
             **{name: version(name) for name in LIBRARIES},
         },
-    }
+    } | ({"reference": reference} if reference is not None else {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mlops.io import read_validated
 
@@ -54,14 +54,47 @@ class EvaluateParams(_Frozen):
         ge=100, description="Rows sampled per repeat for permutation importance."
     )
     seed: int
+    bootstrap_samples: int = Field(
+        default=200, ge=10, description="Resamples of the test split for the metrics' confidence intervals."
+    )
+    bootstrap_max_rows: int = Field(
+        default=20_000, ge=100, description="Test rows per resample at most (larger sets: m-out-of-n)."
+    )
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="Level of the confidence intervals.")
+    min_group_rows: int = Field(
+        default=30, ge=1, description="Groups of a sensitive column with fewer test rows are not compared."
+    )
+
+
+FairnessMetric = Literal["selection_rate", "true_positive_rate", "false_positive_rate"]
+
+
+class FairnessGateParams(_Frozen):
+    """Bounds on the gaps between groups of each sensitive column (schema.yaml `sensitive: true`).
+
+    A difference is the largest group's value minus the smallest's; a ratio is smallest over largest
+    (1 is parity). A metric not listed is reported but not bounded.
+    """
+
+    max_difference: dict[FairnessMetric, float] = Field(default_factory=dict)
+    min_ratio: dict[FairnessMetric, float] = Field(default_factory=dict)
+
+    @field_validator("max_difference", "min_ratio")
+    @classmethod
+    def _in_unit_interval(cls, bounds: dict[str, float]) -> dict[str, float]:
+        outside = {name: value for name, value in bounds.items() if not 0 <= value <= 1}
+        if outside:
+            raise ValueError(f"bounds must lie between 0 and 1, found {outside}")
+        return bounds
 
 
 class GateParams(_Frozen):
-    """The quality gate a pull request must pass."""
+    """The quality gate a pull request must pass. The report applies the base revision's gate."""
 
     metric: str
     min: float = Field(description="The head's metric must be at least this.")
     max_drop: float = Field(ge=0, description="Largest allowed fall against the base, absolute.")
+    fairness: FairnessGateParams = Field(default_factory=FairnessGateParams)
 
 
 DriftTest = Literal["ks", "wasserstein", "chisquare", "jensenshannon"]

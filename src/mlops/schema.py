@@ -32,6 +32,10 @@ class Feature(_Frozen):
     type: Literal["integer", "float", "categorical"]
     description: str = ""
     nullable: bool = False
+    sensitive: bool = Field(
+        default=False,
+        description="A protected attribute (age, sex, ...): evaluate reports between-group fairness on it.",
+    )
     min: float | None = None
     max: float | None = None
     categories: tuple[Category, ...] | None = None
@@ -45,6 +49,8 @@ class Feature(_Frozen):
                 raise ValueError(f"feature '{self.name}': min/max apply to numeric features only")
         elif self.categories is not None:
             raise ValueError(f"feature '{self.name}': categories apply to categorical features only")
+        elif self.sensitive:
+            raise ValueError(f"feature '{self.name}': only a categorical feature can be marked sensitive")
         return self
 
     @property
@@ -100,6 +106,11 @@ class Schema(_Frozen):
     @property
     def categorical(self) -> list[Feature]:
         return [f for f in self.features if not f.is_numeric]
+
+    @property
+    def sensitive(self) -> list[str]:
+        """The features marked `sensitive: true`, whose groups fairness is checked between."""
+        return [f.name for f in self.features if f.sensitive]
 
     def feature(self, name: str) -> Feature:
         for feature in self.features:

@@ -6,8 +6,9 @@ models/model.json; eval/metrics.json (MLOPS_METRICS_FILE) gives the decision thr
 
 Routes (all POST, JSON): /predict (one record), /predict_batch ({"records": [...]}, at most
 MLOPS_MAX_BATCH), /predict_adaptive (a bare JSON array; BentoML merges concurrent calls into one
-model call), /metadata. Built in: /livez, /readyz (503 until the model is verified and loaded),
-/metrics, /docs.json.
+model call), /metadata; GET /card (the model card, HTML). `"explain": true` in a /predict body adds
+the record's top feature contributions (mlops.explain; docs/governance.md gives the latency budget).
+Built in: /livez, /readyz (503 until the model is verified and loaded), /metrics, /docs.json.
 """
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import bentoml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    create_model,
+    model_serializer,
+)
 from threadpoolctl import threadpool_limits
 
 from mlops.errors import MlopsError
+from mlops.explain import explain
 from mlops.schema import request_model
 from mlops.serving.bundle import (
     Predictor,
@@ -30,6 +39,7 @@ from mlops.serving.bundle import (
     read_evaluation,
     read_metadata,
 )
+from mlops.serving.card import CardRoute
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard
 
@@ -44,6 +54,22 @@ ADAPTIVE_MAX_BATCH = 64
 
 Label = Literal[(SCHEMA.target.negative, SCHEMA.target.positive)]  # type: ignore[valid-type]
 Record = request_model(SCHEMA, "Record")
+REFERENCE: dict[str, Any] | None = METADATA.get("reference")
+EXPLAIN_TOP = 5
+PredictRequest = create_model(
+    "PredictRequest",
+    __base__=Record,
+    explain=(bool, Field(default=False, description=f"add the top {EXPLAIN_TOP} feature contributions")),
+)
+
+
+class Contribution(BaseModel):
+    """How far the probability would move had `feature` its reference (typical training) value."""
+
+    feature: str
+    value: Any
+    reference: Any
+    contribution: float = Field(description="probability minus the probability with the reference value")
 
 
 class Prediction(BaseModel):
@@ -53,6 +79,15 @@ class Prediction(BaseModel):
     label: Label = Field(description=f"'{SCHEMA.target.positive}' when probability >= {THRESHOLD}")
     probability: float = Field(ge=0, le=1, description=f"probability that {SCHEMA.target.name} is positive")
     model_version: str
+    contributions: list[Contribution] | None = Field(default=None, description='with "explain": true')
+
+    @model_serializer(mode="wrap")
+    def _without_empty_contributions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Plain predictions keep their three keys; `contributions` appears only when asked for."""
+        data = handler(self)
+        if data.get("contributions") is None:
+            data.pop("contributions", None)
+        return data
 
 
 class Metadata(BaseModel):
@@ -95,10 +130,12 @@ class ModelService:
     def __is_ready__(self) -> bool:
         return self.predictor is not None
 
-    @bentoml.api(route="/predict", input_spec=Record)
+    @bentoml.api(route="/predict", input_spec=PredictRequest)
     async def predict(self, **record: Any) -> Prediction:
         """Predict one record (the body is the record itself); ~1 ms of CPU, run on the event loop."""
-        return self._predict([record])[0]
+        wanted = record.pop("explain", False)
+        prediction = self._predict([record])[0]
+        return self._explained(prediction, record) if wanted else prediction
 
     @bentoml.api(route="/predict_batch")
     async def predict_batch(self, records: Records) -> list[Prediction]:  # type: ignore[valid-type]
@@ -129,6 +166,12 @@ class ModelService:
         if self.inference_log is not None:
             self.inference_log.close()
 
+    def _explained(self, prediction: Prediction, record: Mapping[str, Any]) -> Prediction:
+        if self.predictor is None or REFERENCE is None:
+            raise bentoml.exceptions.BadInput("this model has no reference record to explain with")
+        _, found = explain(self.predictor.positive_proba, record, REFERENCE, EXPLAIN_TOP)
+        return prediction.model_copy(update={"contributions": [Contribution(**vars(c)) for c in found]})
+
     def _predict(self, records: Sequence[Mapping[str, Any]]) -> list[Prediction]:
         if self.predictor is None:
             raise bentoml.exceptions.ServiceUnavailable("the model failed verification; see the server log")
@@ -142,6 +185,7 @@ class ModelService:
         return [Prediction(**o, model_version=self.version) for o in outputs]
 
 
+ModelService.add_asgi_middleware(CardRoute, card_file=SETTINGS.models_dir / "card.html")
 ModelService.add_asgi_middleware(
     RequestGuard, max_bytes=SETTINGS.max_body_bytes, json_paths=[ModelService.apis["predict_adaptive"].route]
 )

@@ -29,6 +29,8 @@ REPORT_ARGS = [
     "--data-dvc", "data.dvc",
     "--model", "models/model.skops",
     "--schema", "schema.yaml",
+    "--fairness", "eval/fairness.json",
+    "--card", "models/card.md",
     "--latency-calls", "5",
 ]  # fmt: skip
 

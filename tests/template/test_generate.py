@@ -25,6 +25,7 @@ ANSWERS = {
     "primary_metric": "recall",
     "python_version": "3.11",
     "image": "registry.example.org/oncology/tumour-triage",
+    "owners": "@oncology/ml-leads @ada",
 }
 
 
@@ -101,3 +102,13 @@ def test_the_projects_own_tests_pass(project: Path) -> None:
     result = run(args, cwd=project, env=task_env(), check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert " passed" in result.stdout
+
+
+def test_codeowners_name_the_answered_owners(project: Path) -> None:
+    rules = [line.split() for line in (project / ".github/CODEOWNERS").read_text().splitlines()]
+    owned = {parts[0]: parts[1:] for parts in rules if parts and not parts[0].startswith("#")}
+    assert owned["/params.yaml"] == ["@oncology/ml-leads", "@ada"]
+    assert {"/schema.yaml", "/.github/workflows/", "/deploy/"} <= set(owned)
+    card = yaml.safe_load((project / "project.yaml").read_text())["card"]
+    assert card["purpose"] == ANSWERS["description"]
+    assert card["contact"].startswith(ANSWERS["author"])

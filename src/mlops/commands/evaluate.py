@@ -6,14 +6,15 @@ import argparse
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from mlops import evaluate
+from mlops import evaluate, fairness
 from mlops.data import target_vector
 from mlops.errors import ConfigError
 from mlops.io import write_json, write_with
 from mlops.model import load_model, positive_proba
-from mlops.params import load_params
+from mlops.params import EvaluateParams, load_params
 from mlops.schema import load_schema
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics-out", type=Path, required=True, help="headline metrics (JSON)")
     parser.add_argument("--segments-out", type=Path, required=True, help="metrics per segment (JSON)")
     parser.add_argument("--plots-dir", type=Path, required=True, help="folder for plot data")
+    parser.add_argument(
+        "--intervals-out", type=Path, required=True, help="confidence intervals of the metrics (JSON)"
+    )
+    parser.add_argument(
+        "--fairness-out", type=Path, required=True, help="between-group gaps per sensitive column (JSON)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +71,25 @@ def run(args: argparse.Namespace) -> int:
         args.segments_out,
         evaluate.segment_metrics(test, y, proba, params.segments, params.threshold),
     )
+    _write_governance(args, params, test[schema.sensitive], y, proba)
     write_json(args.metrics_out, metrics)
     log.info("ROC AUC %.4f, F1 %.4f on %d test rows", metrics["roc_auc"], metrics["f1"], len(y))
     return 0
+
+
+def _write_governance(
+    args: argparse.Namespace, params: EvaluateParams, groups: pd.DataFrame, y: np.ndarray, proba: np.ndarray
+) -> None:
+    """The metrics' confidence intervals and the fairness gaps between groups of each sensitive column."""
+    intervals = evaluate.bootstrap_intervals(
+        y,
+        proba,
+        params.threshold,
+        params.bootstrap_samples,
+        params.confidence,
+        params.seed,
+        params.bootstrap_max_rows,
+    )
+    write_json(args.intervals_out, intervals)
+    gaps = fairness.group_fairness(groups, y, proba, params.threshold, params.min_group_rows)
+    write_json(args.fairness_out, gaps)

@@ -10,10 +10,12 @@ import logging
 import os
 from pathlib import Path
 
+from mlops.card import render_html as render_card
 from mlops.errors import MlopsError
 from mlops.io import write_text
 from mlops.params import load_params
 from mlops.report.compare import compare
+from mlops.report.governance import governing_gate
 from mlops.report.html import render_html
 from mlops.report.latency import measure_model
 from mlops.report.markdown import Links, render_markdown
@@ -36,9 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ("lock", "dvc.lock (the model file's size on the base)"),
         ("data-dvc", "the data's .dvc file (the data version)"),
         ("model", "the head's model file (.skops), measured in-process"),
-        ("schema", "schema.yaml (builds the row the latency is measured on)"),
+        ("schema", "schema.yaml (builds the row the latency is measured on; its sensitive features)"),
     ]:
         paths.add_argument(f"--{name}", type=Path, required=True, help=help_text)
+    paths.add_argument("--fairness", type=Path, help="between-group gaps per sensitive feature (JSON)")
+    paths.add_argument("--card", type=Path, help="the model card (Markdown): diffed, and card.html written")
     parser.add_argument("--latency-calls", type=int, default=300, help="single-row predictions to time")
     parser.add_argument("--run-url", help="workflow run to link (default: from GitHub Actions' environment)")
     parser.add_argument("--artifact-name", help="name of the artifact holding report.html, to mention")
@@ -55,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         lock=args.lock,
         data_dvc=args.data_dvc,
         model=args.model,
+        schema=args.schema,
+        fairness=args.fairness,
+        card=args.card,
     )
     head = load_results(worktree_reader(root), paths, "working tree")
     if head is None:
@@ -63,10 +70,16 @@ def run(args: argparse.Namespace) -> int:
     if base is None:
         log.warning("%s has no %s: the report shows the head alone", args.base, args.metrics)
     stats = measure_model(args.model, load_schema(args.schema), args.latency_calls)
-    comparison = compare(head, base, load_params(args.params).gate, args.base, stats)
+    load_params(args.params)  # the head's params must be valid, although the base's gate judges it
+    governance = governing_gate(head, base, args.base)
+    if governance.changes:
+        log.warning("governance change, for the owners in CODEOWNERS: %s", "; ".join(governance.changes))
+    comparison = compare(head, base, governance.gate, args.base, stats, governance)
     links = Links(run_url=args.run_url or _github_run_url(), artifact_name=args.artifact_name)
     write_text(args.out / "report.md", render_markdown(comparison, links))
     write_text(args.out / "report.html", render_html(comparison))
+    if head.card is not None:
+        write_text(args.out / "card.html", render_card(head.card, "Model card (head)"))
     log.info("report written to %s (and report.html beside it)", args.out / "report.md")
     if not comparison.gate.passed:
         log.error("quality gate failed: %s", comparison.gate.reason)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from mlops.data import target_vector
+from mlops.explain import reference_record
 from mlops.io import write_json
 from mlops.metadata import model_metadata
 from mlops.model import build_pipeline, positive_proba, save_model
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         params,
         y,
         positive_proba(model, train[schema.feature_names]),
+        reference_record(train, schema),
     )
     write_json(args.metadata_out, metadata)
     log.info("model %s saved to %s (%s)", metadata["model_version"], args.model_out, params.estimator)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlops.errors import ConfigError
 from mlops.evaluate import HIGHER_IS_BETTER
 from mlops.params import GateParams
+from mlops.report.governance import (
+    FairnessRow,
+    Governance,
+    card_diff,
+    failed_fairness,
+    fairness_rows,
+)
 from mlops.report.results import Results
 
 Direction = Literal["better", "worse", "same", "new", "removed"]
@@ -88,6 +95,9 @@ class Comparison:
     head: Results
     base: Results | None
     model: ModelStats | None
+    governance: Governance | None = None
+    fairness: list[FairnessRow] = field(default_factory=list)
+    card_diff: list[str] | None = None
 
     @property
     def has_base(self) -> bool:
@@ -100,12 +110,21 @@ def compare(
     gate: GateParams,
     base_label: str,
     model: ModelStats | None = None,
+    governance: Governance | None = None,
 ) -> Comparison:
-    """Everything the report shows, computed once; rendering never computes anything."""
+    """Everything the report shows, computed once; rendering never computes anything.
+
+    With `governance` (mlops.report.governance.governing_gate), its gate is the one applied and the
+    head's fairness is held against its bounds; `gate` is then ignored.
+    """
+    governance = governance or Governance(gate, "head", (), ())
+    gate = governance.gate
     base_metrics = base.metrics if base else {}
+    fairness = fairness_rows(head.fairness, base.fairness if base else None, governance)
+    verdict = check_gate(head.metrics, base.metrics if base else None, gate, base_label)
     return Comparison(
         base_label=base_label,
-        gate=check_gate(head.metrics, base.metrics if base else None, gate, base_label),
+        gate=_with_fairness(verdict, fairness),
         gate_params=gate,
         metrics=metric_rows(head.metrics, base_metrics),
         params=param_changes(base.params if base else {}, head.params),
@@ -113,7 +132,22 @@ def compare(
         head=head,
         base=base,
         model=model,
+        governance=governance,
+        fairness=fairness,
+        card_diff=card_diff(base.card if base else None, head.card),
     )
+
+
+def _with_fairness(verdict: GateResult, rows: list[FairnessRow]) -> GateResult:
+    """The metric's verdict, failed by any fairness bound the head breaks."""
+    checks = [check for row in rows for check in row.checks]
+    failed = failed_fairness(rows)
+    if not verdict.passed or not checks:
+        return verdict
+    if failed:
+        broken = "; ".join(check.describe() for check in failed)
+        return GateResult(False, f"fairness bound broken: {broken}")
+    return GateResult(True, f"{verdict.reason}; within all {len(checks)} fairness bounds")
 
 
 def metric_rows(head: dict[str, float], base: dict[str, float]) -> list[MetricRow]:

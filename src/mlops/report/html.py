@@ -49,7 +49,7 @@ def render_html(comparison: Comparison) -> str:
     ]
     if not c.has_base:
         parts.append(f"<p><strong>The base {escape(c.base_label)} has no results yet.</strong></p>")
-    parts += [_metrics_table(c), _params_table(c)]
+    parts += [_governance(c), _metrics_table(c), _fairness_table(c), _params_table(c), _card_diff(c)]
     base_curves = c.base.curves if c.base else {}
     for name, (title, *axes) in CURVES.items():
         specs = [
@@ -81,6 +81,49 @@ def _metrics_table(c: Comparison) -> str:
     for word in ("better", "worse"):
         table = table.replace(f"<td>{word}</td>", f'<td class="{word}">{word}</td>')
     return "<h2>Metrics</h2>" + table
+
+
+def _governance(c: Comparison) -> str:
+    if not c.governance or not c.governance.changes:
+        return ""
+    items = "".join(f"<li>{_code(change)}</li>" for change in c.governance.changes)
+    return (
+        '<div class="fail"><h2>Governance change</h2><p>This pull request changes the quality gate or the '
+        "sensitive features: it needs approval from the owners in <code>.github/CODEOWNERS</code>. The "
+        f"gate applied is the one on {escape(c.base_label)}.</p><ul>{items}</ul></div>"
+    )
+
+
+def _fairness_table(c: Comparison) -> str:
+    if not c.fairness:
+        return ""
+    rows = [
+        [
+            r.column,
+            r.metric,
+            _num(r.base_difference),
+            _num(r.head_difference),
+            _num(r.base_ratio),
+            _num(r.head_ratio),
+            "; ".join(check.describe().replace("`", "") for check in r.checks if not check.passed) or "",
+        ]
+        for r in c.fairness
+    ]
+    header = ["sensitive feature", "rate", "base diff.", "head diff.", "base ratio", "head ratio", "broken"]
+    return "<h2>Fairness per sensitive feature</h2>" + _table(header, rows)
+
+
+def _card_diff(c: Comparison) -> str:
+    if c.card_diff is None:
+        return ""
+    if not c.card_diff:
+        return '<h2>Model card</h2><p>Unchanged: <a href="card.html">the model card</a>.</p>'
+    diff = escape("\n".join(c.card_diff))
+    return (
+        '<h2>Model card</h2><p><a href="card.html">The head\'s model card</a> (card.html beside this '
+        "report).</p>"
+        f"<details><summary>What changed</summary><pre>{diff}</pre></details>"
+    )
 
 
 def _params_table(c: Comparison) -> str:

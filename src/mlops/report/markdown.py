@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mlops.fairness import FairnessCheck
 from mlops.github import COMMENT_LIMIT
 from mlops.report import charts
 from mlops.report.compare import Comparison, MetricRow
@@ -35,7 +36,10 @@ def render_markdown(comparison: Comparison, links: Links = Links()) -> str:
     """The comment's text; its first line is the quality gate's verdict."""
     required = [_verdict(comparison), _metrics(comparison)]
     optional = [
+        _fairness(comparison),
         _params(comparison),
+        _top_features(comparison),
+        _card(comparison),
         _segments(comparison),
         _data(comparison),
         _model(comparison),
@@ -66,10 +70,12 @@ def _fit(required: list[str], optional: list[str], footer: str) -> str:
 def _verdict(c: Comparison) -> str:
     mark, word = ("✅", "passed") if c.gate.passed else ("❌", "failed")
     gate = c.gate_params
+    source = "the base's" if c.governance and c.governance.source == "base" else "this branch's"
     lines = [
         f"## {mark} Quality gate {word}: {c.gate.reason}",
+        *_governance(c),
         "",
-        f"Gate (params.yaml `gate`): `{gate.metric}` at least {gate.min:g}, falling at most "
+        f"Gate ({source} params.yaml `gate`): `{gate.metric}` at least {gate.min:g}, falling at most "
         f"{gate.max_drop:g} against the base. Head model `{_version(c.head)}`, base `{c.base_label}`"
         + (f" (model `{_version(c.base)}`)." if c.base else "."),
     ]
@@ -81,6 +87,20 @@ def _verdict(c: Comparison) -> str:
             "checked only the minimum.",
         ]
     return "\n".join(lines)
+
+
+def _governance(c: Comparison) -> list[str]:
+    """The governance change, right under the verdict: what changed, whose review it needs."""
+    if not c.governance or not c.governance.changes:
+        return []
+    return [
+        "",
+        "> [!WARNING]",
+        "> **Governance change**: this pull request changes the quality gate or the sensitive features. "
+        "It needs approval from the owners in `.github/CODEOWNERS`; until it is merged, the gate applied "
+        f"is the one on `{c.base_label}`.",
+        *[f"> - {change}" for change in c.governance.changes],
+    ]
 
 
 def _version(results: Results | None) -> str:
@@ -128,6 +148,70 @@ def _segments(c: Comparison) -> str:
     table = _table(["segment", "test rows", f"base {metric}", f"head {metric}", "change"], rows)
     title = f"Segments that moved most ({metric})" if c.has_base else f"Weakest segments ({metric})"
     return _details(title, table)
+
+
+def _fairness(c: Comparison) -> str:
+    if not c.fairness:
+        return ""
+    rows = [
+        [
+            f"`{r.column}`",
+            r.metric,
+            _num(r.base_difference),
+            _num(r.head_difference),
+            _num(r.base_ratio),
+            _num(r.head_ratio),
+            "; ".join(_bound(check) for check in r.checks) or "—",
+            ("✅" if r.passed else "❌") if r.checks else "",
+        ]
+        for r in c.fairness
+    ]
+    header = ["sensitive feature", "rate", "base difference", "head difference", "base ratio", "head ratio"]
+    table = _table([*header, "gate bound", ""], rows)
+    note = (
+        "Between-group gaps (fairlearn): difference = largest group's rate minus smallest's; "
+        "ratio = smallest over largest (1 is parity). Rates at the decision threshold."
+    )
+    failed = any(not r.passed for r in c.fairness)
+    return _details("Fairness per sensitive feature", f"{note}\n\n{table}", open_=failed)
+
+
+def _bound(check: FairnessCheck) -> str:
+    return f"{'≤' if check.kind == 'difference' else '≥'} {check.bound:g}"
+
+
+def _top_features(c: Comparison, top: int = 5) -> str:
+    head = c.head.importance[:top]
+    if not head:
+        return ""
+    base = {str(r["feature"]): (i + 1, r) for i, r in enumerate(c.base.importance if c.base else [])}
+    rows = []
+    for rank, r in enumerate(head, start=1):
+        before = base.get(str(r["feature"]))
+        rows.append(
+            [
+                str(rank),
+                f"`{r['feature']}`",
+                _num(r["importance"]),
+                _num(before[1]["importance"]) if before else "—",
+                str(before[0]) if before else "—",
+            ]
+        )
+    table = _table(["rank", "feature", "head importance", "base importance", "base rank"], rows)
+    return _details("Top features (permutation importance: drop in ROC AUC when shuffled)", table)
+
+
+def _card(c: Comparison) -> str:
+    if c.card_diff is None:
+        return ""
+    where = (
+        "The model card is `models/card.md` in this branch, `card.html` beside the HTML report, "
+        "and `/card` on the service."
+    )
+    if not c.card_diff:
+        return f"_Model card unchanged._ {where}"
+    body = "\n".join(["```diff", *c.card_diff, "```"])
+    return _details("Model card: what changed", f"{where}\n\n{body}")
 
 
 def _data(c: Comparison) -> str:

@@ -37,6 +37,9 @@ class ResultPaths:
     lock: Path
     data_dvc: Path
     model: Path
+    schema: Path | None = None  # the sensitive features, whose marks a pull request may change
+    fairness: Path | None = None
+    card: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Results:
     metadata: dict[str, Any] = field(default_factory=dict)
     data_md5: str | None = None
     model_size: int | None = None
+    schema: dict[str, Any] = field(default_factory=dict)
+    fairness: dict[str, Any] = field(default_factory=dict)
+    card: str | None = None
 
 
 def worktree_reader(root: Path) -> Reader:
@@ -108,6 +114,9 @@ def load_results(read: Reader, paths: ResultPaths, source: str) -> Results | Non
         metadata=_json(read, paths.metadata, source) or {},
         data_md5=_data_md5(_yaml(read, paths.data_dvc, source)),
         model_size=_locked_size(_yaml(read, paths.lock, source), paths.model),
+        schema=(_yaml(read, paths.schema, source) or {}) if paths.schema else {},
+        fairness=(_json(read, paths.fairness, source) or {}) if paths.fairness else {},
+        card=read(paths.card) if paths.card else None,
     )
 
 

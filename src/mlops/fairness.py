@@ -1,0 +1,131 @@
+"""Fairness per sensitive column: how the model's decisions differ between groups, and the gate on it.
+
+`group_fairness` asks fairlearn's `MetricFrame` for the selection rate and the true and false positive
+rates of every group of a sensitive column, and for the between-group difference (largest minus
+smallest) and ratio (smallest over largest; 1 is parity). `check_fairness` holds those gaps against
+the bounds in params.yaml `gate.fairness`. Both are pure functions of data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
+
+from mlops.params import FairnessGateParams
+
+DIGITS = 6
+METRICS = {
+    "selection_rate": selection_rate,
+    "true_positive_rate": true_positive_rate,
+    "false_positive_rate": false_positive_rate,
+}
+# In plain words, for the report and the model card.
+MEANING = {
+    "selection_rate": "share predicted positive",
+    "true_positive_rate": "share of actual positives caught",
+    "false_positive_rate": "share of actual negatives wrongly flagged",
+}
+
+# {column: {"groups": {value: {metric: v, "rows": n}}, "difference": {metric: v}, "ratio": {metric: v},
+#           "small_groups": [value, ...]}}
+Fairness = dict[str, dict[str, Any]]
+
+
+def _round(value: float) -> float | None:
+    return None if value is None or not math.isfinite(float(value)) else round(float(value), DIGITS)
+
+
+def group_fairness(
+    groups: pd.DataFrame,
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
+    min_group_rows: int,
+) -> Fairness:
+    """Per column of `groups`: each group's metrics and the between-group differences and ratios.
+
+    Groups with fewer than `min_group_rows` rows are listed (with their metrics) but left out of the
+    differences and ratios, where a handful of rows would decide the verdict by chance.
+    """
+    predicted = (proba >= threshold).astype(int)
+    result: Fairness = {}
+    for column in groups.columns:
+        values = groups[column].astype(str).to_numpy()
+        counts = pd.Series(values).value_counts()
+        small = sorted(str(v) for v in counts.index[counts < min_group_rows])
+        frame = _metric_frame(y_true, predicted, values)
+        compared = ~np.isin(values, small)
+        gaps = None
+        if compared.any():
+            gaps = _metric_frame(y_true[compared], predicted[compared], values[compared])
+        result[column] = {
+            "groups": _by_group(frame, counts),
+            "difference": _gaps(gaps, "difference"),
+            "ratio": _gaps(gaps, "ratio"),
+            "small_groups": small,
+        }
+    return result
+
+
+def _metric_frame(y_true: np.ndarray, predicted: np.ndarray, groups: np.ndarray) -> MetricFrame:
+    return MetricFrame(metrics=METRICS, y_true=y_true, y_pred=predicted, sensitive_features=groups)
+
+
+def _by_group(frame: MetricFrame, counts: pd.Series) -> dict[str, dict[str, float | int | None]]:
+    table = frame.by_group
+    return {
+        str(group): {name: _round(table.loc[group, name]) for name in METRICS} | {"rows": int(counts[group])}
+        for group in sorted(table.index, key=str)
+    }
+
+
+def _gaps(frame: MetricFrame | None, kind: str) -> dict[str, float | None]:
+    if frame is None or len(frame.by_group) < 2:
+        return {}
+    values = frame.difference() if kind == "difference" else frame.ratio()
+    return {name: _round(values[name]) for name in METRICS}
+
+
+@dataclass(frozen=True)
+class FairnessCheck:
+    """One bound held against one sensitive column's gap."""
+
+    column: str
+    metric: str
+    kind: str  # "difference" (at most the bound) or "ratio" (at least the bound)
+    value: float | None
+    bound: float
+
+    @property
+    def passed(self) -> bool:
+        if self.value is None:
+            return False
+        return self.value <= self.bound if self.kind == "difference" else self.value >= self.bound
+
+    def describe(self) -> str:
+        shown = "missing" if self.value is None else f"{self.value:.4f}"
+        sign = "≤" if self.kind == "difference" else "≥"
+        return f"`{self.column}` {self.metric} {self.kind} {shown} (bound {sign} {self.bound:g})"
+
+
+def check_fairness(
+    fairness: Fairness, columns: Sequence[str], gate: FairnessGateParams
+) -> list[FairnessCheck]:
+    """Every bound of `gate` against every column in `columns` (those a schema marks sensitive).
+
+    A column missing from `fairness` fails each of its bounds: removing a column's results must not
+    pass the gate.
+    """
+    checks = []
+    for column in columns:
+        found: Mapping[str, Any] = fairness.get(column, {})
+        for kind, bounds in (("difference", gate.max_difference), ("ratio", gate.min_ratio)):
+            for metric, bound in sorted(bounds.items()):
+                checks.append(FairnessCheck(column, metric, kind, found.get(kind, {}).get(metric), bound))
+    return checks

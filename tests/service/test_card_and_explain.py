@@ -1,0 +1,70 @@
+"""The model card travels in the bento and is served at /card; `explain: true` returns contributions
+that agree with the model, on a real `bentoml serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from mlops.model import load_model
+from tests.service.conftest import Server
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def test_the_card_travels_inside_the_bento(bento_tag: str, bentoml_home: Path, built_project: Path) -> None:
+    name, version = bento_tag.split(":")
+    packed = bentoml_home / "bentos" / name / version / "src" / "models" / "card.html"
+    assert packed.read_bytes() == (built_project / "models" / "card.html").read_bytes()
+
+
+def test_the_card_is_served_as_html(server: Server, built_project: Path, metadata: dict[str, Any]) -> None:
+    response = httpx.get(server.url + "/card", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.content == (built_project / "models" / "card.html").read_bytes()
+    assert f"Model version <code>{metadata['model_version']}</code>" in response.text
+    assert response.text.index("<h2>Summary</h2>") < response.text.index("<h2>Metrics</h2>")
+    assert httpx.post(server.url + "/card", timeout=30).status_code == 405
+
+
+def test_a_plain_prediction_carries_no_contributions(server: Server, records: list[dict[str, Any]]) -> None:
+    body = httpx.post(server.url + "/predict", json=records[0], timeout=30).json()
+    assert set(body) == {"label", "probability", "model_version"}
+
+
+def test_explanations_agree_with_the_model(
+    server: Server, records: list[dict[str, Any]], built_project: Path, metadata: dict[str, Any]
+) -> None:
+    """Each contribution is the probability's move when that feature takes its reference value, and
+    the first one is the feature whose replacement moves the prediction most."""
+    model = load_model(built_project / "models" / "model.skops")
+    reference = metadata["reference"]
+    columns = [f["name"] for f in metadata["schema"]["features"]]
+
+    def proba(record: dict[str, Any]) -> float:
+        return float(model.predict_proba(pd.DataFrame([record], columns=columns))[0, 1])
+
+    for record in records[:8]:
+        response = httpx.post(server.url + "/predict", json=record | {"explain": True}, timeout=30)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        original = proba(record)
+        assert body["probability"] == pytest.approx(original, abs=1e-9)
+        moves = {name: original - proba(record | {name: reference[name]}) for name in columns}
+        found = body["contributions"]
+        assert 1 <= len(found) <= 5
+        for item in found:
+            assert item["value"] == record[item["feature"]]
+            assert item["reference"] == reference[item["feature"]]
+            assert item["contribution"] == pytest.approx(moves[item["feature"]], abs=1e-6)
+        assert abs(found[0]["contribution"]) == pytest.approx(max(abs(v) for v in moves.values()), abs=1e-6)
+
+
+def test_explain_must_be_a_boolean(server: Server, records: list[dict[str, Any]]) -> None:
+    response = httpx.post(server.url + "/predict", json=records[0] | {"explain": "please"}, timeout=30)
+    assert response.status_code == 400
