@@ -80,9 +80,7 @@ def push_ref(repo: Path, ref: str) -> None:
 
 def gto(*args: str, repo: Path) -> str:
     gto_bin = Path(sys.executable).with_name("gto")
-    result = subprocess.run(
-        [str(gto_bin), *args], cwd=repo, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([str(gto_bin), *args], cwd=repo, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise GitOpsError(f"gto {' '.join(args)}: {(result.stderr or result.stdout).strip()}")
     return result.stdout.strip()
@@ -121,7 +119,8 @@ def promotion_of(repo: Path, tag: str) -> Promotion:
     stage, version = event["stage"], event["version"]
     if not (repo / OVERLAYS / stage / "kustomization.yaml").is_file():
         stages = sorted(p.name for p in (repo / OVERLAYS).iterdir() if p.is_dir())
-        raise GitOpsError(f"{tag}: stage {stage!r} has no overlay in {OVERLAYS}/ (stages: {', '.join(stages)})")
+        listed = ", ".join(stages)
+        raise GitOpsError(f"{tag}: stage {stage!r} has no overlay in {OVERLAYS}/ (stages: {listed})")
     message = git("tag", "--list", "--format=%(contents)", f"{ARTIFACT}@{version}", repo=repo)
     return Promotion(stage, version, parse_image(message, f"tag {ARTIFACT}@{version}"))
 
@@ -143,7 +142,7 @@ def set_image(text: str, image: str) -> str:
 def write_atomic(path: Path, text: str) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as handle:
         handle.write(text)
-    os.replace(handle.name, path)
+    Path(handle.name).replace(path)
 
 
 def promote(repo: Path, tag: str, push: bool) -> Promotion:

@@ -1,4 +1,4 @@
-"""GitOps promotion against local git repositories: the Makefile targets the workflows call, with real git and gto.
+"""GitOps promotion against local git repositories: the Makefile targets the workflows call, real git and gto.
 
 release.yml runs `make register` after the push; promote.yml runs `make check-promotion` and
 `make promote` on a stage tag. Here `origin` is a bare repository in tmp_path.

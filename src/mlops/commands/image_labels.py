@@ -41,7 +41,7 @@ def image_tag(model_version: str, revision: str | None) -> str:
     if not revision:
         return model_version
     if not re.fullmatch(r"[0-9a-f]{12,64}", revision):
-        raise MlopsError(f"--revision: expected a git commit (12 to 64 lowercase hex digits), got {revision!r}")
+        raise MlopsError(f"--revision: expected a git commit (12 to 64 hex digits), got {revision!r}")
     return f"{model_version}-{revision[:12]}"
 
 
