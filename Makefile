@@ -97,7 +97,8 @@ image: bento ## build the image from the bento with podman; its reference in bui
 	$(UV) run --frozen mlops image-labels --metadata models/model.json --metrics eval/metrics.json \
 		--data-dvc data.dvc --revision "$$(git rev-parse HEAD)" --format lines --output $(BENTO_BUILD)/image-labels.new
 	mv $(BENTO_BUILD)/image-labels.new $(BENTO_BUILD)/image-labels
-	scripts/image.sh "$$($(UV) run --frozen bentoml get "$$(cat $(BENTO_BUILD)/bento-tag)" -o path)" \
+	scripts/image.sh "$$($(UV) run --frozen python -c 'import bentoml, sys; print(bentoml.get(sys.argv[1]).path)' \
+		"$$(cat $(BENTO_BUILD)/bento-tag)")" \
 		$(IMAGE_NAME) $(BENTO_BUILD)/image-ref $(BENTO_BUILD)/image-labels
 
 # GitOps with GTO (scripts/gitops.py, docs/serving.md): the registry is git tags in GITOPS_REPO.
