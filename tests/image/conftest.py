@@ -42,7 +42,8 @@ def ensure_tools() -> None:
     if not missing:
         return
     if os.geteuid() != 0:
-        raise AssertionError(f"missing {', '.join(missing)}: apt-get install -y {' '.join(missing)} (as root)")
+        listed = " ".join(missing)
+        raise AssertionError(f"missing {listed}: apt-get install -y {listed} (as root)")
     subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
     subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, capture_output=True)
 
