@@ -7,7 +7,7 @@
 #
 # LABELS_FILE is `mlops image-labels --format lines` output: `tag=...`, then `label=value` lines.
 # BASE_IMAGE names the local base image (made when `podman image exists` says it is missing).
-# Writes the image reference (NAME:TAG and the image id) to REF_FILE, atomically.
+# Writes the image reference, NAME:TAG, to REF_FILE, atomically.
 set -euo pipefail
 
 bento=${1:?usage: scripts/image.sh BENTO_DIR IMAGE_NAME REF_FILE LABELS_FILE}
@@ -25,10 +25,10 @@ done
 
 # The base: Debian bookworm's Python 3.11 with pip, like python:3.11-slim (Debian's pip refuses to
 # install outside a venv unless the EXTERNALLY-MANAGED marker goes; the official image has none).
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 if ! podman image exists "$base"; then
   echo "making the base image $base with mmdebstrap (about 70 s)" >&2
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
   mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
     --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED' \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
@@ -37,7 +37,7 @@ if ! podman image exists "$base"; then
 fi
 
 # Build-time only (mounts are not layers): the machine's CA bundle, and uv told to trust it.
-uv_config=$(mktemp)
+uv_config=$work/uv.toml
 printf 'native-tls = true\n' >"$uv_config"
 tag=$(sed -n 's/^tag=//p' "$labels_file")
 [[ -n $tag ]] || { echo "scripts/image.sh: $labels_file: no tag= line" >&2; exit 2; }
@@ -48,7 +48,6 @@ podman build --quiet --runtime "$runtime" --network host --pull=never --from "$b
   --volume "$ca:/etc/ssl/certs/ca-certificates.crt:ro" --volume "$uv_config:/etc/uv/uv.toml:ro" \
   "${labels[@]}" --tag "$name:$tag" \
   --file "$bento/env/docker/Dockerfile" "$bento" >/dev/null
-rm -f "$uv_config"
 mkdir -p "$(dirname "$ref_file")"
 printf '%s\n' "$name:$tag" >"$ref_file.tmp"
 mv "$ref_file.tmp" "$ref_file"
