@@ -137,7 +137,7 @@ def pod_options(log_dir: Path, container: dict[str, Any]) -> list[str]:
     return options
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # stopped when its module is done, not at the end of the suite
 def deployed(image_ref: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Container, Path]]:
     """The image run as deploy/ runs it, and the host folder its inference log is written to."""
     spec = deployment_container()
