@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro lint format test clean bento serve report drift-data drift
+.PHONY: help install run repro lint format test clean bento serve report drift-data drift image register check-promotion promote
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -76,10 +76,10 @@ drift: drift-data ## drift check of each batch in production/ against the traini
 BENTO_BUILD := build
 HOST ?= 127.0.0.1
 PORT ?= 3000
-bento: install ## build the bento offline (requirements pinned from uv.lock, model inside); tag in build/bento-tag
+bento: install ## build the bento offline (serving requirements pinned from uv.lock, model inside); tag in build/bento-tag
 	@test -f models/model.skops || { echo "models/model.skops is missing: run 'make run' first" >&2; exit 1; }
 	@mkdir -p $(BENTO_BUILD)
-	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet \
+	$(UV) export --frozen --only-group serving --no-hashes --no-emit-project --quiet \
 		--output-file $(BENTO_BUILD)/requirements.txt
 	PATH="$$(cd "$$(dirname "$$(command -v $(UV))")" && pwd):$$PATH" $(UV) run --frozen bentoml build --output tag \
 		--label model_version=$$($(UV) run --frozen python -c \
@@ -91,6 +91,31 @@ bento: install ## build the bento offline (requirements pinned from uv.lock, mod
 serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
 	@test -s $(BENTO_BUILD)/bento-tag || { echo "no bento built yet: run 'make bento' first" >&2; exit 1; }
 	$(UV) run --frozen bentoml serve $$(cat $(BENTO_BUILD)/bento-tag) --host $(HOST) --port $(PORT)
+
+# The container image, built with podman from the bento's generated Dockerfile (the one release.yml
+# builds), on a Debian base made with mmdebstrap when podman's store lacks it (scripts/image.sh).
+IMAGE_NAME ?= localhost/model-service
+image: bento ## build the image from the bento with podman; its reference in build/image-ref
+	rm -f $(BENTO_BUILD)/image-labels.new
+	$(UV) run --frozen mlops image-labels --metadata models/model.json --metrics eval/metrics.json \
+		--data-dvc data.dvc --revision "$$(git rev-parse HEAD)" --format lines --output $(BENTO_BUILD)/image-labels.new
+	mv $(BENTO_BUILD)/image-labels.new $(BENTO_BUILD)/image-labels
+	scripts/image.sh "$$($(UV) run --frozen python -c 'import bentoml, sys; print(bentoml.get(sys.argv[1]).path)' \
+		"$$(cat $(BENTO_BUILD)/bento-tag)")" \
+		$(IMAGE_NAME) $(BENTO_BUILD)/image-ref $(BENTO_BUILD)/image-labels
+
+# GitOps with GTO (scripts/gitops.py, docs/serving.md): the registry is git tags in GITOPS_REPO.
+GITOPS_REPO ?= .
+register: install ## register HEAD as the next model version with IMAGE (name@sha256:...); PUSH=1 pushes the tag
+	$(UV) run --frozen python scripts/gitops.py --repo $(GITOPS_REPO) register --image "$(IMAGE)" $(if $(PUSH),--push)
+
+check-promotion: install ## the stage and version the GTO stage tag TAG names, or why it cannot be promoted
+	$(UV) run --frozen python scripts/gitops.py --repo $(GITOPS_REPO) check --tag "$(TAG)" \
+		$(if $(GITHUB_OUTPUT),--github-output "$(GITHUB_OUTPUT)")
+
+promote: install ## commit the overlay change the GTO stage tag TAG asks for on promote/<stage>/<version>; PUSH=1 pushes
+	$(UV) run --frozen python scripts/gitops.py --repo $(GITOPS_REPO) promote --tag "$(TAG)" $(if $(PUSH),--push) \
+		$(if $(GITHUB_OUTPUT),--github-output "$(GITHUB_OUTPUT)")
 
 clean: ## remove the environment and caches (not data, models or results)
 	rm -rf .venv .tools .pytest_cache .ruff_cache

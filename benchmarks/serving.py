@@ -1,6 +1,10 @@
 """Serving benchmark: in-process, FastAPI + uvicorn, BentoML plain and with adaptive batching, in ONE run.
 
-    .venv/bin/python benchmarks/serving.py --models models --test artifacts/prepared/test.parquet
+    .venv/bin/python benchmarks/serving.py --models models --test artifacts/prepared/test.parquet \
+        [--image "$(cat build/image-ref)"]
+
+With --image, the image from `make image` runs too (podman, as tests/image runs it): the same
+routes inside the container, its cold start (container start to the first 200) and its memory.
 
 Needs `wrk` (Debian: apt-get install wrk). Every server gets OMP_NUM_THREADS=1 and listens on
 127.0.0.1. Prints Markdown tables for docs/performance.md and writes the raw figures as JSON.
@@ -108,6 +112,19 @@ class Target:
     batch: str  # route for a batch
     wrap: Callable[[dict[str, Any]], Any]  # the single-record body
     port: int = 0
+    container: str = ""  # the podman container's name, when the target runs in one
+
+
+PODMAN = ["podman", "run", "--rm", "--runtime", "/usr/sbin/runc", "--ulimit", "nofile=1024:1024",
+          "--ulimit", "nproc=4096:4096", "--read-only", "--tmpfs", "/tmp",
+          "--env", "BENTOML_HOME=/tmp/bentoml", "--env", "MLOPS_INFERENCE_LOG_DIR=/tmp/log"]  # fmt: skip
+
+
+def image_target(image: str) -> Target:
+    """The image served by podman, read-only as deploy/ runs it; `{port}` is filled in at start."""
+    name = f"mlops-bench-{os.getpid()}"
+    command = [*PODMAN, "--name", name, "-p", "127.0.0.1:{port}:3000", image, "--host", "0.0.0.0"]
+    return Target("BentoML plain, in the image", command, {}, "/predict", "/predict_batch", dict, 0, name)
 
 
 def targets(models: Path, log_dir: Path) -> list[Target]:
@@ -150,11 +167,13 @@ def targets(models: Path, log_dir: Path) -> list[Target]:
 def start(target: Target, body: Any) -> tuple[subprocess.Popen[bytes], float]:
     """Start the server; seconds until its first successful prediction."""
     target.port = free_port()
-    port_args = ["--port", str(target.port)]
+    command = [part.replace("{port}", str(target.port)) for part in target.command]
+    if not target.container:
+        command += ["--port", str(target.port)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "BENTOML_DO_NOT_TRACK": "true", **target.env}
     began = time.perf_counter()
     process = subprocess.Popen(
-        target.command + port_args,
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -172,7 +191,10 @@ def start(target: Target, body: Any) -> tuple[subprocess.Popen[bytes], float]:
     raise RuntimeError(f"{target.name} did not answer within 180 s")
 
 
-def rss_mb(process: subprocess.Popen[bytes]) -> float:
+def rss_mb(process: subprocess.Popen[bytes], container: str = "") -> float:
+    if container:  # the container's processes are podman's (conmon), not children of `podman run`
+        top = subprocess.run(["podman", "top", container, "hpid"], capture_output=True, text=True, check=True)
+        return sum(psutil.Process(int(p)).memory_info().rss for p in top.stdout.split()[1:]) / 2**20
     parent = psutil.Process(process.pid)
     return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
 
@@ -216,7 +238,7 @@ def measure(
     try:
         result: dict[str, Any] = {
             "cold_start_s": cold,
-            "rss_idle_mb": rss_mb(process),
+            "rss_idle_mb": rss_mb(process, target.container),
             "single": {},
             "batch": {},
         }
@@ -228,7 +250,7 @@ def measure(
         for connections in args.concurrency:
             body = {"records": records[:BATCH]}
             result["batch"][connections] = wrk(base + target.batch, body, connections, args.seconds, workdir)
-        result["rss_loaded_mb"] = rss_mb(process)
+        result["rss_loaded_mb"] = rss_mb(process, target.container)
         return result
     finally:
         process.terminate()
@@ -273,6 +295,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--repeat", type=int, default=2000)
     parser.add_argument("--only", nargs="*", help="names of the servers to run (default: all)")
+    parser.add_argument("--image", help="also run this image (build/image-ref from `make image`) with podman")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
     models = args.models.resolve()
@@ -281,7 +304,8 @@ def main() -> int:
     inproc = in_process(models, records, args.repeat)
     servers: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for target in targets(models, Path(tmp) / "log"):
+        extra = [image_target(args.image)] if args.image else []
+        for target in [*targets(models, Path(tmp) / "log"), *extra]:
             if not args.only or target.name in args.only:
                 servers[target.name] = measure(target, records, args, Path(tmp))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -127,7 +127,7 @@ def bento_tag(built_project: Path, bentoml_home: Path) -> str:
     """The bento built offline from the built project, as `make bento` does, in a private BENTOML_HOME."""
     uv = uv_binary()
     run(
-        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet",
+        [uv, "export", "--frozen", "--only-group", "serving", "--no-hashes", "--no-emit-project", "--quiet",
          "--output-file", "build/requirements.txt"],
         cwd=built_project,
     )  # fmt: skip

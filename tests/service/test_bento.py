@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,18 @@ def test_requirements_are_pinned_from_uv_lock(bento_dir: Path) -> None:
     locked = (REPO / "uv.lock").read_text()
     bentoml = next(line for line in lines if line.startswith("bentoml=="))
     assert f'name = "bentoml"\nversion = "{bentoml.split("==")[1]}"' in locked
-    assert not any(line.startswith(("pytest==", "ruff==")) for line in lines), "dev tools leaked in"
+    names = {line.split("==")[0] for line in lines}
+    assert not names & {"pytest", "ruff", "dvc", "dvc-s3", "gto", "copier", "vl-convert-python"}, (
+        "not serving"
+    )
+
+
+def test_the_serving_group_repeats_the_package_dependencies() -> None:
+    """pyproject's `serving` group (the image's requirements) names only the package's own dependencies."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    serving = project["dependency-groups"]["serving"]
+    assert "bentoml>=1.4,<1.5" in serving
+    assert set(serving) <= set(project["project"]["dependencies"])
 
 
 def test_the_bento_has_a_dockerfile_and_the_service(bento_dir: Path) -> None:

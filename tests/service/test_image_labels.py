@@ -22,11 +22,12 @@ def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: P
     assert lines[0] == "earlier=1"
     version = lines[1].removeprefix("model_version=")
     assert len(version) == 12
-    start = lines[2]
+    assert lines[2] == f"tag={version}"  # no --revision: the model version alone
+    start = lines[3]
     assert start.startswith("labels<<EOF_")
     delimiter = start.removeprefix("labels<<")
     assert lines[-1] == delimiter
-    labels = dict(line.split("=", 1) for line in lines[3:-1])
+    labels = dict(line.split("=", 1) for line in lines[4:-1])
     assert labels["io.mlops.model.version"] == version
     assert len(labels["io.mlops.data.train-sha256"]) == 64
     assert labels["io.mlops.data.dvc-md5"].endswith(".dir")
@@ -42,6 +43,23 @@ def test_the_image_comes_from_project_yaml_when_it_names_one(built_project: Path
     for project, expected in ((named, "registry.example.org/team/model"), (empty, None)):
         output = tmp_path / f"{project.stem}.out"
         assert main([*common, "--project", str(project), "--output", str(output)]) == 0
-        values = dict(line.split("=", 1) for line in output.read_text().splitlines()[:3] if "=" in line)
+        values = dict(line.split("=", 1) for line in output.read_text().splitlines()[:4] if "=" in line)
         assert values.get("image") == expected
         assert values.get("registry") == (expected.split("/")[0] if expected else None)
+
+
+def test_the_tag_names_the_commit_so_it_never_moves(built_project: Path, tmp_path: Path) -> None:
+    common = ["image-labels", "--metadata", str(built_project / "models" / "model.json"),
+              "--metrics", str(built_project / "eval" / "metrics.json"), "--format", "lines"]  # fmt: skip
+    tags = set()
+    for revision in ("a" * 40, "b" * 40):
+        output = tmp_path / f"{revision[0]}.txt"
+        assert main([*common, "--revision", revision, "--output", str(output)]) == 0
+        lines = output.read_text().splitlines()
+        assert lines[0].startswith("tag=")
+        labels = dict(line.split("=", 1) for line in lines[1:])
+        assert labels["org.opencontainers.image.revision"] == revision
+        tags.add(lines[0].removeprefix("tag="))
+    version = labels["io.mlops.model.version"]
+    assert tags == {f"{version}-{'a' * 12}", f"{version}-{'b' * 12}"}  # same model, new code: new tag
+    assert main([*common, "--revision", "main; rm -rf /", "--output", str(tmp_path / "bad")]) == 1

@@ -6,6 +6,7 @@ is tested on a real server in test_lifecycle.py.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from collections.abc import Iterator
@@ -41,6 +42,12 @@ def test_one_record_is_predicted(client: TestClient, records: list[dict[str, Any
     body = client.post("/predict", json=records[0]).json()
     assert set(body) == {"label", "probability", "model_version"}
     assert 0 <= body["probability"] <= 1
+
+
+def test_the_start_up_heap_is_frozen_out_of_the_collector(client: TestClient) -> None:
+    """Full collections walk only what serving allocates, not BentoML, pandas and the model (the p99
+    tail they caused: docs/performance.md)."""
+    assert gc.get_freeze_count() > 100_000
 
 
 def test_the_batch_bound_comes_from_the_environment(

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import REPO, run
 from tests.workflows.conftest import WORKFLOW_DIR, load
 
 RELEASE = WORKFLOW_DIR / "release.yml"
@@ -26,12 +27,41 @@ def test_a_release_is_never_cancelled_mid_push(release: dict[str, Any]) -> None:
     assert release["concurrency"]["cancel-in-progress"] is False
 
 
-def test_only_the_push_job_writes_packages(release: dict[str, Any]) -> None:
+def test_only_the_push_job_writes_packages_in_the_release_environment(release: dict[str, Any]) -> None:
     writers = [name for name, job in release["jobs"].items() if job["permissions"].get("packages") == "write"]
     assert writers == ["image"]
     assert release["permissions"] == {}
     image = release["jobs"]["image"]
     assert not any("run" in step for step in image["steps"]), "the push job runs no project code"
+    assert image["environment"] == "release"
+
+
+def test_a_manual_run_is_refused_off_the_default_branch(release: dict[str, Any]) -> None:
+    """The first step after checkout runs scripts/release-ref.sh on the ref and the default branch."""
+    steps = release["jobs"]["bento"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    guard = steps[1]
+    assert guard["run"] == 'scripts/release-ref.sh "$REF" "$DEFAULT_BRANCH"'
+    assert guard["env"] == {
+        "REF": "${{ github.ref }}",
+        "DEFAULT_BRANCH": "${{ github.event.repository.default_branch }}",
+    }
+    for ref, code in (("refs/heads/main", 0), ("refs/heads/feature", 1), ("refs/tags/v1", 1),
+                      ("refs/heads/main-old", 1), ("refs/pull/3/merge", 1)):  # fmt: skip
+        result = run([REPO / "scripts" / "release-ref.sh", ref, "main"], cwd=REPO, check=False)
+        assert result.returncode == code, (ref, result.stderr)
+        if code:
+            assert f"refusing to release {ref}" in result.stderr
+
+
+def test_the_pushed_image_is_registered_by_digest_with_gto(release: dict[str, Any]) -> None:
+    register = release["jobs"]["register"]
+    assert register["needs"] == ["bento", "image"]
+    assert register["permissions"] == {"contents": "write"}
+    (step,) = [s for s in register["steps"] if "run" in s]
+    assert step["run"] == 'make register IMAGE="$IMAGE@$DIGEST" PUSH=1'
+    assert step["env"]["DIGEST"] == "${{ needs.image.outputs.digest }}"
+    assert release["jobs"]["image"]["outputs"]["digest"] == "${{ steps.build.outputs.digest }}"
 
 
 def test_the_model_is_pulled_or_reproduced_then_bento_built(release: dict[str, Any]) -> None:
@@ -41,13 +71,15 @@ def test_the_model_is_pulled_or_reproduced_then_bento_built(release: dict[str, A
     assert any("mlops image-labels" in run and "GITHUB_OUTPUT" in run for run in runs)
 
 
-def test_image_is_tagged_with_commit_and_model_version_with_sbom_and_provenance(
-    release: dict[str, Any],
-) -> None:
+def test_image_tags_name_the_commit_with_sbom_and_provenance(release: dict[str, Any]) -> None:
+    """Both tags name the commit, so they never move: no bare model-version tag a later merge overwrites."""
     steps = {str(s.get("uses", "")).split("@")[0]: s for s in release["jobs"]["image"]["steps"]}
-    tags = steps["docker/metadata-action"]["with"]["tags"]
-    assert "type=sha,format=long" in tags
-    assert "needs.bento.outputs.model_version" in tags
+    tags = [
+        line.strip() for line in steps["docker/metadata-action"]["with"]["tags"].splitlines() if line.strip()
+    ]
+    assert tags == ["type=sha,format=long,prefix=", "type=raw,value=${{ needs.bento.outputs.tag }}"]
+    runs = [str(step.get("run", "")) for step in release["jobs"]["bento"]["steps"]]
+    assert any("mlops image-labels" in r and '--revision "$GITHUB_SHA"' in r for r in runs)
     build = steps["docker/build-push-action"]["with"]
     assert build["push"] is True
     assert build["sbom"] is True

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Build the container image of a built bento with podman, from the bento's own generated Dockerfile
+# (the one the release workflow builds), on a Debian base image made locally with mmdebstrap when
+# it is missing (no image registry is needed; the package registries are).
+#
+#   scripts/image.sh BENTO_DIR IMAGE_NAME REF_FILE LABELS_FILE
+#
+# LABELS_FILE is `mlops image-labels --format lines` output: `tag=...`, then `label=value` lines.
+# BASE_IMAGE names the local base image (made when `podman image exists` says it is missing).
+# Writes the image reference, NAME:TAG, to REF_FILE, atomically.
+set -euo pipefail
+
+bento=${1:?usage: scripts/image.sh BENTO_DIR IMAGE_NAME REF_FILE LABELS_FILE}
+name=${2:?image name missing}
+ref_file=${3:?file for the image reference missing}
+labels_file=${4:?labels file missing}
+base=${BASE_IMAGE:-localhost/mlops-base:bookworm}
+runtime=${PODMAN_RUNTIME:-/usr/sbin/runc}
+ca=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+
+[[ -f $bento/env/docker/Dockerfile ]] || { echo "scripts/image.sh: $bento/env/docker/Dockerfile not found: build the bento first (make bento)" >&2; exit 2; }
+for tool in podman mmdebstrap; do
+  command -v "$tool" >/dev/null || { echo "scripts/image.sh: $tool not found (Debian: apt-get install -y podman runc mmdebstrap)" >&2; exit 2; }
+done
+
+# The base: Debian bookworm's Python 3.11 with pip, like python:3.11-slim (Debian's pip refuses to
+# install outside a venv unless the EXTERNALLY-MANAGED marker goes; the official image has none).
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if ! podman image exists "$base"; then
+  echo "making the base image $base with mmdebstrap (about 70 s)" >&2
+  mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+    --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED' \
+    --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+    bookworm "$work/rootfs.tar"
+  podman import --quiet --change 'CMD ["/bin/bash"]' "$work/rootfs.tar" "$base" >/dev/null
+fi
+
+# Build-time only (mounts are not layers): the machine's CA bundle, and uv told to trust it.
+uv_config=$work/uv.toml
+printf 'native-tls = true\n' >"$uv_config"
+tag=$(sed -n 's/^tag=//p' "$labels_file")
+[[ -n $tag ]] || { echo "scripts/image.sh: $labels_file: no tag= line" >&2; exit 2; }
+labels=()
+while IFS= read -r label; do labels+=(--label "$label"); done < <(grep -v '^tag=' "$labels_file")
+podman build --quiet --runtime "$runtime" --network host --pull=never --from "$base" \
+  --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
+  --volume "$ca:/etc/ssl/certs/ca-certificates.crt:ro" --volume "$uv_config:/etc/uv/uv.toml:ro" \
+  "${labels[@]}" --tag "$name:$tag" \
+  --file "$bento/env/docker/Dockerfile" "$bento" >/dev/null
+mkdir -p "$(dirname "$ref_file")"
+printf '%s\n' "$name:$tag" >"$ref_file.tmp"
+mv "$ref_file.tmp" "$ref_file"
+echo "built $name:$tag ($(podman image inspect --format '{{.Size}}' "$name:$tag") bytes)" >&2

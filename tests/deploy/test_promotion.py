@@ -1,0 +1,171 @@
+"""GitOps promotion against local git repositories: the Makefile targets the workflows call, real git and gto.
+
+release.yml runs `make register` after the push; promote.yml runs `make check-promotion` and
+`make promote` on a stage tag. Here `origin` is a bare repository in tmp_path.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import BIN, REPO, run
+
+pytestmark = pytest.mark.timeout(300)
+
+IMAGE = "ghcr.io/acme/churn"
+DIGEST_A = "sha256:" + "a" * 64
+DIGEST_B = "sha256:" + "b" * 64
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], cwd=repo).stdout.strip()
+
+
+def make(target: str, repo: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`make TARGET GITOPS_REPO=repo ...` in this project, as the workflows run it."""
+    args = [f"{key}={value}" for key, value in {"GITOPS_REPO": str(repo), **variables}.items()]
+    return run(["make", "--no-print-directory", target, *args], cwd=REPO, check=False)
+
+
+@pytest.fixture
+def repos(tmp_path: Path) -> tuple[Path, Path]:
+    """A clone holding deploy/ on main, and its bare `origin`."""
+    origin, work = tmp_path / "origin.git", tmp_path / "work"
+    run(["git", "init", "-q", "--bare", "-b", "main", origin], cwd=tmp_path)
+    shutil.copytree(REPO / "deploy", work / "deploy")
+    git(work, "init", "-q", "-b", "main")
+    git(work, "config", "user.email", "tests@example.com")
+    git(work, "config", "user.name", "Tests")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "deploy")
+    git(work, "remote", "add", "origin", str(origin))
+    git(work, "push", "-q", "origin", "main")
+    return work, origin
+
+
+def commit(repo: Path, name: str) -> None:
+    (repo / name).write_text(name)
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", name)
+
+
+def remote_tags(origin: Path) -> dict[str, str]:
+    """Tag name -> the commit it points to, in `origin`."""
+    out = git(origin, "for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags")
+    return dict(line.split() for line in out.splitlines())
+
+
+def gto(repo: Path, *args: str) -> None:
+    run([BIN / "gto", *args], cwd=repo)
+
+
+def test_each_merge_registers_the_next_version_with_its_image(repos: tuple[Path, Path]) -> None:
+    work, origin = repos
+    assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_A}", PUSH="1").returncode == 0
+    commit(work, "second")
+    assert make("register", work, IMAGE=f"{IMAGE.upper()}@{DIGEST_B}", PUSH="1").returncode == 0
+    tags = remote_tags(origin)
+    assert set(tags) == {"model-service@v0.1.0", "model-service@v0.1.1"}
+    assert tags["model-service@v0.1.1"] == git(work, "rev-parse", "HEAD")
+    message = git(work, "tag", "--list", "--format=%(contents)", "model-service@v0.1.1")
+    assert message.strip() == f"image: {IMAGE}@{DIGEST_B}"  # lower-cased for the registry
+
+
+def test_a_commit_is_registered_once(repos: tuple[Path, Path]) -> None:
+    work, origin = repos
+    assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_A}", PUSH="1").returncode == 0
+    again = make("register", work, IMAGE=f"{IMAGE}@{DIGEST_B}", PUSH="1")
+    assert again.returncode != 0
+    assert "already registered" in again.stderr + again.stdout
+    assert list(remote_tags(origin)) == ["model-service@v0.1.0"]
+
+
+def test_a_pushed_tag_never_moves(repos: tuple[Path, Path], tmp_path: Path) -> None:
+    """A clone without the tags would compute v0.1.0 again: origin refuses to overwrite it."""
+    work, origin = repos
+    assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_A}", PUSH="1").returncode == 0
+    before = remote_tags(origin)
+    shallow = tmp_path / "shallow"
+    run(["git", "clone", "-q", "--no-tags", str(origin), shallow], cwd=tmp_path)
+    git(shallow, "config", "user.email", "tests@example.com")
+    git(shallow, "config", "user.name", "Tests")
+    commit(shallow, "later")
+    moved = make("register", shallow, IMAGE=f"{IMAGE}@{DIGEST_B}", PUSH="1")
+    assert moved.returncode != 0
+    assert "model-service@v0.1.0" in moved.stderr and "already exists" in moved.stderr
+    assert remote_tags(origin) == before
+
+
+def test_register_refuses_an_image_not_named_by_digest(repos: tuple[Path, Path]) -> None:
+    work, origin = repos
+    result = make("register", work, IMAGE=f"{IMAGE}:latest", PUSH="1")
+    assert result.returncode != 0
+    assert "expected an image by digest" in result.stderr
+    assert remote_tags(origin) == {}
+
+
+def overlay(repo: Path, stage: str) -> str:
+    return (repo / "deploy" / "overlays" / stage / "kustomization.yaml").read_text()
+
+
+def test_a_stage_tag_becomes_an_overlay_change_on_a_branch(repos: tuple[Path, Path], tmp_path: Path) -> None:
+    work, origin = repos
+    assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_A}", PUSH="1").returncode == 0
+    commit(work, "second")
+    assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_B}", PUSH="1").returncode == 0
+    gto(work, "assign", "model-service", "--version", "v0.1.0", "--stage", "prod")
+    main_before, staging_before = git(work, "rev-parse", "main"), overlay(work, "staging")
+    output = tmp_path / "github_output"
+    checked = make("check-promotion", work, TAG="model-service#prod#1", GITHUB_OUTPUT=str(output))
+    assert checked.returncode == 0, checked.stderr
+    assert "stage=prod\nversion=v0.1.0\n" in output.read_text()
+
+    promoted = make("promote", work, TAG="model-service#prod#1", PUSH="1")
+    assert promoted.returncode == 0, promoted.stderr
+    branch = "promote/prod/v0.1.0"
+    assert git(origin, "rev-parse", branch) == git(work, "rev-parse", "HEAD")
+    assert git(work, "rev-parse", "HEAD~1") == main_before  # one commit on top of main
+    changed = git(work, "diff", "--name-only", "HEAD~1", "HEAD").splitlines()
+    assert changed == ["deploy/overlays/prod/kustomization.yaml"]
+    text = overlay(work, "prod")
+    assert "# What runs in prod" in text  # the comments stay
+    (image,) = yaml.safe_load(text)["images"]
+    assert image == {"name": "model-service", "newName": IMAGE, "digest": DIGEST_A}
+    assert overlay(work, "staging") == staging_before
+    rendered = run(["kubectl", "kustomize", work / "deploy" / "overlays" / "prod"], cwd=work).stdout
+    assert f"image: {IMAGE}@{DIGEST_A}" in rendered
+    assert "prod runs model-service v0.1.0" in git(work, "log", "-1", "--format=%s")
+
+
+@pytest.mark.parametrize(
+    ("make_tag", "tag", "expected"),
+    [
+        (lambda r: None, "model-service@v0.1.0", "not a GTO stage assignment"),
+        (lambda r: gto(r, "assign", "model-service", "--version", "v0.1.0", "--stage", "qa"),
+         "model-service#qa#1", "stage 'qa' has no overlay in deploy/overlays/ (stages: prod, staging)"),
+        (lambda r: (gto(r, "assign", "model-service", "--version", "v0.1.0", "--stage", "prod"),
+                    gto(r, "deprecate", "model-service", "v0.1.0", "prod")),
+         "model-service#prod!#2", "not a GTO stage assignment"),
+        (lambda r: None, "no-such-tag", "no-such-tag"),
+    ],
+    ids=["registration", "unknown-stage", "unassignment", "missing"],
+)  # fmt: skip
+def test_promotion_refuses_what_is_not_a_stage_with_an_overlay(
+    repos: tuple[Path, Path], make_tag: object, tag: str, expected: str
+) -> None:
+    work, origin = repos
+    assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_A}").returncode == 0
+    make_tag(work)  # type: ignore[operator]
+    before = git(work, "rev-parse", "HEAD"), overlay(work, "prod")
+    for target in ("check-promotion", "promote"):
+        result = make(target, work, TAG=tag, PUSH="1")
+        assert result.returncode != 0
+        assert expected in result.stderr, result.stderr
+    assert (git(work, "rev-parse", "HEAD"), overlay(work, "prod")) == before
+    assert git(work, "branch", "--show-current") == "main"
+    assert "promote/" not in git(origin, "branch", "--list")

@@ -1,0 +1,160 @@
+"""The image from `make image`, run with podman as deploy/ runs it: ready, right, labelled, non-root,
+read-only, logging to its volume; a tampered model never gets ready; SIGTERM drains a request in flight."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlops.model import load_model
+from mlops.serving.inference_log import read_inference_log
+from tests.conftest import REPO, run
+from tests.image.conftest import Container, deployment_container, pod_options, run_once
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
+
+BENTO_MODEL = "/home/bentoml/bento/src/models/model.skops"
+
+
+def inspect(image: str, template: str) -> Any:
+    return json.loads(run(["podman", "image", "inspect", "--format", template, image], cwd=REPO).stdout)
+
+
+@pytest.fixture(scope="module")
+def expected(built_project: Path, test_frame: pd.DataFrame, feature_names: list[str]) -> np.ndarray:
+    model = load_model(built_project / "models" / "model.skops")
+    return model.predict_proba(test_frame[feature_names])[:, 1]
+
+
+def test_predictions_equal_the_in_process_ones(
+    deployed: tuple[Container, Path], records: list[dict[str, Any]], expected: np.ndarray
+) -> None:
+    container, _ = deployed
+    assert httpx.get(container.url + "/readyz", timeout=5).status_code == 200
+    response = httpx.post(container.url + "/predict_batch", json={"records": records[:200]}, timeout=30)
+    assert response.status_code == 200, response.text
+    np.testing.assert_allclose([p["probability"] for p in response.json()], expected[:200], atol=1e-9)
+    one = httpx.post(container.url + "/predict", json=records[7], timeout=30).json()
+    assert one["probability"] == pytest.approx(expected[7], abs=1e-9)
+
+
+def test_the_inference_log_goes_to_the_mounted_volume(
+    deployed: tuple[Container, Path], records: list[dict[str, Any]], metadata: dict[str, Any]
+) -> None:
+    container, log_dir = deployed
+    marker = {**records[3], "monthly_charges": 42.125}
+    assert httpx.post(container.url + "/predict", json=marker, timeout=30).status_code == 200
+    frame = read_inference_log(log_dir)
+    assert (frame["monthly_charges"] == 42.125).any()
+    assert set(frame["model_version"]) == {metadata["model_version"]}
+
+
+def test_it_runs_as_the_user_deploy_expects_with_a_read_only_root(deployed: tuple[Container, Path]) -> None:
+    container, _ = deployed
+    pod = deployment_container()["podSecurityContext"]
+    user = run(["podman", "exec", container.id, "id", "-u"], cwd=REPO).stdout.strip()
+    assert int(user) == pod["runAsUser"] != 0
+    denied = run(["podman", "exec", container.id, "touch", "/home/bentoml/x"], cwd=REPO, check=False)
+    assert denied.returncode != 0
+    assert "Read-only file system" in denied.stderr
+
+
+def test_the_image_user_is_the_one_deploy_runs_as(image_ref: str) -> None:
+    """Without --user the image's own user runs: the same uid as runAsUser in deploy/."""
+    pod = deployment_container()["podSecurityContext"]
+    out = run_once(image_ref, "id")
+    assert f"uid={pod['runAsUser']}(" in out
+    assert f"gid={pod['runAsGroup']}(" in out
+
+
+def test_the_labels_name_the_model_data_metrics_and_commit(
+    image_ref: str, image_project: Path, metadata: dict[str, Any]
+) -> None:
+    labels = inspect(image_ref, "{{json .Config.Labels}}")
+    assert labels["io.mlops.model.version"] == metadata["model_version"]
+    assert labels["io.mlops.model.sha256"] == metadata["model_sha256"]
+    assert labels["io.mlops.data.train-sha256"] == metadata["training_data"]["sha256"]
+    assert labels["io.mlops.data.dvc-md5"] in (image_project / "data.dvc").read_text()
+    metrics = json.loads((image_project / "eval" / "metrics.json").read_text())
+    assert float(labels["io.mlops.metrics.roc_auc"]) == pytest.approx(metrics["roc_auc"], rel=1e-5)
+    commit = run(["git", "rev-parse", "HEAD"], cwd=image_project).stdout.strip()
+    assert labels["org.opencontainers.image.revision"] == commit
+    assert image_ref.endswith(f":{metadata['model_version']}-{commit[:12]}")
+
+
+def test_the_model_inside_is_the_verified_one(image_ref: str, metadata: dict[str, Any]) -> None:
+    out = run_once(image_ref, "sha256sum", BENTO_MODEL)
+    assert out.split()[0] == metadata["model_sha256"]
+
+
+def test_only_serving_packages_are_installed(image_ref: str) -> None:
+    out = run_once(image_ref, "uv", "pip", "list", "--format", "json")
+    names = {package["name"] for package in json.loads(out)}
+    assert {"bentoml", "scikit-learn", "skops", "pandas"} <= names
+    assert not names & {"dvc", "dvc-s3", "pytest", "ruff", "copier", "gto", "vl-convert-python"}
+
+
+def test_a_tampered_model_keeps_readyz_at_503(image_ref: str, built_project: Path, tmp_path: Path) -> None:
+    tampered = tmp_path / "model.skops"
+    data = bytearray((built_project / "models" / "model.skops").read_bytes())
+    data[100] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    spec = deployment_container()
+    (tmp_path / "log").mkdir()
+    options = [*pod_options(tmp_path / "log", spec), "--volume", f"{tampered}:{BENTO_MODEL}:ro"]
+    container = Container(image_ref, spec["args"], options)
+    try:
+        container.wait_for("/livez")
+        time.sleep(1)
+        assert httpx.get(container.url + "/readyz", timeout=5).status_code == 503
+        assert httpx.get(container.url + "/readyz", timeout=5).status_code == 503
+        assert "does not match" in container.logs()
+    finally:
+        container.remove()
+
+
+def test_sigterm_drains_the_request_in_flight(
+    image_ref: str, tmp_path: Path, records: list[dict[str, Any]], metadata: dict[str, Any]
+) -> None:
+    """Half a request is sent, the container gets SIGTERM, the rest is sent: the answer still comes."""
+    spec = deployment_container()
+    (tmp_path / "log").mkdir()
+    container = Container(image_ref, spec["args"], pod_options(tmp_path / "log", spec))
+    try:
+        container.wait_for("/readyz")
+        body = json.dumps(records[0]).encode()
+        head = (
+            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", container.port), timeout=60) as sock:
+            sock.sendall(head.encode() + body[:10])
+            time.sleep(0.5)
+            container.signal("TERM")
+            time.sleep(1.5)
+            sock.sendall(body[10:])
+            reply = read_response(sock)
+        code = container.exit_code()
+    finally:
+        container.remove()
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
+    assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["model_version"] == metadata["model_version"]
+    assert code == 0
+
+
+def read_response(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
