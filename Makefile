@@ -89,7 +89,8 @@ bento: install ## build the bento offline (requirements pinned from uv.lock, mod
 
 serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
 	@test -s $(BENTO_BUILD)/bento-tag || { echo "no bento built yet: run 'make bento' first" >&2; exit 1; }
-	$(UV) run --frozen bentoml serve $$(cat $(BENTO_BUILD)/bento-tag) --host $(HOST) --port $(PORT)
+	MLOPS_INFERENCE_LOG_DIR=$${MLOPS_INFERENCE_LOG_DIR-$(CURDIR)/inference-log} \
+		$(UV) run --frozen bentoml serve $$(cat $(BENTO_BUILD)/bento-tag) --host $(HOST) --port $(PORT)
 
 clean: ## remove the environment and caches (not data, models or results)
 	rm -rf .venv .tools .pytest_cache .ruff_cache

@@ -12,6 +12,7 @@ model call), /metadata. Built in: /livez, /readyz (503 until the model is verifi
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -72,6 +73,21 @@ class Metadata(BaseModel):
 Records = Annotated[list[Record], Field(min_length=1, max_length=SETTINGS.max_batch)]  # type: ignore[valid-type]
 
 
+@functools.cache
+def log_write_failures() -> Any:
+    """The /metrics counter of failed inference-log writes.
+
+    prometheus_client is imported here, in the worker, after BentoML has set
+    PROMETHEUS_MULTIPROC_DIR: imported earlier it would count in a registry /metrics never reads.
+    """
+    import prometheus_client
+
+    return prometheus_client.Counter(
+        "mlops_inference_log_write_failures",
+        "Predictions served but not written to the inference log (full or unwritable volume)",
+    )
+
+
 @bentoml.service(name="model-service", traffic={"timeout": 30})
 class ModelService:
     """Serves models/model.skops; refuses to become ready unless its SHA-256 matches model.json."""
@@ -89,7 +105,10 @@ class ModelService:
         self.inference_log = None
         if folder is not None:
             self.inference_log = InferenceLog(
-                folder, SETTINGS.inference_log_max_bytes, SETTINGS.inference_log_keep
+                folder,
+                SETTINGS.inference_log_max_bytes,
+                SETTINGS.inference_log_max_total_bytes,
+                on_failure=log_write_failures().inc,
             )
 
     def __is_ready__(self) -> bool:
