@@ -14,9 +14,16 @@ from mlops.serving.fast import CompiledPipeline
 
 def test_settings_have_defaults_and_read_the_environment() -> None:
     assert ServingSettings.from_env({}) == ServingSettings()
+    assert ServingSettings().inference_log_dir == Path("/var/log/mlops/inference")  # outside the bento
     settings = ServingSettings.from_env(
-        {"MLOPS_MODELS_DIR": "/m", "MLOPS_MAX_BATCH": "7", "MLOPS_INFERENCE_LOG_DIR": ""}
+        {
+            "MLOPS_MODELS_DIR": "/m",
+            "MLOPS_MAX_BATCH": "7",
+            "MLOPS_INFERENCE_LOG_DIR": "",
+            "MLOPS_INFERENCE_LOG_MAX_TOTAL_BYTES": "4096",
+        }
     )
+    assert settings.inference_log_max_total_bytes == 4096
     assert settings.models_dir == Path("/m")
     assert settings.max_batch == 7
     assert settings.inference_log_dir is None
