@@ -56,7 +56,13 @@ class ServingSettings:
                 values[name] = Path(raw)
             else:
                 values[name] = _positive_int(ENV_PREFIX + name.upper(), raw)
-        return cls(**values)
+        settings = cls(**values)
+        if settings.inference_log_max_total_bytes < settings.inference_log_max_bytes:
+            raise ConfigError(
+                f"{ENV_PREFIX}INFERENCE_LOG_MAX_TOTAL_BYTES ({settings.inference_log_max_total_bytes}) must"
+                f" be at least {ENV_PREFIX}INFERENCE_LOG_MAX_BYTES ({settings.inference_log_max_bytes})"
+            )
+        return settings
 
 
 def _positive_int(variable: str, raw: str) -> int:
