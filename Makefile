@@ -90,7 +90,8 @@ bento: install ## build the bento offline (serving requirements pinned from uv.l
 
 serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
 	@test -s $(BENTO_BUILD)/bento-tag || { echo "no bento built yet: run 'make bento' first" >&2; exit 1; }
-	$(UV) run --frozen bentoml serve $$(cat $(BENTO_BUILD)/bento-tag) --host $(HOST) --port $(PORT)
+	MLOPS_INFERENCE_LOG_DIR=$${MLOPS_INFERENCE_LOG_DIR-$(CURDIR)/inference-log} \
+		$(UV) run --frozen bentoml serve $$(cat $(BENTO_BUILD)/bento-tag) --host $(HOST) --port $(PORT)
 
 # The container image, built with podman from the bento's generated Dockerfile (the one release.yml
 # builds), on a Debian base made with mmdebstrap when podman's store lacks it (scripts/image.sh).

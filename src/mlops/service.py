@@ -13,6 +13,7 @@ Built in: /livez, /readyz (503 until the model is verified and loaded), /metrics
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import Mapping, Sequence
@@ -108,6 +109,21 @@ class Metadata(BaseModel):
 Records = Annotated[list[Record], Field(min_length=1, max_length=SETTINGS.max_batch)]  # type: ignore[valid-type]
 
 
+@functools.cache
+def log_write_failures() -> Any:
+    """The /metrics counter of failed inference-log writes.
+
+    prometheus_client is imported here, in the worker, after BentoML has set
+    PROMETHEUS_MULTIPROC_DIR: imported earlier it would count in a registry /metrics never reads.
+    """
+    import prometheus_client
+
+    return prometheus_client.Counter(
+        "mlops_inference_log_write_failures",
+        "Predictions served but not written to the inference log (full or unwritable volume)",
+    )
+
+
 @bentoml.service(name="model-service", traffic={"timeout": 30})
 class ModelService:
     """Serves models/model.skops; refuses to become ready unless its SHA-256 matches model.json."""
@@ -125,7 +141,10 @@ class ModelService:
         self.inference_log = None
         if folder is not None:
             self.inference_log = InferenceLog(
-                folder, SETTINGS.inference_log_max_bytes, SETTINGS.inference_log_keep
+                folder,
+                SETTINGS.inference_log_max_bytes,
+                SETTINGS.inference_log_max_total_bytes,
+                on_failure=log_write_failures().inc,
             )
         # What is loaded by now (BentoML, pandas, scikit-learn, the model) lives as long as the
         # process: move it out of the collector's reach. Otherwise every full collection walks it

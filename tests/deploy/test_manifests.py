@@ -94,15 +94,17 @@ def quantity(text: str) -> int:
 
 
 def test_inference_log_retention_fits_its_volume() -> None:
-    """KEEP files of MAX_BYTES (plus one batch of lines over the limit each) fit the volume's sizeLimit."""
+    """The total cap, plus the live file a process never deletes (MAX_BYTES and one request's lines
+    past it), fits the volume's sizeLimit."""
     spec = pod_spec(kustomize(DEPLOY / "overlays" / "prod"))
     (container,) = spec["containers"]
     env = {item["name"]: item["value"] for item in container["env"]}
     mount = next(m for m in container["volumeMounts"] if m["mountPath"] == env["MLOPS_INFERENCE_LOG_DIR"])
     volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
-    keep, max_bytes = int(env["MLOPS_INFERENCE_LOG_KEEP"]), int(env["MLOPS_INFERENCE_LOG_MAX_BYTES"])
+    total = int(env["MLOPS_INFERENCE_LOG_MAX_TOTAL_BYTES"])
+    max_bytes = int(env["MLOPS_INFERENCE_LOG_MAX_BYTES"])
     overshoot = int(env["MLOPS_MAX_BODY_BYTES"])  # a file closes after the write that crosses the limit
-    assert keep * (max_bytes + overshoot) <= quantity(volume["emptyDir"]["sizeLimit"])
+    assert total + max_bytes + overshoot <= quantity(volume["emptyDir"]["sizeLimit"])
 
 
 def test_probes_use_the_built_in_endpoints() -> None:

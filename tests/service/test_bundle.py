@@ -14,9 +14,17 @@ from mlops.serving.fast import CompiledPipeline
 
 def test_settings_have_defaults_and_read_the_environment() -> None:
     assert ServingSettings.from_env({}) == ServingSettings()
+    assert ServingSettings().inference_log_dir == Path("/var/log/mlops/inference")  # outside the bento
     settings = ServingSettings.from_env(
-        {"MLOPS_MODELS_DIR": "/m", "MLOPS_MAX_BATCH": "7", "MLOPS_INFERENCE_LOG_DIR": ""}
+        {
+            "MLOPS_MODELS_DIR": "/m",
+            "MLOPS_MAX_BATCH": "7",
+            "MLOPS_INFERENCE_LOG_DIR": "",
+            "MLOPS_INFERENCE_LOG_MAX_BYTES": "1024",
+            "MLOPS_INFERENCE_LOG_MAX_TOTAL_BYTES": "4096",
+        }
     )
+    assert settings.inference_log_max_total_bytes == 4096
     assert settings.models_dir == Path("/m")
     assert settings.max_batch == 7
     assert settings.inference_log_dir is None
@@ -26,6 +34,13 @@ def test_settings_have_defaults_and_read_the_environment() -> None:
 def test_a_bad_number_names_the_variable(raw: str) -> None:
     with pytest.raises(ConfigError, match=f"MLOPS_MAX_BODY_BYTES='{raw}': expected a positive integer"):
         ServingSettings.from_env({"MLOPS_MAX_BODY_BYTES": raw})
+
+
+def test_a_log_cap_smaller_than_one_file_names_both_variables() -> None:
+    with pytest.raises(
+        ConfigError, match=r"MAX_TOTAL_BYTES \(100\) must be at least .*MAX_BYTES \(16777216\)"
+    ):
+        ServingSettings.from_env({"MLOPS_INFERENCE_LOG_MAX_TOTAL_BYTES": "100"})
 
 
 @pytest.fixture

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from mlops.serving.inference_log import InferenceLog, log_files, read_inference_log
+from mlops.serving.inference_log import InferenceLog, log_files, prune, read_inference_log
 
 INPUT = {"tenure": 3, "contract": "One year", "total_charges": None}
 OUTPUT = {"label": "No", "probability": 0.25}
@@ -25,15 +29,96 @@ def test_each_prediction_is_one_line_with_inputs_output_version_and_time(tmp_pat
     assert lines[0]["timestamp"].endswith("+00:00")
 
 
-def test_files_rotate_past_max_bytes_and_only_the_newest_are_kept(tmp_path: Path) -> None:
-    log = InferenceLog(tmp_path, max_bytes=300, keep=3)
-    for _ in range(20):
-        log.write("v1", [INPUT], [OUTPUT])
+def test_files_rotate_past_max_bytes_and_the_oldest_go_past_max_total_bytes(tmp_path: Path) -> None:
+    log = InferenceLog(tmp_path, max_bytes=500, max_total_bytes=2_000)
+    for number in range(100, 200):
+        log.write("v1", [{**INPUT, "tenure": number}], [OUTPUT])
     log.close()
     files = log_files(tmp_path)
-    assert len(files) == 3
-    assert all(path.stat().st_size <= 300 + 200 for path in files)
-    assert len(read_inference_log(tmp_path)) < 20
+    sizes = [path.stat().st_size for path in files]
+    line = len(files[0].read_text().splitlines()[0]) + 1  # every line is as long: 3-digit tenures
+    assert all(size < 500 + line for size in sizes)
+    assert 2_000 - 2 * (500 + line) < sum(sizes) <= 2_000
+    tenures = list(read_inference_log(tmp_path)["tenure"])
+    assert tenures == list(range(200 - len(tenures), 200))  # the newest lines, in order, none lost between
+
+
+def test_pruning_keeps_the_folder_under_the_cap_and_spares_files_being_written(tmp_path: Path) -> None:
+    running, gone = os.getppid(), _dead_pid()
+    names = [
+        f"predictions-20260101T00000{i}000000Z-{pid}-000{i}.jsonl"
+        for i, pid in enumerate([running, gone, running, gone, running])
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x" * 100)
+    deleted = prune(tmp_path, 150)
+    # the newest file of the running process may be open: kept though the folder stays over the cap
+    assert [path.name for path in deleted] == names[:4]
+    assert [path.name for path in log_files(tmp_path)] == names[4:]
+    assert prune(tmp_path, 150) == []
+
+
+def _dead_pid() -> int:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    return int(child.stdout)
+
+
+def test_an_unwritable_folder_fails_no_write_counts_each_and_logs_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # mkdir under a file fails, even for root
+    counted = []
+    with caplog.at_level(logging.ERROR, logger="mlops.serving.inference_log"):
+        log = InferenceLog(blocker / "log", on_failure=lambda: counted.append(1))
+        for _ in range(5):
+            log.write("v1", [INPUT], [OUTPUT])
+    assert len(counted) == 5 and log.failures == 5
+    assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
+    assert "cannot create" in caplog.text
+
+
+def test_writing_resumes_and_says_so_when_the_folder_comes_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "log"
+    blocker.write_text("")
+    log = InferenceLog(blocker)
+    log.write("v1", [INPUT], [OUTPUT])
+    blocker.unlink()
+    with caplog.at_level(logging.WARNING, logger="mlops.serving.inference_log"):
+        log.write("v1", [INPUT], [OUTPUT])
+    log.close()
+    assert log.failures == 1
+    assert len(read_inference_log(blocker)) == 1
+    assert "again" in caplog.text
+
+
+FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from mlops.serving.inference_log import InferenceLog
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, write() fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (1_000, 1_000))  # a file cannot grow past 1,000 bytes
+log = InferenceLog(Path(sys.argv[1]), max_bytes=1 << 20)
+for number in range(20):
+    log.write("v1", [{"tenure": number, "contract": "One year"}], [{"label": "No", "probability": 0.25}])
+log.close()
+print(log.failures)
+"""
+
+
+def test_a_full_volume_fails_no_write_and_leaves_whole_lines(tmp_path: Path) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    (path,) = log_files(tmp_path)
+    text = path.read_text()
+    written = len(text.splitlines())
+    assert 0 < written < 20 and text.endswith("\n")  # no torn line: the partial write was cut off
+    assert int(child.stdout) == 20 - written
+    assert "cannot write" in child.stderr and child.stderr.count("cannot write") == 1
+    assert list(read_inference_log(tmp_path)["tenure"]) == list(range(written))
 
 
 def test_the_log_reads_back_as_a_frame(tmp_path: Path) -> None:
@@ -70,7 +155,9 @@ def test_nan_is_written_as_null_so_every_line_stays_json(tmp_path: Path) -> None
     assert json.loads(path.read_text())["inputs"] == {"tenure": None}
 
 
-@pytest.mark.parametrize(("max_bytes", "keep"), [(0, 1), (10, 0)])
-def test_limits_must_be_positive(tmp_path: Path, max_bytes: int, keep: int) -> None:
+@pytest.mark.parametrize(("max_bytes", "max_total_bytes"), [(0, 1), (10, 9)])
+def test_limits_must_be_positive_and_the_total_hold_a_file(
+    tmp_path: Path, max_bytes: int, max_total_bytes: int
+) -> None:
     with pytest.raises(ValueError, match="positive"):
-        InferenceLog(tmp_path, max_bytes=max_bytes, keep=keep)
+        InferenceLog(tmp_path, max_bytes=max_bytes, max_total_bytes=max_total_bytes)

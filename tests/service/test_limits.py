@@ -31,12 +31,16 @@ def echo_app() -> tuple[Any, list[bytes]]:
 
 
 def call(
-    app: Any, chunks: list[bytes], content_length: int | None, content_type: str = "application/json"
+    app: Any,
+    chunks: list[bytes],
+    content_length: int | None,
+    content_type: str = "application/json",
+    path: str = "/json",
 ) -> tuple[list[Message], Any]:
     headers = [(b"content-type", content_type.encode())]
     if content_length is not None:
         headers.append((b"content-length", str(content_length).encode()))
-    scope = {"type": "http", "method": "POST", "path": "/json", "headers": headers}
+    scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
     incoming = [
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
         for i, chunk in enumerate(chunks)
@@ -92,3 +96,31 @@ def test_json_syntax_is_checked_on_the_listed_paths(body: bytes, status: int) ->
     assert seen == ([body] if status == 200 else [])
     if status == 400:
         assert "Invalid JSON" in json.loads(sent[1]["body"])["detail"][0]["msg"]
+
+
+DEEP = b"[" * 1_100 + b"]" * 1_100
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (DEEP, 400),
+        (b'{"a": ' * 33 + b"1" + b"}" * 33, 400),
+        (b'{"a": ' * 32 + b"1" + b"}" * 32, 200),
+        (b'[{"a": "' + b"[" * 1_000 + b'"}]', 200),  # brackets inside a string do not nest
+        (b'[{"a": "\\"' + b"[" * 100 + b'"}]', 200),  # nor after an escaped quote
+        (b"[" + b"[[1]]," * 5_000 + b"[1]]", 200),  # wide is not deep
+    ],
+    ids=["1100-arrays", "33-objects", "32-objects", "in-a-string", "escaped-quote", "wide"],
+)
+@pytest.mark.parametrize("path", ["/json", "/other"])
+def test_bodies_nested_too_deeply_get_400_on_every_path(body: bytes, status: int, path: str) -> None:
+    inner, seen = echo_app()
+    guard = RequestGuard(inner, max_bytes=1 << 20, json_paths=["/json"])
+    sent, _ = call(guard, [body], len(body), path=path)
+    assert sent[0]["status"] == status
+    assert seen == ([body] if status == 200 else [])
+    if status == 400:
+        detail = json.loads(sent[1]["body"])["detail"][0]
+        assert detail["type"] == "json_too_deep"
+        assert "at most 32" in detail["msg"]

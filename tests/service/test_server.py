@@ -179,6 +179,16 @@ def test_malformed_json_gets_400(server: Server, route: str, body: bytes) -> Non
     assert "Invalid JSON" in response.json()["detail"][0]["msg"]
 
 
+@pytest.mark.parametrize("route", ["/predict", "/predict_batch", "/predict_adaptive", "/metadata"])
+def test_json_nested_1100_deep_gets_400_before_parsing(server: Server, route: str) -> None:
+    body = b"[" * 1_100 + b"]" * 1_100
+    response = httpx.post(
+        server.url + route, content=body, headers={"content-type": "application/json"}, timeout=20
+    )  # before the check: 500 after the 30 s request timeout on /predict_adaptive
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"][0]["type"] == "json_too_deep"
+
+
 def test_a_body_that_is_not_json_gets_415(server: Server) -> None:
     response = httpx.post(
         server.url + "/predict", content=b"{}", headers={"content-type": "multipart/form-data"}

@@ -34,9 +34,10 @@ class ServingSettings:
 
     models_dir: Path = Path("models")  # MLOPS_MODELS_DIR [models]
     metrics_file: Path = Path("eval/metrics.json")  # MLOPS_METRICS_FILE: held-out metrics, threshold
-    inference_log_dir: Path | None = Path("inference-log")  # MLOPS_INFERENCE_LOG_DIR; "" turns it off
-    inference_log_max_bytes: int = 64 << 20  # MLOPS_INFERENCE_LOG_MAX_BYTES: rotate past this size
-    inference_log_keep: int = 100  # MLOPS_INFERENCE_LOG_KEEP: newest files kept
+    # MLOPS_INFERENCE_LOG_DIR: absolute, outside the bento ("" turns it off); `make serve` sets it
+    inference_log_dir: Path | None = Path("/var/log/mlops/inference")
+    inference_log_max_bytes: int = 16 << 20  # MLOPS_INFERENCE_LOG_MAX_BYTES: rotate past this size
+    inference_log_max_total_bytes: int = 1536 << 20  # MLOPS_INFERENCE_LOG_MAX_TOTAL_BYTES: oldest go
     max_body_bytes: int = 2 << 20  # MLOPS_MAX_BODY_BYTES: larger requests get 413
     max_batch: int = 1000  # MLOPS_MAX_BATCH: records per batch request
     threads: int = 1  # MLOPS_THREADS: OpenMP threads for the model (1 is fastest for small batches)
@@ -55,7 +56,13 @@ class ServingSettings:
                 values[name] = Path(raw)
             else:
                 values[name] = _positive_int(ENV_PREFIX + name.upper(), raw)
-        return cls(**values)
+        settings = cls(**values)
+        if settings.inference_log_max_total_bytes < settings.inference_log_max_bytes:
+            raise ConfigError(
+                f"{ENV_PREFIX}INFERENCE_LOG_MAX_TOTAL_BYTES ({settings.inference_log_max_total_bytes}) must"
+                f" be at least {ENV_PREFIX}INFERENCE_LOG_MAX_BYTES ({settings.inference_log_max_bytes})"
+            )
+        return settings
 
 
 def _positive_int(variable: str, raw: str) -> int:

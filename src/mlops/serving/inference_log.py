@@ -9,11 +9,13 @@ infinity, which the request model refuses anyway, would be written as null.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -28,19 +30,42 @@ SUFFIX = ".jsonl"
 
 
 class InferenceLog:
-    """Append-only JSON-lines writer; starts a new file past `max_bytes`, keeps the newest `keep` files."""
+    """Append-only JSON-lines writer: a new file past `max_bytes`, the oldest closed files deleted
+    so the folder stays within `max_total_bytes`.
 
-    def __init__(self, folder: Path, max_bytes: int = 64 << 20, keep: int = 100) -> None:
-        if max_bytes <= 0 or keep <= 0:
-            raise ValueError(f"max_bytes ({max_bytes}) and keep ({keep}) must be positive")
-        folder.mkdir(parents=True, exist_ok=True)  # fail at start-up, not on the first prediction
+    A failed write (a full or read-only volume, a missing permission) never fails the prediction:
+    `on_failure` is called (the service counts it on /metrics), the error is logged once per outage
+    (again after writing has recovered), and a partly written line is cut off so every file stays
+    whole lines.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        max_bytes: int = 16 << 20,
+        max_total_bytes: int = 1536 << 20,
+        on_failure: Callable[[], None] | None = None,
+    ) -> None:
+        if max_bytes <= 0 or max_total_bytes < max_bytes:
+            raise ValueError(
+                f"max_bytes ({max_bytes}) must be positive and max_total_bytes ({max_total_bytes})"
+                " at least max_bytes"
+            )
         self.folder = folder
         self.max_bytes = max_bytes
-        self.keep = keep
+        self.max_total_bytes = max_total_bytes
+        self.on_failure = on_failure
+        self.failures = 0
+        self._failing = False
         self._lock = threading.Lock()
         self._handle: IO[bytes] | None = None
         self._written = 0
         self._sequence = 0
+        try:  # say at start-up, not at the first prediction, that the folder is unusable
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self._failing = True
+            log.error("inference log: cannot create %s (%s); predictions will not be logged", folder, error)
 
     def write(
         self, version: str, inputs: Sequence[Mapping[str, Any]], outputs: Sequence[Mapping[str, Any]]
@@ -56,37 +81,122 @@ class InferenceLog:
             for i, o in zip(inputs, outputs, strict=True)
         )
         with self._lock:
-            handle = self._current()
-            handle.write(lines)
-            handle.flush()
-            self._written += len(lines)
+            try:
+                self._append(lines)
+            except OSError as error:
+                self._discard_partial()
+                self._fail(error)
+                return
+            if self._failing:
+                self._failing = False
+                log.warning("inference log: writing to %s again", self.folder)
 
     def close(self) -> None:
         with self._lock:
             if self._handle is not None:
-                self._handle.close()
+                with contextlib.suppress(OSError):
+                    self._handle.close()
                 self._handle = None
+
+    def _append(self, lines: bytes) -> None:
+        handle = self._current()
+        written = handle.write(lines)  # unbuffered: one write system call
+        if written != len(lines):  # a short write: the volume is full
+            raise OSError(errno.ENOSPC, f"wrote {written} of {len(lines)} bytes", str(self.folder))
+        self._written += written  # whole lines only: a failed write is cut back to here
+
+    def _discard_partial(self) -> None:
+        """Cut a partly written line off the open file; drop the file if that fails too."""
+        if self._handle is None:
+            return
+        try:
+            self._handle.truncate(self._written)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self._handle.close()
+            self._handle = None
+
+    def _fail(self, error: OSError) -> None:
+        self.failures += 1
+        if self.on_failure is not None:
+            self.on_failure()
+        if not self._failing:
+            self._failing = True
+            log.error(
+                "inference log: cannot write to %s (%s); predictions are served but not logged"
+                " until it recovers (counted in mlops_inference_log_write_failures_total)",
+                self.folder,
+                error,
+            )
 
     def _current(self) -> IO[bytes]:
         if self._handle is not None and self._written < self.max_bytes:
             return self._handle
         if self._handle is not None:
             self._handle.close()
+            self._handle = None
         self.folder.mkdir(parents=True, exist_ok=True)
+        prune(self.folder, self.max_total_bytes - self.max_bytes)
         self._sequence += 1
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = self.folder / f"{PREFIX}{stamp}-{os.getpid()}-{self._sequence:04d}{SUFFIX}"
-        self._handle = path.open("ab")
+        self._handle = path.open("ab", buffering=0)
         self._written = 0
         log.info("inference log: writing %s", path)
-        self._prune()
         return self._handle
 
-    def _prune(self) -> None:
-        files = log_files(self.folder)
-        for old in files[: max(0, len(files) - self.keep)]:
-            old.unlink(missing_ok=True)
-            log.info("inference log: removed %s (keeping the newest %d files)", old, self.keep)
+
+def prune(folder: Path, max_total_bytes: int) -> list[Path]:
+    """Delete the oldest closed log files until the folder holds at most `max_total_bytes`.
+
+    A file another serving process may still be writing (the newest of a live process) is never
+    deleted: its space would not come back until that process closed it. Returns what was deleted.
+    """
+    files = log_files(folder)
+    sizes = {path: _size(path) for path in files}
+    total = sum(sizes.values())
+    open_files = _possibly_open(files)
+    deleted = []
+    for path in files:
+        if total <= max_total_bytes:
+            break
+        if path in open_files:
+            continue
+        path.unlink(missing_ok=True)
+        total -= sizes[path]
+        deleted.append(path)
+    if deleted:
+        log.info(
+            "inference log: removed %d oldest file(s) to stay within %d bytes", len(deleted), max_total_bytes
+        )
+    return deleted
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # another process pruned it
+        return 0
+
+
+def _possibly_open(files: Sequence[Path]) -> set[Path]:
+    """The newest file of each process that is still running."""
+    newest: dict[int, Path] = {}
+    for path in files:  # oldest first
+        pid = path.name.removesuffix(SUFFIX).split("-")[-2]
+        if pid.isdigit():
+            newest[int(pid)] = path
+    return {path for pid, path in newest.items() if _alive(pid)}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def log_files(folder: Path) -> list[Path]:
