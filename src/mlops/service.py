@@ -20,14 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import bentoml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    create_model,
-    model_serializer,
-)
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from threadpoolctl import threadpool_limits
 
 from mlops.errors import MlopsError
@@ -81,15 +74,11 @@ class Prediction(BaseModel):
     label: Label = Field(description=f"'{SCHEMA.target.positive}' when probability >= {THRESHOLD}")
     probability: float = Field(ge=0, le=1, description=f"probability that {SCHEMA.target.name} is positive")
     model_version: str
-    contributions: list[Contribution] | None = Field(default=None, description='with "explain": true')
-
-    @model_serializer(mode="wrap")
-    def _without_empty_contributions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Plain predictions keep their three keys; `contributions` appears only when asked for."""
-        data = handler(self)
-        if data.get("contributions") is None:
-            data.pop("contributions", None)
-        return data
+    contributions: list[Contribution] | None = Field(
+        default=None,
+        description='with "explain": true; absent otherwise',
+        exclude_if=lambda value: value is None,
+    )
 
 
 class Metadata(BaseModel):

@@ -68,3 +68,12 @@ def test_explanations_agree_with_the_model(
 def test_explain_must_be_a_boolean(server: Server, records: list[dict[str, Any]]) -> None:
     response = httpx.post(server.url + "/predict", json=records[0] | {"explain": "please"}, timeout=30)
     assert response.status_code == 400
+
+
+def test_the_openapi_spec_types_the_explained_answer(server: Server) -> None:
+    spec = httpx.get(server.url + "/docs.json", timeout=30).json()
+    answer = spec["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["required"] == ["label", "probability", "model_version"]
+    assert "contributions" in answer["properties"]
+    request = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert request["properties"]["explain"]["type"] == "boolean"
