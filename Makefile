@@ -24,7 +24,7 @@ install: $(UV) ## create .venv from uv.lock (exact versions, no resolution)
 run: install ## get the data, run the pipeline, print the results
 	$(UV) run --frozen dvc pull --allow-missing --quiet
 	$(UV) run --frozen dvc repro
-	$(UV) run --frozen mlops summary --metrics eval/metrics.json --metadata models/model.json
+	$(UV) run --frozen mlops summary
 
 repro: install ## run only the stages whose inputs changed
 	$(UV) run --frozen dvc repro
@@ -40,20 +40,18 @@ format: install ## fix what ruff can fix
 test: lint ## lint, then run the whole test suite
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-BASE ?= origin/main
-report: install ## compare results with BASE (default origin/main): report/report.md, report.html, quality gate
-	$(UV) run --frozen mlops report --base $(BASE) --out report \
-		--params params.yaml --metrics eval/metrics.json --segments eval/segments.json \
-		--plots-dir eval/plots --metadata models/model.json --lock dvc.lock --data-dvc data.dvc \
-		--model models/model.skops --schema schema.yaml
+# Paths come from dvc.yaml (the `mlops` commands read it); BASE defaults to origin/main, else main.
+BASE ?=
+report: install ## compare results with BASE (default origin/main, else main): report/, quality gate
+	$(UV) run --frozen mlops report $(if $(BASE),--base $(BASE))
 
-DRIFT_REFERENCE ?= artifacts/prepared/train.parquet
 drift-data: install ## get the drift reference (prepare stage output) and the production batches
 	$(UV) run --frozen dvc pull --allow-missing --quiet
 	$(UV) run --frozen dvc repro --quiet prepare
 
+# Exit status: 1 when a batch drifted, else 3 when a batch was too small to judge, else 0.
 drift: drift-data ## drift check of each batch in production/ against the training split; prints verdicts
-	@shopt -s nullglob; batches=(production/*.csv production/*.parquet); \
+	@shopt -s nullglob; batches=(production/*.csv production/*.parquet); status=0; \
 	if [ $${#batches[@]} -eq 0 ]; then \
 		echo "make drift: no batches in production/ (*.csv, *.parquet): nothing to check."; \
 		echo "  Add production batches (dvc add production), or run 'mlops drift --current <inference-log>'"; \
@@ -62,13 +60,14 @@ drift: drift-data ## drift check of each batch in production/ against the traini
 	fi; \
 	for batch in "$${batches[@]}"; do \
 		name=$$(basename $$batch); out=drift/$${name%.*}; mkdir -p $$out; \
-		$(UV) run --frozen mlops drift --reference $(DRIFT_REFERENCE) --current $$batch \
-			--schema schema.yaml --params params.yaml --out $$out 2>$$out/drift.log; \
+		$(UV) run --frozen mlops drift --current $$batch --out $$out 2>$$out/drift.log; \
 		code=$$?; \
-		case $$code in 0) verdict="no drift";; 1) verdict="DRIFT";; 3) verdict="insufficient data";; \
+		case $$code in 0) verdict="no drift";; 1) verdict="DRIFT"; status=1;; \
+			3) verdict="insufficient data"; [ $$status -eq 1 ] || status=3;; \
 			*) cat $$out/drift.log; exit $$code;; esac; \
 		echo "$$batch: $$verdict (exit $$code): $$out/drift.md $$out/drift.html"; \
-	done
+	done; \
+	exit $$status
 
 BENTO_BUILD := build
 HOST ?= 127.0.0.1

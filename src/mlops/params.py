@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops.io import read_validated
+from mlops.metrics import Metric
 
 
 class _Frozen(BaseModel):
@@ -59,7 +60,7 @@ class EvaluateParams(_Frozen):
 class GateParams(_Frozen):
     """The quality gate a pull request must pass."""
 
-    metric: str
+    metric: Metric = Field(description="A headline metric of eval/metrics.json (mlops.metrics).")
     min: float = Field(description="The head's metric must be at least this.")
     max_drop: float = Field(ge=0, description="Largest allowed fall against the base, absolute.")
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlops.evaluate import HIGHER_IS_BETTER
 from mlops.io import sha256_file
+from mlops.metrics import HIGHER_IS_BETTER
 from mlops.params import load_params
 from mlops.schema import Schema, load_schema
 from tests.conftest import run

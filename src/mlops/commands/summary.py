@@ -7,17 +7,22 @@ import logging
 from pathlib import Path
 
 from mlops.io import read_json
+from mlops.metrics import HEADLINE
+from mlops.project import load_project, shown
 
 log = logging.getLogger(__name__)
-HEADLINE = ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss", "brier")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--metrics", type=Path, required=True, help="metrics JSON written by evaluate")
-    parser.add_argument("--metadata", type=Path, required=True, help="model metadata JSON written by train")
+    parser.add_argument("--metrics", type=Path, help="metrics JSON written by evaluate (default: dvc.yaml's)")
+    parser.add_argument("--metadata", type=Path, help="model metadata written by train (default: dvc.yaml's)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.metrics is None or args.metadata is None:
+        project = load_project()
+        args.metrics = args.metrics or shown(project.absolute(project.metrics))
+        args.metadata = args.metadata or shown(project.absolute(project.metadata))
     metrics = read_json(args.metrics)
     metadata = read_json(args.metadata)
     model_path = args.metadata.parent / metadata["model_file"]
