@@ -9,7 +9,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro lint format test clean bento serve report drift-data drift
+.PHONY: help install run repro lint format test test-fast clean bento serve report drift-data drift
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,16 +29,20 @@ run: install ## get the data, run the pipeline, print the results
 repro: install ## run only the stages whose inputs changed
 	$(UV) run --frozen dvc repro
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, mypy on src/
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
 
 format: install ## fix what ruff can fix
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
-test: lint ## lint, then run the whole test suite
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+test: lint ## lint, then run the whole test suite with coverage of src/mlops
+	$(UV) run --frozen pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+test-fast: install ## the quick loop (under a minute): unit, data, model, in-process service and report tests
+	$(UV) run --frozen pytest -m "not slow" $(PYTEST_ARGS)
 
 # Paths come from dvc.yaml (the `mlops` commands read it); BASE defaults to origin/main, else main.
 BASE ?=
@@ -89,4 +93,4 @@ serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
 	$(UV) run --frozen bentoml serve $$(cat $(BENTO_BUILD)/bento-tag) --host $(HOST) --port $(PORT)
 
 clean: ## remove the environment and caches (not data, models or results)
-	rm -rf .venv .tools .pytest_cache .ruff_cache
+	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .coverage

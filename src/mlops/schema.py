@@ -136,13 +136,13 @@ def validate_frame(
     problems: list[str] = []
     typed: dict[str, pd.Series] = {}
     for feature in schema.features:
-        typed[feature.name], found = _check_column(frame[feature.name], feature)
-        problems.extend(found)
+        typed[feature.name], broken = _check_column(frame[feature.name], feature)
+        problems.extend(broken)
     if with_target:
         target = schema.target
         labels = [target.negative, target.positive]
-        typed[target.name], found = _check_categories(frame[target.name], target.name, labels, nullable=False)
-        problems.extend(found)
+        typed[target.name], broken = _check_categories(frame[target.name], target.name, labels, nullable=False)
+        problems.extend(broken)
     if problems:
         raise DataValidationError(source, problems)
     return pd.DataFrame(typed, index=frame.index)
@@ -229,7 +229,7 @@ def request_model(schema: Schema, name: str = "Record") -> type[BaseModel]:
     for feature in schema.features:
         annotation: Any
         if feature.type == "categorical":
-            annotation = Literal[tuple(feature.categories or ())]  # type: ignore[misc]
+            annotation = Literal[tuple(feature.categories or ())]
         else:
             base = int if feature.type == "integer" else float
             annotation = Annotated[
