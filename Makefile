@@ -19,15 +19,18 @@ help: ## list the targets
 	.tools/bin/python -m pip install --quiet uv
 
 install: $(UV) ## create .venv from uv.lock (exact versions, no resolution)
-	$(UV) sync --frozen --quiet
+	@echo "==> .venv from uv.lock"
+	@$(UV) sync --frozen --quiet
 
-run: install ## get the data, run the pipeline, print the results
-	$(UV) run --frozen dvc pull --allow-missing --quiet
-	$(UV) run --frozen dvc repro
-	$(UV) run --frozen mlops summary
+run: install ## get the data, run the pipeline, print the results and what to commit
+	@echo "==> data and cached outputs from the DVC remote (dvc pull)"
+	@$(UV) run --frozen dvc pull --allow-missing --quiet
+	@echo "==> the pipeline (dvc repro): each stage says when it runs or is skipped"
+	@$(UV) run --frozen dvc repro
+	@$(UV) run --frozen mlops summary
 
 repro: install ## run only the stages whose inputs changed
-	$(UV) run --frozen dvc repro
+	@$(UV) run --frozen dvc repro
 
 lint: install ## ruff lint and format check, mypy on src/
 	$(UV) run --frozen ruff check .
@@ -50,8 +53,9 @@ report: install ## compare results with BASE (default origin/main, else main): r
 	$(UV) run --frozen mlops report $(if $(BASE),--base $(BASE))
 
 drift-data: install ## get the drift reference (prepare stage output) and the production batches
-	$(UV) run --frozen dvc pull --allow-missing --quiet
-	$(UV) run --frozen dvc repro --quiet prepare
+	@echo "==> production batches and the training split (dvc pull, dvc repro prepare)"
+	@$(UV) run --frozen dvc pull --allow-missing --quiet
+	@$(UV) run --frozen dvc repro --quiet prepare
 
 # Exit status: 1 when a batch drifted, else 3 when a batch was too small to judge, else 0.
 drift: drift-data ## drift check of each batch in production/ against the training split; prints verdicts
