@@ -36,7 +36,6 @@ def run(args: argparse.Namespace) -> int:
     from mlops.report.latency import measure_model
     from mlops.report.markdown import Links, render_markdown
     from mlops.report.results import git_reader, load_results, worktree_reader
-    from mlops.schema import load_schema
 
     project = load_project()
     base_revision = args.base or default_base(project.root)
@@ -48,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
     base = load_results(git_reader(project.root, base_revision), project, base_revision)
     if base is None:
         log.warning("%s has no %s: the report shows the head alone", base_revision, project.metrics)
-    model = project.absolute(project.model)
-    stats = measure_model(model, load_schema(project.absolute(project.schema)), args.latency_calls)
+    stats = measure_model(project.absolute(project.model), args.latency_calls)
     gate = load_params(project.absolute(project.params)).gate
     comparison = compare(head, base, gate, base_revision, stats)
     links = Links(run_url=args.run_url or _github_run_url(), artifact_name=args.artifact_name)
