@@ -141,7 +141,9 @@ def validate_frame(
     if with_target:
         target = schema.target
         labels = [target.negative, target.positive]
-        typed[target.name], broken = _check_categories(frame[target.name], target.name, labels, nullable=False)
+        typed[target.name], broken = _check_categories(
+            frame[target.name], target.name, labels, nullable=False
+        )
         problems.extend(broken)
     if problems:
         raise DataValidationError(source, problems)
