@@ -21,11 +21,14 @@ Category = str | int
 EXAMPLE_ROWS = 5
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """The base of every model read from a file (schema.yaml, params.yaml): immutable, and an
+    unknown or misspelt key is an error rather than silently ignored."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Feature(_Frozen):
+class Feature(Frozen):
     """One input column. Numeric columns may bound their values; categorical ones list them all."""
 
     name: str
@@ -63,7 +66,7 @@ class Feature(_Frozen):
         return " ".join([word, *[b for b in bounds if b]])
 
 
-class Target(_Frozen):
+class Target(Frozen):
     """The binary target column and which of its two labels is the positive class."""
 
     name: str
@@ -71,7 +74,7 @@ class Target(_Frozen):
     negative: Category
 
 
-class Schema(_Frozen):
+class Schema(Frozen):
     dataset: str
     source: str = ""
     license: str = ""

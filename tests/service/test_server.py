@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlops.drift.sources import read_current
 from mlops.model import load_model
 from mlops.schema import Schema, load_schema
-from mlops.serving.inference_log import read_inference_log
+from mlops.serving.inference_log import log_files
 from tests.conftest import BIN, REPO
 from tests.service.conftest import Server
 
@@ -215,18 +216,26 @@ def test_oversized_chunked_body_gets_413(server: Server) -> None:
 def test_inference_log_holds_each_prediction(
     server: Server, records: list[dict[str, Any]], inference_log_dir: Path, metadata: dict[str, Any]
 ) -> None:
-    before = len(read_inference_log(inference_log_dir))
+    before = logged_lines(inference_log_dir)
     assert post(server, "/predict", records[1]).status_code == 200
     assert post(server, "/predict_batch", {"records": [records[2], records[3]]}).status_code == 200
-    logged = read_inference_log(inference_log_dir).iloc[before:]
-    assert len(logged) == 3
-    assert set(logged["model_version"]) == {metadata["model_version"]}
-    assert logged["probability"].between(0, 1).all()
+    entries = logged_lines(inference_log_dir)[len(before) :]
+    assert len(entries) == 3
+    assert {e["model_version"] for e in entries} == {metadata["model_version"]}
+    assert all(0 <= e["output"]["probability"] <= 1 for e in entries)
+    assert [e["inputs"] for e in entries] == [records[1], records[2], records[3]]
+    # ... and the drift check reads them back, validated against the schema
+    logged = read_current(inference_log_dir, SCHEMA, prediction_column="label").iloc[len(before) :]
     target = metadata["schema"]["target"]
     assert set(logged["label"]) <= {target["positive"], target["negative"]}
     assert str(logged["timestamp"].dtype).startswith("datetime64")
     for name in SCHEMA.feature_names:
-        assert list(logged[name]) == [records[1][name], records[2][name], records[3][name]], name
+        expected = [records[1][name], records[2][name], records[3][name]]
+        assert [None if pd.isna(v) else v for v in logged[name]] == expected, name
+
+
+def logged_lines(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in log_files(folder) for line in path.read_text().splitlines()]
 
 
 def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> None:
