@@ -44,8 +44,9 @@ format: install ## fix what ruff can fix
 test: lint ## lint, then run the whole test suite with coverage of src/mlops
 	$(UV) run --frozen pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-test-fast: install ## the quick loop (under a minute): unit, data, model, in-process service and report tests
-	$(UV) run --frozen pytest -m "not slow" $(PYTEST_ARGS)
+FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report
+test-fast: install ## the quick loop: unit, data, model, in-process service and report tests (no servers)
+	$(UV) run --frozen pytest -m "not slow" $(FAST_TESTS) $(PYTEST_ARGS)
 
 # Paths come from dvc.yaml (the `mlops` commands read it); BASE defaults to origin/main, else main.
 BASE ?=
