@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro lint format test clean bento serve report drift-data drift image register check-promotion promote
+.PHONY: help install run repro lint format test test-fast clean bento serve report drift-data drift image register check-promotion promote
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,42 +21,48 @@ help: ## list the targets
 	.tools/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
 install: $(UV) ## create .venv from uv.lock (exact versions, no resolution)
-	$(UV) sync --frozen --quiet
+	@echo "==> .venv from uv.lock"
+	@$(UV) sync --frozen --quiet
 
-run: install ## get the data, run the pipeline, print the results
-	$(UV) run --frozen dvc pull --allow-missing --quiet
-	$(UV) run --frozen dvc repro
-	$(UV) run --frozen mlops summary --metrics eval/metrics.json --metadata models/model.json
+run: install ## get the data, run the pipeline, print the results and what to commit
+	@echo "==> data and cached outputs from the DVC remote (dvc pull)"
+	@$(UV) run --frozen dvc pull --allow-missing --quiet
+	@echo "==> the pipeline (dvc repro): each stage says when it runs or is skipped"
+	@$(UV) run --frozen dvc repro
+	@$(UV) run --frozen mlops summary
 
 repro: install ## run only the stages whose inputs changed
-	$(UV) run --frozen dvc repro
+	@$(UV) run --frozen dvc repro
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, mypy on src/
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
 
 format: install ## fix what ruff can fix
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
-test: lint ## lint, then run the whole test suite
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+test: lint ## lint, then run the whole test suite with coverage of src/mlops
+	$(UV) run --frozen pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-BASE ?= origin/main
-report: install ## compare results with BASE (default origin/main): report/report.md, report.html, quality gate
-	$(UV) run --frozen mlops report --base $(BASE) --out report \
-		--params params.yaml --metrics eval/metrics.json --segments eval/segments.json \
-		--plots-dir eval/plots --metadata models/model.json --lock dvc.lock --data-dvc data.dvc \
-		--model models/model.skops --schema schema.yaml \
-		--fairness eval/fairness.json --card models/card.md
+FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report
+test-fast: install ## the quick loop: unit, data, model, in-process service and report tests (no servers)
+	$(UV) run --frozen pytest -m "not slow" $(FAST_TESTS) $(PYTEST_ARGS)
 
-DRIFT_REFERENCE ?= artifacts/prepared/train.parquet
+# Paths come from dvc.yaml (the `mlops` commands read it); BASE defaults to origin/main, else main.
+BASE ?=
+report: install ## compare results with BASE (default origin/main, else main): report/, quality gate
+	$(UV) run --frozen mlops report $(if $(BASE),--base $(BASE))
+
 drift-data: install ## get the drift reference (prepare stage output) and the production batches
-	$(UV) run --frozen dvc pull --allow-missing --quiet
-	$(UV) run --frozen dvc repro --quiet prepare
+	@echo "==> production batches and the training split (dvc pull, dvc repro prepare)"
+	@$(UV) run --frozen dvc pull --allow-missing --quiet
+	@$(UV) run --frozen dvc repro --quiet prepare
 
+# Exit status: 1 when a batch drifted, else 3 when a batch was too small to judge, else 0.
 drift: drift-data ## drift check of each batch in production/ against the training split; prints verdicts
-	@shopt -s nullglob; batches=(production/*.csv production/*.parquet); \
+	@shopt -s nullglob; batches=(production/*.csv production/*.parquet); status=0; \
 	if [ $${#batches[@]} -eq 0 ]; then \
 		echo "make drift: no batches in production/ (*.csv, *.parquet): nothing to check."; \
 		echo "  Add production batches (dvc add production), or run 'mlops drift --current <inference-log>'"; \
@@ -65,13 +71,14 @@ drift: drift-data ## drift check of each batch in production/ against the traini
 	fi; \
 	for batch in "$${batches[@]}"; do \
 		name=$$(basename $$batch); out=drift/$${name%.*}; mkdir -p $$out; \
-		$(UV) run --frozen mlops drift --reference $(DRIFT_REFERENCE) --current $$batch \
-			--schema schema.yaml --params params.yaml --out $$out 2>$$out/drift.log; \
+		$(UV) run --frozen mlops drift --current $$batch --out $$out 2>$$out/drift.log; \
 		code=$$?; \
-		case $$code in 0) verdict="no drift";; 1) verdict="DRIFT";; 3) verdict="insufficient data";; \
+		case $$code in 0) verdict="no drift";; 1) verdict="DRIFT"; status=1;; \
+			3) verdict="insufficient data"; [ $$status -eq 1 ] || status=3;; \
 			*) cat $$out/drift.log; exit $$code;; esac; \
 		echo "$$batch: $$verdict (exit $$code): $$out/drift.md $$out/drift.html"; \
-	done
+	done; \
+	exit $$status
 
 BENTO_BUILD := build
 HOST ?= 127.0.0.1
@@ -98,8 +105,8 @@ serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
 IMAGE_NAME ?= localhost/model-service
 image: bento ## build the image from the bento with podman; its reference in build/image-ref
 	rm -f $(BENTO_BUILD)/image-labels.new
-	$(UV) run --frozen mlops image-labels --metadata models/model.json --metrics eval/metrics.json \
-		--data-dvc data.dvc --revision "$$(git rev-parse HEAD)" --format lines --output $(BENTO_BUILD)/image-labels.new
+	$(UV) run --frozen mlops image-labels --revision "$$(git rev-parse HEAD)" --format lines \
+		--output $(BENTO_BUILD)/image-labels.new
 	mv $(BENTO_BUILD)/image-labels.new $(BENTO_BUILD)/image-labels
 	scripts/image.sh "$$($(UV) run --frozen python -c 'import bentoml, sys; print(bentoml.get(sys.argv[1]).path)' \
 		"$$(cat $(BENTO_BUILD)/bento-tag)")" \
@@ -119,7 +126,7 @@ promote: install ## commit the overlay change the GTO stage tag TAG asks for on 
 		$(if $(GITHUB_OUTPUT),--github-output "$(GITHUB_OUTPUT)")
 
 clean: ## remove the environment and caches (not data, models or results)
-	rm -rf .venv .tools .pytest_cache .ruff_cache
+	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .coverage
 
 # The workflows' steps that talk to git or GitHub: pr.yml runs the first two; pr-comment.yml and
 # drift.yml run scripts/post_comment.py, drift_check.py and drift_issue.py. tests/github/ runs

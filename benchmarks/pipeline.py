@@ -28,10 +28,11 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import copy_project, run  # noqa: E402
 
 HEADING = "## Pipeline: repro times and scaling"
+# What each stage's `run` imports (the command modules import their libraries inside `run`).
 STAGE_IMPORTS = {
-    "prepare": "import mlops.commands.prepare",
-    "train": "import mlops.commands.train",
-    "evaluate": "import mlops.commands.evaluate",
+    "prepare": "import mlops.data, mlops.params, mlops.schema, sklearn.model_selection",
+    "train": "import pandas, mlops.metadata, mlops.model, mlops.params, mlops.schema",
+    "evaluate": "import pandas, mlops.evaluate, mlops.model, mlops.params, mlops.schema",
 }
 
 

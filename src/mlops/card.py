@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict
 from skops.card import Card
 
 from mlops.errors import ConfigError
-from mlops.evaluate import HIGHER_IS_BETTER
 from mlops.fairness import MEANING, Fairness, check_fairness
 from mlops.io import read_yaml
+from mlops.metrics import HIGHER_IS_BETTER
 from mlops.params import GateParams
 from mlops.schema import Schema
 

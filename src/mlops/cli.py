@@ -1,8 +1,12 @@
 """The `mlops` command line: one subcommand per pipeline stage and per tool.
 
 This is the only layer that reads argv, touches files named on a command line and configures
-logging. Each subcommand lives in its own module under `mlops.commands` and is imported only when
-it runs, so `mlops prepare` does not pay for BentoML's import.
+logging. Each subcommand lives in its own module under `mlops.commands`, imported only when it is
+named; a command module imports its heavy libraries inside `run`, so every `--help` answers at
+once. Paths a command is not given come from dvc.yaml and project.yaml (`mlops.project`).
+
+Exit codes, the same for every command: 0 ok, 1 a "no" verdict (quality gate failed, drift found),
+2 an error (bad input, missing file, invalid params), 3 too little data to judge.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from mlops.errors import MlopsError
+from mlops.errors import Exit, MlopsError
 
 log = logging.getLogger("mlops")
 
@@ -63,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(module.run(args))
     except MlopsError as error:
         log.error("%s", error)
-        return 1
+        return Exit.ERROR
 
 
 if __name__ == "__main__":

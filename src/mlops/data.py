@@ -5,17 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from mlops.errors import DataValidationError
 from mlops.schema import Schema, validate_frame
 
 
 def read_csv(path: Path, schema: Schema, *, with_target: bool = True) -> pd.DataFrame:
-    """Read a CSV as text, then validate and type it with the schema.
+    """Read a CSV as text, then validate and type it with the schema."""
+    return validate_frame(read_text_csv(path), schema, str(path), with_target=with_target)
 
-    Reading every column as text first lets validation report the value exactly as written.
-    Blank cells are missing values; surrounding whitespace is stripped.
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """A CSV's cells as text: blank cells missing, surrounding whitespace stripped.
+
+    Reading every column as text first lets validation report the value exactly as written. The one
+    reader of CSV input: `mlops prepare`, the drift check and `mlops infer-schema` all use it.
     """
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
@@ -25,14 +29,15 @@ def read_csv(path: Path, schema: Schema, *, with_target: bool = True) -> pd.Data
         raise DataValidationError(str(path), ["the file is empty (no header, no rows)"]) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise DataValidationError(str(path), [f"cannot be parsed as CSV: {error}"]) from None
-    raw = raw.apply(lambda column: column.str.strip()).replace("", None)
-    return validate_frame(raw, schema, str(path), with_target=with_target)
+    return raw.apply(lambda column: column.str.strip()).replace("", None)
 
 
 def split(
     frame: pd.DataFrame, schema: Schema, test_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded split stratified on the target; both parts keep the original row order."""
+    from sklearn.model_selection import train_test_split  # only the prepare stage pays for it
+
     train, test = train_test_split(
         frame, test_size=test_size, random_state=seed, stratify=frame[schema.target.name]
     )

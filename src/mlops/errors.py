@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class Exit(IntEnum):
+    """Exit codes of every `mlops` command (the README's table lists them)."""
+
+    OK = 0
+    VERDICT = 1  # the command ran and its answer is "no": the quality gate failed, drift found
+    ERROR = 2  # bad input, a missing file, invalid params, an unknown revision; nothing half-written
+    TOO_LITTLE_DATA = 3  # refused to judge: fewer rows than the check needs (drift.min_rows)
+
 
 class MlopsError(Exception):
     """An error the command line reports without a traceback and turns into a non-zero exit code."""

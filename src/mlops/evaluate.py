@@ -23,17 +23,6 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 
 DIGITS = 6
-# Whether a larger value is better, for every metric `classification_metrics` returns.
-HIGHER_IS_BETTER = {
-    "roc_auc": True,
-    "pr_auc": True,
-    "f1": True,
-    "precision": True,
-    "recall": True,
-    "accuracy": True,
-    "log_loss": False,
-    "brier": False,
-}
 
 
 def _round(value: float) -> float:

@@ -5,32 +5,47 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
-
-import yaml
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlops.errors import ConfigError
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+# yaml and pydantic are imported where they are used: every command imports this module, and
+# `mlops COMMAND --help` should not wait for them.
+M = TypeVar("M", bound="BaseModel")
 
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path`, on failure it is removed."""
+    """Yield a temporary path beside `path`; on success it replaces `path`, on failure it is removed.
+
+    The file is created with mode 0666 less the umask (0644 under the usual umask 022), as `open`
+    would create it; mkstemp's 0600 would make every output private to its writer.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    tmp = Path(name)
+    tmp = _create_beside(path)
     try:
         yield tmp
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _create_beside(path: Path) -> Path:
+    """A new empty file in `path`'s folder, named `.NAME.RANDOM.tmp`, that did not exist before."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
 
 
 def write_with(path: Path, writer: Callable[[Path], object]) -> None:
@@ -58,6 +73,8 @@ def read_json(path: Path) -> Any:
 
 
 def read_yaml(path: Path) -> Any:
+    import yaml
+
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
@@ -68,6 +85,8 @@ def read_yaml(path: Path) -> Any:
 
 def read_validated(path: Path, model: type[M], what: str) -> M:
     """Read a YAML file into a pydantic model; every problem is listed as `dotted.key: message`."""
+    from pydantic import ValidationError
+
     raw = read_yaml(path)
     try:
         return model.model_validate(raw)

@@ -11,6 +11,7 @@ import numpy as np
 
 from mlops.evaluate import classification_metrics
 from mlops.io import sha256_file
+from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.params import TrainParams
 from mlops.schema import Schema
 
@@ -52,7 +53,7 @@ def model_metadata(
             "rows": len(y_train),
             "positive_rate": round(float(y_train.mean()), 6),
         },
-        "training_metrics": classification_metrics(y_train, train_proba, threshold=0.5),
+        "training_metrics": classification_metrics(y_train, train_proba, threshold=DEFAULT_THRESHOLD),
         "libraries": {
             "python": ".".join(platform.python_version_tuple()[:2]),
             **{name: version(name) for name in LIBRARIES},

@@ -5,27 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from mlops.io import read_validated
+from mlops.metrics import Metric
+from mlops.schema import Frozen
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class PrepareParams(_Frozen):
+class PrepareParams(Frozen):
     test_size: float = Field(gt=0, lt=1, description="Share of rows held out for evaluation.")
     seed: int
 
 
-class LogisticRegressionParams(_Frozen):
+class LogisticRegressionParams(Frozen):
     C: float = Field(gt=0, description="Inverse regularisation strength.")
     max_iter: int = Field(gt=0)
     class_weight: Literal["balanced"] | None = None
 
 
-class HistGradientBoostingParams(_Frozen):
+class HistGradientBoostingParams(Frozen):
     learning_rate: float = Field(gt=0, le=1)
     max_iter: int = Field(gt=0)
     max_leaf_nodes: int = Field(ge=2)
@@ -37,7 +35,7 @@ class HistGradientBoostingParams(_Frozen):
 Estimator = Literal["logistic_regression", "hist_gradient_boosting"]
 
 
-class TrainParams(_Frozen):
+class TrainParams(Frozen):
     """`estimator` picks which of the sections below builds the model."""
 
     estimator: Estimator
@@ -46,7 +44,7 @@ class TrainParams(_Frozen):
     hist_gradient_boosting: HistGradientBoostingParams
 
 
-class EvaluateParams(_Frozen):
+class EvaluateParams(Frozen):
     threshold: float = Field(gt=0, lt=1, description="Probability at or above which a row is positive.")
     segments: tuple[str, ...] = Field(description="Categorical features to break metrics down by.")
     importance_repeats: int = Field(ge=1)
@@ -69,7 +67,7 @@ class EvaluateParams(_Frozen):
 FairnessMetric = Literal["selection_rate", "true_positive_rate", "false_positive_rate"]
 
 
-class FairnessGateParams(_Frozen):
+class FairnessGateParams(Frozen):
     """Bounds on the gaps between groups of each sensitive column (schema.yaml `sensitive: true`).
 
     A difference is the largest group's value minus the smallest's; a ratio is smallest over largest
@@ -88,10 +86,10 @@ class FairnessGateParams(_Frozen):
         return bounds
 
 
-class GateParams(_Frozen):
+class GateParams(Frozen):
     """The quality gate a pull request must pass. The report applies the base revision's gate."""
 
-    metric: str
+    metric: Metric = Field(description="A headline metric of eval/metrics.json (mlops.metrics).")
     min: float = Field(description="The head's metric must be at least this.")
     max_drop: float = Field(ge=0, description="Largest allowed fall against the base, absolute.")
     fairness: FairnessGateParams = Field(default_factory=FairnessGateParams)
@@ -100,14 +98,14 @@ class GateParams(_Frozen):
 DriftTest = Literal["ks", "wasserstein", "chisquare", "jensenshannon"]
 
 
-class DriftColumnParams(_Frozen):
+class DriftColumnParams(Frozen):
     """A per-column override of the drift test and/or its threshold."""
 
     test: DriftTest | None = None
     threshold: float | None = Field(default=None, gt=0)
 
 
-class DriftParams(_Frozen):
+class DriftParams(Frozen):
     """The drift check (docs/drift.md). `auto` picks the test the way Evidently documents its defaults."""
 
     min_rows: int = Field(ge=1, description="A current batch with fewer rows is refused (exit 3).")
@@ -127,7 +125,7 @@ class DriftParams(_Frozen):
     columns: dict[str, DriftColumnParams] = Field(default_factory=dict)
 
 
-class Params(_Frozen):
+class Params(Frozen):
     prepare: PrepareParams
     train: TrainParams
     evaluate: EvaluateParams

@@ -21,11 +21,14 @@ Category = str | int
 EXAMPLE_ROWS = 5
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """The base of every model read from a file (schema.yaml, params.yaml): immutable, and an
+    unknown or misspelt key is an error rather than silently ignored."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Feature(_Frozen):
+class Feature(Frozen):
     """One input column. Numeric columns may bound their values; categorical ones list them all."""
 
     name: str
@@ -69,7 +72,7 @@ class Feature(_Frozen):
         return " ".join([word, *[b for b in bounds if b]])
 
 
-class Target(_Frozen):
+class Target(Frozen):
     """The binary target column and which of its two labels is the positive class."""
 
     name: str
@@ -77,7 +80,7 @@ class Target(_Frozen):
     negative: Category
 
 
-class Schema(_Frozen):
+class Schema(Frozen):
     dataset: str
     source: str = ""
     license: str = ""
@@ -147,13 +150,15 @@ def validate_frame(
     problems: list[str] = []
     typed: dict[str, pd.Series] = {}
     for feature in schema.features:
-        typed[feature.name], found = _check_column(frame[feature.name], feature)
-        problems.extend(found)
+        typed[feature.name], broken = _check_column(frame[feature.name], feature)
+        problems.extend(broken)
     if with_target:
         target = schema.target
         labels = [target.negative, target.positive]
-        typed[target.name], found = _check_categories(frame[target.name], target.name, labels, nullable=False)
-        problems.extend(found)
+        typed[target.name], broken = _check_categories(
+            frame[target.name], target.name, labels, nullable=False
+        )
+        problems.extend(broken)
     if problems:
         raise DataValidationError(source, problems)
     return pd.DataFrame(typed, index=frame.index)
@@ -240,7 +245,7 @@ def request_model(schema: Schema, name: str = "Record") -> type[BaseModel]:
     for feature in schema.features:
         annotation: Any
         if feature.type == "categorical":
-            annotation = Literal[tuple(feature.categories or ())]  # type: ignore[misc]
+            annotation = Literal[tuple(feature.categories or ())]
         else:
             base = int if feature.type == "integer" else float
             annotation = Annotated[

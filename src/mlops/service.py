@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from mlops.errors import MlopsError
 from mlops.explain import explain
+from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.schema import request_model
 from mlops.serving.bundle import (
     Predictor,
@@ -44,7 +45,7 @@ SETTINGS = ServingSettings.from_env()
 METADATA = read_metadata(SETTINGS.models_dir)
 SCHEMA = metadata_schema(METADATA)
 EVALUATION = read_evaluation(SETTINGS.metrics_file)
-THRESHOLD = float(EVALUATION.get("threshold", 0.5))
+THRESHOLD = float(EVALUATION.get("threshold", DEFAULT_THRESHOLD))
 ADAPTIVE_MAX_BATCH = 64
 
 Label = Literal[(SCHEMA.target.negative, SCHEMA.target.positive)]  # type: ignore[valid-type]

@@ -10,8 +10,6 @@ import yaml
 from mlops.data import read_csv, target_vector
 from mlops.schema import load_schema
 
-pytestmark = pytest.mark.slow
-
 
 def test_raw_data_matches_its_schema(built_project: Path) -> None:
     schema = load_schema(built_project / "schema.yaml")

@@ -14,8 +14,6 @@ import pytest
 from mlops.model import load_model, positive_proba
 from mlops.schema import Schema, load_schema
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def schema(built_project: Path) -> Schema:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -10,11 +11,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlops.evaluate import HIGHER_IS_BETTER
+from mlops.cli import main
 from mlops.io import sha256_file
+from mlops.metrics import HIGHER_IS_BETTER
 from mlops.params import load_params
 from mlops.schema import Schema, load_schema
-from tests.conftest import run
+from tests.conftest import run, stage_commands
 
 pytestmark = pytest.mark.slow
 
@@ -100,35 +102,41 @@ def break_data(frame: pd.DataFrame, schema: Schema, case: str) -> tuple[pd.DataF
     return frame.to_csv(index=False).replace("\n", '\n"unterminated,1,2\n', 1), "cannot be parsed as CSV"
 
 
-@pytest.mark.parametrize(
-    "case", ["missing column", "wrong type", "unknown category", "empty file", "header only", "unparsable"]
-)
-def test_bad_data_stops_with_a_clear_message_and_loses_nothing(
-    project: Path, built_project: Path, case: str
-) -> None:
+CASES = ["missing column", "wrong type", "unknown category", "empty file", "header only", "unparsable"]
+
+
+def write_broken(project: Path, case: str) -> tuple[Path, str]:
+    """Damage the project's raw data one way; return its path and the message the pipeline must give."""
     raw = project / yaml.safe_load((project / "project.yaml").read_text())["data"]
     frame = pd.read_csv(raw, dtype=str, keep_default_na=False)
     broken, message = break_data(frame, load_schema(project / "schema.yaml"), case)
     raw.unlink()  # DVC links data from its cache: replace the file, never write through the link
     raw.write_text(broken if isinstance(broken, str) else broken.to_csv(index=False))
-    assert_fails_and_restores(project, built_project, raw.relative_to(project), message)
+    return raw, message
 
 
-@pytest.mark.parametrize(
-    ("section", "key", "value", "message"),
-    [
-        ("train", "estimatr", "logistic_regression", "train.estimatr: Extra inputs are not permitted"),
-        ("train", "estimator", "random_forest", "train.estimator: Input should be"),
-    ],
-)
-def test_bad_params_stop_with_a_clear_message_and_lose_nothing(
-    project: Path, built_project: Path, section: str, key: str, value: str, message: str
+@pytest.mark.parametrize("case", CASES)
+def test_bad_data_stops_the_prepare_stage_with_a_clear_message(
+    built_project: Path, tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params[section][key] = value
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    raw = Path(yaml.safe_load((project / "project.yaml").read_text())["data"])
-    assert_fails_and_restores(project, built_project, raw, message)
+    """The prepare stage's own command (dvc.yaml's, run in-process) on each kind of damage."""
+    for name in ("project.yaml", "schema.yaml", "params.yaml"):
+        shutil.copy(built_project / name, tmp_path / name)
+    raw = built_project / yaml.safe_load((built_project / "project.yaml").read_text())["data"]
+    (tmp_path / raw.relative_to(built_project)).parent.mkdir(parents=True)
+    shutil.copy(raw, tmp_path / raw.relative_to(built_project))
+    _, message = write_broken(tmp_path, case)
+    prepare = stage_commands(built_project)[0]
+    with contextlib.chdir(tmp_path):
+        assert main(prepare) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "artifacts").exists() or not list((tmp_path / "artifacts").rglob("*"))
+
+
+def test_bad_data_under_dvc_loses_nothing(project: Path, built_project: Path) -> None:
+    """`dvc repro` on broken data: the stage fails, dvc.lock is intact, everything comes back."""
+    raw, message = write_broken(project, "wrong type")
+    assert_fails_and_restores(project, built_project, raw.relative_to(project), message)
 
 
 def assert_fails_and_restores(project: Path, original: Path, raw: Path, message: str) -> None:

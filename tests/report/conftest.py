@@ -7,7 +7,10 @@ them on a branch. The head's model file is the one the real pipeline run produce
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -16,23 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
+from mlops.cli import main
 from tests.conftest import copy_project, run
 
 BASE_ROC_AUC = 0.85
-REPORT_ARGS = [
-    "--params", "params.yaml",
-    "--metrics", "eval/metrics.json",
-    "--segments", "eval/segments.json",
-    "--plots-dir", "eval/plots",
-    "--metadata", "models/model.json",
-    "--lock", "dvc.lock",
-    "--data-dvc", "data.dvc",
-    "--model", "models/model.skops",
-    "--schema", "schema.yaml",
-    "--fairness", "eval/fairness.json",
-    "--card", "models/card.md",
-    "--latency-calls", "5",
-]  # fmt: skip
 
 
 @pytest.fixture
@@ -69,12 +59,14 @@ def commit(project: Path, message: str) -> None:
 
 
 def report(project: Path, base: str = "main", *extra: str) -> tuple[int, str, str]:
-    """Run `mlops report` for real; return its exit code, report.md and the command's log."""
-    result = run(
-        ["mlops", "report", "--base", base, "--out", "report", *REPORT_ARGS, *extra], cwd=project, check=False
-    )
+    """Run `mlops report` in the project, in-process (the CLI's `main`, as the console script calls
+    it); return its exit code, report.md and the command's log. Every path comes from dvc.yaml."""
+    log = io.StringIO()
+    with contextlib.chdir(project), contextlib.redirect_stderr(log):
+        code = main(["report", "--base", base, "--latency-calls", "5", *extra])
+    logging.getLogger().handlers.clear()  # main() logged to the redirected stream
     markdown = project / "report" / "report.md"
-    return result.returncode, markdown.read_text() if markdown.exists() else "", result.stderr
+    return code, markdown.read_text() if markdown.exists() else "", log.getvalue()
 
 
 def row(markdown: str, first_cell: str) -> list[str]:

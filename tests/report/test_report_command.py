@@ -114,7 +114,7 @@ def test_metric_missing_on_base_is_new(repo: Path) -> None:
 def test_unknown_base_revision_is_refused(repo: Path) -> None:
     code, markdown, log = report(repo, "no-such-branch")
 
-    assert code == 1
+    assert code == 2
     assert markdown == ""
     assert "base revision 'no-such-branch' not found" in log
 
@@ -139,10 +139,20 @@ def test_the_comment_carries_charts_tables_and_links(repo: Path) -> None:
     assert len(markdown.encode()) < 65_536
 
 
-def test_make_report_takes_base_from_the_command_line() -> None:
+def test_unknown_gate_metric_is_an_error_naming_the_key(repo: Path) -> None:
+    edit_yaml(repo / "params.yaml", lambda p: p | {"gate": p["gate"] | {"metric": "roc_acu"}})
+
+    code, markdown, log = report(repo)
+
+    assert code == 2
+    assert markdown == ""
+    assert "params.yaml: invalid params" in log and "gate.metric: Input should be 'roc_auc'" in log
+
+
+def test_make_report_takes_base_from_the_command_line_else_the_cli_default() -> None:
     dry = subprocess.run(
         ["make", "-n", "report", "BASE=main"], cwd=REPO, capture_output=True, text=True, check=True
     )
-    assert "mlops report --base main --out report" in dry.stdout
+    assert dry.stdout.rstrip().endswith("mlops report --base main")
     default = subprocess.run(["make", "-n", "report"], cwd=REPO, capture_output=True, text=True, check=True)
-    assert "--base origin/main" in default.stdout
+    assert default.stdout.rstrip().endswith("mlops report")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
-from mlops.serving.limits import RequestGuard
+from mlops.serving.limits import BENTOML_REQUEST_LOG, RequestGuard
 
 Message = dict[str, Any]
 
@@ -95,7 +97,69 @@ def test_json_syntax_is_checked_on_the_listed_paths(body: bytes, status: int) ->
     assert sent[0]["status"] == status
     assert seen == ([body] if status == 200 else [])
     if status == 400:
-        assert "Invalid JSON" in json.loads(sent[1]["body"])["detail"][0]["msg"]
+        assert "Invalid JSON" in json.loads(sent[1]["body"])["detail"][0]["reason"]
+
+
+def bad_request_app(body: object) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        encoded = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": 400, "headers": []})
+        await send({"type": "http.response.body", "body": encoded[:5], "more_body": True})
+        await send({"type": "http.response.body", "body": encoded[5:]})
+
+    return app
+
+
+PYDANTIC_400 = {
+    "error": "2 validation error for RecordIODescriptor",
+    "detail": [
+        {"type": "missing", "loc": ["records", 1, "tenure"], "msg": "Field required",
+         "url": "https://errors.pydantic.dev/2.14/v/missing"},
+        {"type": "literal_error", "loc": ["contract"], "msg": "Input should be 'One year'", "ctx": {}},
+    ],
+}  # fmt: skip
+
+
+def test_a_400_names_field_and_reason_only_and_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="mlops.serving.limits"):
+        sent, _ = call(RequestGuard(bad_request_app(PYDANTIC_400), max_bytes=100), [b"{}"], 2)
+    assert sent[0]["status"] == 400
+    assert dict(sent[0]["headers"])[b"content-length"] == str(len(sent[1]["body"])).encode()
+    assert json.loads(sent[1]["body"]) == {
+        "error": "2 invalid fields",
+        "detail": [
+            {"field": "records.1.tenure", "reason": "Field required"},
+            {"field": "contract", "reason": "Input should be 'One year'"},
+        ],
+    }
+    assert [r.getMessage() for r in caplog.records] == [
+        "400 POST /json: records.1.tenure: Field required; contract: Input should be 'One year'"
+    ]
+
+
+class Probe(BaseModel):
+    value: int
+
+
+def test_bentoml_tracebacks_are_dropped_for_invalid_input_only() -> None:
+    RequestGuard(echo_app()[0], max_bytes=10)
+    logger = logging.getLogger(BENTOML_REQUEST_LOG)
+    kept: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = kept.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        try:
+            Probe.model_validate({"value": "x"})
+        except ValidationError:
+            logger.error("Exception on /predict [POST]", exc_info=True)
+        try:
+            raise RuntimeError("a bug")
+        except RuntimeError:
+            logger.error("Exception on /predict [POST]", exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    assert [r.exc_info[0] for r in kept if r.exc_info] == [RuntimeError]
 
 
 DEEP = b"[" * 1_100 + b"]" * 1_100
@@ -121,6 +185,6 @@ def test_bodies_nested_too_deeply_get_400_on_every_path(body: bytes, status: int
     assert sent[0]["status"] == status
     assert seen == ([body] if status == 200 else [])
     if status == 400:
-        detail = json.loads(sent[1]["body"])["detail"][0]
-        assert detail["type"] == "json_too_deep"
-        assert "at most 32" in detail["msg"]
+        (detail,) = json.loads(sent[1]["body"])["detail"]
+        assert detail["field"] == ""
+        assert "at most 32" in detail["reason"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mlops.serving.fast import CompiledPipeline
+from mlops.serving.limits import BENTOML_REQUEST_LOG
 
 
 def import_service(models: Path, log_dir: Path) -> ModuleType:
@@ -56,7 +58,8 @@ def test_the_batch_bound_comes_from_the_environment(
     assert client.post("/predict_batch", json={"records": records[:5]}).status_code == 200
     response = client.post("/predict_batch", json={"records": records[:6]})
     assert response.status_code == 400
-    assert "at most 5 items" in response.json()["detail"][0]["msg"]
+    assert response.json()["detail"][0]["field"] == "records"
+    assert "at most 5 items" in response.json()["detail"][0]["reason"]
 
 
 def test_an_internal_error_is_500_without_a_traceback(
@@ -81,3 +84,53 @@ def test_openapi_lists_the_routes_with_the_schema_fields(
     record = spec["components"]["schemas"]["Record"]
     assert list(record["properties"]) == feature_names
     assert record["additionalProperties"] is False
+
+
+@pytest.fixture
+def bentoml_request_log() -> Iterator[list[logging.LogRecord]]:
+    """What BentoML's per-request logger emits (after its filters), whatever handlers BentoML set up."""
+    logger = logging.getLogger(BENTOML_REQUEST_LOG)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_a_bad_record_gets_field_and_reason_and_one_log_line(
+    client: TestClient,
+    records: list[dict[str, Any]],
+    feature_names: list[str],
+    caplog: pytest.LogCaptureFixture,
+    bentoml_request_log: list[logging.LogRecord],
+) -> None:
+    first = feature_names[0]
+    bad = {name: value for name, value in records[0].items() if name != first} | {"extra": 1}
+    with caplog.at_level(logging.WARNING, logger="mlops.serving.limits"):
+        response = client.post("/predict", json=bad)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "2 invalid fields",
+        "detail": [
+            {"field": first, "reason": "Field required"},
+            {"field": "extra", "reason": "Extra inputs are not permitted"},
+        ],
+    }
+    lines = [r.getMessage() for r in caplog.records if r.name == "mlops.serving.limits"]
+    assert lines == [f"400 POST /predict: {first}: Field required; extra: Extra inputs are not permitted"]
+    assert not [r for r in bentoml_request_log if r.exc_info], "a traceback was logged for a client error"
+
+
+def test_an_internal_error_keeps_its_traceback_in_the_log(
+    client: TestClient,
+    records: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    bentoml_request_log: list[logging.LogRecord],
+) -> None:
+    def broken(self: object, records: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(CompiledPipeline, "positive_proba", broken)
+    assert client.post("/predict", json=records[0]).status_code == 500
+    assert [r.exc_info[0] for r in bentoml_request_log if r.exc_info] == [RuntimeError]

@@ -159,11 +159,11 @@ def test_cli_writes_a_schema_that_validates_the_data_and_updates_params(tmp_path
     )
 
 
-def test_cli_reports_a_bad_target_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_a_bad_target_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data.csv"
     FRAME.to_csv(data, index=False)
     out = tmp_path / "schema.yaml"
     argv = ["infer-schema", "--data", str(data), "--target", "nope", "--positive", "yes", "--out", str(out)]
-    assert main(argv) == 1
+    assert main(argv) == 2
     assert "its columns are: id, age, income, plan, flag, temp, outcome" in capsys.readouterr().err
     assert not out.exists()

@@ -34,6 +34,7 @@ def write_changed(tmp_path: Path, section: str, key: str, value: object) -> Path
         ("train", "estimator", "random_forest", "train.estimator: Input should be 'logistic_regression'"),
         ("prepare", "test_size", 1.5, "prepare.test_size: Input should be less than 1"),
         ("evaluate", "threshold", "high", "evaluate.threshold: Input should be a valid number"),
+        ("gate", "metric", "auc", "gate.metric: Input should be 'roc_auc', 'pr_auc', 'f1', 'precision'"),
     ],
 )
 def test_a_wrong_key_or_value_names_its_dotted_path(

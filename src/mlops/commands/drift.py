@@ -1,5 +1,8 @@
 """mlops drift: compare current data (batches or the inference log) with the training reference.
 
+Only `--current` is needed: the reference (the prepare stage's training split), schema.yaml and
+params.yaml come from dvc.yaml, and the reports go to drift/<current's name>/.
+
 Exit codes: 0 no drift, 1 drift, 2 error (missing, empty, unreadable or schema-breaking data, bad
 params), 3 insufficient data (fewer current rows than drift.min_rows).
 """
@@ -8,31 +11,31 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlops.drift import DriftResult, check_drift
-from mlops.drift.issue import LABEL, closing_comment, issue_text
-from mlops.drift.render import to_html, to_markdown, verdict_line
-from mlops.drift.sources import parse_time, read_current, read_file
-from mlops.errors import MlopsError
-from mlops.io import write_json, write_text
-from mlops.params import load_params
-from mlops.schema import load_schema
+from mlops.errors import Exit, MlopsError
+from mlops.project import DRIFT_DIR, load_project, shown
+
+if TYPE_CHECKING:
+    from mlops.drift import DriftResult
 
 log = logging.getLogger(__name__)
-EXIT_CODES = {"no_drift": 0, "drift": 1, "insufficient_data": 3}
-EXIT_ERROR = 2
+EXIT_CODES = {"no_drift": Exit.OK, "drift": Exit.VERDICT, "insufficient_data": Exit.TOO_LITTLE_DATA}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reference", type=Path, required=True, help="reference data (Parquet or CSV)")
     parser.add_argument(
         "--current", type=Path, required=True, help="a batch file or a folder of *.csv, *.parquet, *.jsonl"
     )
-    parser.add_argument("--schema", type=Path, required=True, help="schema.yaml")
-    parser.add_argument("--params", type=Path, required=True, help="params.yaml (its drift section)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for drift.json, drift.md, drift.html")
+    parser.add_argument(
+        "--reference", type=Path, help="reference data, Parquet or CSV (default: the training split)"
+    )
+    parser.add_argument("--schema", type=Path, help="schema.yaml (default: dvc.yaml's)")
+    parser.add_argument("--params", type=Path, help="params.yaml, its drift section (default: dvc.yaml's)")
+    parser.add_argument(
+        "--out", type=Path, help=f"folder for drift.json, drift.md, drift.html (default: {DRIFT_DIR}/NAME)"
+    )
     parser.add_argument("--since", type=str, help="keep rows at or after: ISO 8601 time or a span (7d, 24h)")
     parser.add_argument("--until", type=str, help="keep rows before: ISO 8601 time or a span back from now")
     parser.add_argument("--run-url", default="", help="link to the CI run, for the issue text")
@@ -40,18 +43,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlops.drift.render import verdict_line
+
     try:
+        _fill_defaults(args)
         result = _check(args)
     except MlopsError as error:
-        log.error("drift check failed (exit %d): %s", EXIT_ERROR, error)
-        return EXIT_ERROR
+        log.error("drift check failed (exit %d): %s", Exit.ERROR, error)
+        return Exit.ERROR
     _write(result, args)
     log.info("%s", verdict_line(result))
     log.info("reports: %s, %s, %s", *(args.out / name for name in ("drift.md", "drift.html", "drift.json")))
     return EXIT_CODES[result.status]
 
 
+def _fill_defaults(args: argparse.Namespace) -> None:
+    """The paths not given on the command line, from dvc.yaml, relative to the current folder."""
+    if args.out is None:
+        args.out = DRIFT_DIR / (args.current.stem if args.current.is_file() else args.current.name)
+    if None in (args.reference, args.schema, args.params):
+        project = load_project()
+        args.reference = args.reference or shown(project.absolute(project.train))
+        args.schema = args.schema or shown(project.absolute(project.schema))
+        args.params = args.params or shown(project.absolute(project.params))
+
+
 def _check(args: argparse.Namespace) -> DriftResult:
+    from dataclasses import replace
+
+    from mlops.drift import check_drift
+    from mlops.drift.sources import parse_time, read_current, read_file
+    from mlops.params import load_params
+    from mlops.schema import load_schema
+
     schema = load_schema(args.schema)
     params = load_params(args.params).drift
     try:
@@ -66,6 +90,10 @@ def _check(args: argparse.Namespace) -> DriftResult:
 
 
 def _write(result: DriftResult, args: argparse.Namespace) -> None:
+    from mlops.drift.issue import LABEL, closing_comment, issue_text
+    from mlops.drift.render import to_html, to_markdown
+    from mlops.io import write_json, write_text
+
     issue = issue_text(result, args.run_url, args.report_url)
     write_json(args.out / "drift.json", result.to_dict())
     write_text(args.out / "drift.md", to_markdown(result))

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from mlops import evaluate, fairness
-from mlops.data import target_vector
 from mlops.errors import ConfigError
-from mlops.io import write_json, write_with
-from mlops.model import load_model, positive_proba
-from mlops.params import EvaluateParams, load_params
-from mlops.schema import load_schema
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from mlops.params import EvaluateParams
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from mlops import evaluate
+    from mlops.data import target_vector
+    from mlops.io import write_json
+    from mlops.model import load_model, positive_proba
+    from mlops.params import load_params
+    from mlops.schema import load_schema
+
     schema = load_schema(args.schema)
     params = load_params(args.params).evaluate
     unknown = [s for s in params.segments if s not in schema.feature_names]
@@ -48,39 +55,45 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     proba = positive_proba(model, features)
     metrics = evaluate.classification_metrics(y, proba, params.threshold)
-    metrics |= {
-        "threshold": params.threshold,
-        "rows": len(y),
-        "positive_rate": round(float(y.mean()), 6),
-    }
-    plots = args.plots_dir
+    metrics |= {"threshold": params.threshold, "rows": len(y), "positive_rate": round(float(y.mean()), 6)}
     labels = (str(schema.target.negative), str(schema.target.positive))
-    write_json(plots / "roc.json", {"roc": evaluate.roc_points(y, proba)})
-    write_json(
-        plots / "precision_recall.json",
-        {"precision_recall": evaluate.precision_recall_points(y, proba)},
-    )
-    write_json(plots / "calibration.json", {"calibration": evaluate.calibration_points(y, proba)})
-    confusion = evaluate.confusion_rows(y, proba, params.threshold, labels)
-    write_with(plots / "confusion.csv", lambda tmp: confusion.to_csv(tmp, index=False, lineterminator="\n"))
+    _write_plots(args.plots_dir, y, proba, params.threshold, labels)
     importance = evaluate.feature_importance(
         model, features, y, params.importance_repeats, params.seed, params.importance_max_rows
     )
-    write_json(plots / "importance.json", {"importance": importance})
-    write_json(
-        args.segments_out,
-        evaluate.segment_metrics(test, y, proba, params.segments, params.threshold),
-    )
+    write_json(args.plots_dir / "importance.json", {"importance": importance})
+    segments = evaluate.segment_metrics(test, y, proba, params.segments, params.threshold)
+    write_json(args.segments_out, segments)
     _write_governance(args, params, test[schema.sensitive], y, proba)
     write_json(args.metrics_out, metrics)
     log.info("ROC AUC %.4f, F1 %.4f on %d test rows", metrics["roc_auc"], metrics["f1"], len(y))
     return 0
 
 
+def _write_plots(
+    plots: Path, y: np.ndarray, proba: np.ndarray, threshold: float, labels: tuple[str, str]
+) -> None:
+    """The curves and the confusion rows DVC plots (dvc.yaml's `plots`)."""
+    from mlops import evaluate
+    from mlops.io import write_json, write_with
+
+    write_json(plots / "roc.json", {"roc": evaluate.roc_points(y, proba)})
+    write_json(
+        plots / "precision_recall.json",
+        {"precision_recall": evaluate.precision_recall_points(y, proba)},
+    )
+    write_json(plots / "calibration.json", {"calibration": evaluate.calibration_points(y, proba)})
+    confusion = evaluate.confusion_rows(y, proba, threshold, labels)
+    write_with(plots / "confusion.csv", lambda tmp: confusion.to_csv(tmp, index=False, lineterminator="\n"))
+
+
 def _write_governance(
     args: argparse.Namespace, params: EvaluateParams, groups: pd.DataFrame, y: np.ndarray, proba: np.ndarray
 ) -> None:
     """The metrics' confidence intervals and the fairness gaps between groups of each sensitive column."""
+    from mlops import evaluate, fairness
+    from mlops.io import write_json
+
     intervals = evaluate.bootstrap_intervals(
         y,
         proba,

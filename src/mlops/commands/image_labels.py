@@ -18,19 +18,22 @@ from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.io import read_json, read_yaml
+from mlops.metrics import HEADLINE
+from mlops.project import data_md5, load_project
 
 log = logging.getLogger(__name__)
 PREFIX = "io.mlops"
-METRICS = ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss", "brier")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--metadata", type=Path, required=True, help="model metadata JSON written by train")
-    parser.add_argument("--metrics", type=Path, required=True, help="metrics JSON written by evaluate")
+    parser.add_argument("--metadata", type=Path, help="model metadata written by train (default: dvc.yaml's)")
+    parser.add_argument("--metrics", type=Path, help="metrics JSON written by evaluate (default: dvc.yaml's)")
     parser.add_argument(
-        "--data-dvc", type=Path, help="the raw data's .dvc file (its md5 names the data version)"
+        "--data-dvc", type=Path, help="the raw data's .dvc file, its md5 the data version (default: found)"
     )
-    parser.add_argument("--project", type=Path, help="project.yaml: its `image` names the image to push")
+    parser.add_argument(
+        "--project", type=Path, help="project.yaml: its `image` names the image to push (default: found)"
+    )
     parser.add_argument("--revision", help="the git commit the image is built from (qualifies the tag)")
     parser.add_argument("--format", choices=("github", "lines"), default="github", help="output syntax")
     parser.add_argument("--output", type=Path, help="append to this file (GitHub's $GITHUB_OUTPUT) instead")
@@ -55,20 +58,14 @@ def image_labels(metadata: dict[str, Any], metrics: dict[str, Any], data_md5: st
     }
     if data_md5:
         labels[f"{PREFIX}.data.dvc-md5"] = data_md5
-    labels.update({f"{PREFIX}.metrics.{name}": f"{metrics[name]:.6g}" for name in METRICS if name in metrics})
+    labels.update(
+        {f"{PREFIX}.metrics.{name}": f"{metrics[name]:.6g}" for name in HEADLINE if name in metrics}
+    )
     return labels
 
 
-def _data_md5(path: Path | None) -> str | None:
-    if path is None:
-        return None
-    outs = read_yaml(path).get("outs") or [{}]
-    return outs[0].get("md5")
-
-
-def image_name(project: Path | None) -> dict[str, str]:
+def image_name(image: str) -> dict[str, str]:
     """`image` and its `registry` from project.yaml; none when it leaves the image to the workflow."""
-    image = str((read_yaml(project) or {}).get("image") or "") if project else ""
     return {"image": image, "registry": image.split("/", 1)[0]} if image else {}
 
 
@@ -86,15 +83,18 @@ def render(model_version: str, labels: dict[str, str], outputs: dict[str, str]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    metadata = read_json(args.metadata)
-    labels = image_labels(metadata, read_json(args.metrics), _data_md5(args.data_dvc))
+    metadata_path, metrics_path, data_dvc, image = _inputs(args)
+    metadata = read_json(metadata_path)
+    labels = image_labels(
+        metadata, read_json(metrics_path), data_md5(read_yaml(data_dvc)) if data_dvc else None
+    )
     tag = image_tag(metadata["model_version"], args.revision)
     if args.revision:
         labels["org.opencontainers.image.revision"] = args.revision
     if args.format == "lines":
         text = render_lines(tag, labels)
     else:
-        text = render(metadata["model_version"], labels, {"tag": tag, **image_name(args.project)})
+        text = render(metadata["model_version"], labels, {"tag": tag, **image_name(image)})
     if args.output is None:
         print(text, end="")  # the command's output, not a log message
     else:
@@ -102,3 +102,21 @@ def run(args: argparse.Namespace) -> int:
             handle.write(text)
         log.info("wrote %d labels for model %s to %s", len(labels), metadata["model_version"], args.output)
     return 0
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Path, Path, Path | None, str]:
+    """model.json, metrics.json, the data's .dvc file and the image: the flags given, else the project's."""
+    if None not in (args.metadata, args.metrics, args.data_dvc, args.project):
+        return args.metadata, args.metrics, args.data_dvc, _image(args.project)
+    project = load_project()
+    data_dvc = project.absolute(project.data_dvc) if project.data_dvc else None
+    return (
+        args.metadata or project.absolute(project.metadata),
+        args.metrics or project.absolute(project.metrics),
+        args.data_dvc or data_dvc,
+        _image(args.project) if args.project else project.image,
+    )
+
+
+def _image(project_file: Path) -> str:
+    return str((read_yaml(project_file) or {}).get("image") or "")

@@ -12,13 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import yaml
-
 from mlops.errors import ConfigError, DataValidationError
-from mlops.evaluate import HIGHER_IS_BETTER
-from mlops.infer import MAX_CATEGORIES, dataset_name, infer_schema, params_changes, schema_document
 from mlops.io import write_text, write_with
+from mlops.metrics import HIGHER_IS_BETTER
 
 log = logging.getLogger(__name__)
 GATE_METRICS = sorted(name for name, higher in HIGHER_IS_BETTER.items() if higher)
@@ -33,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dataset", help="the dataset's name (default: from the file name)")
     parser.add_argument(
-        "--max-categories", type=int, default=MAX_CATEGORIES, help="most labels of a text column"
+        "--max-categories", type=int, help="most labels a text column may have (default: mlops.infer's)"
     )
     parser.add_argument("--out", type=Path, required=True, help="schema.yaml to write")
     parser.add_argument("--params", type=Path, help="params.yaml to point at the new columns (optional)")
@@ -41,7 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    frame = _read_text(args.data)
+    import yaml
+
+    from mlops.data import read_text_csv
+    from mlops.infer import MAX_CATEGORIES, dataset_name, infer_schema, params_changes, schema_document
+
+    frame = read_text_csv(args.data)
+    if frame.empty:
+        raise DataValidationError(str(args.data), ["the file has no data rows"])
     schema = infer_schema(
         frame,
         target=args.target,
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         ignore=[name.strip() for item in args.ignore for name in item.split(",") if name.strip()],
         dataset=args.dataset or dataset_name(args.data.stem),
         source=args.data.name,
-        max_categories=args.max_categories,
+        max_categories=args.max_categories or MAX_CATEGORIES,
     )
     text = _HEADER.format(name=args.data.name) + yaml.safe_dump(
         schema_document(schema), sort_keys=False, default_flow_style=None, allow_unicode=True, width=100
@@ -71,19 +74,6 @@ _HEADER = (
     "# The one description of the input data, inferred by `mlops infer-schema` from {name}.\n"
     "# Review it: the categories, the bounds (padded beyond the values seen) and `nullable`.\n"
 )
-
-
-def _read_text(path: Path) -> pd.DataFrame:
-    """The CSV as text cells, blank cells missing: the way `mlops prepare` reads it."""
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except FileNotFoundError:
-        raise DataValidationError(str(path), ["file not found"]) from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DataValidationError(str(path), [f"cannot be read as CSV: {error}"]) from None
-    if raw.empty:
-        raise DataValidationError(str(path), ["the file has no data rows"])
-    return raw.apply(lambda column: column.str.strip()).replace("", None)
 
 
 def update_params(path: Path, changes: dict[str, Any]) -> None:

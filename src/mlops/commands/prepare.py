@@ -6,11 +6,6 @@ import argparse
 import logging
 from pathlib import Path
 
-from mlops.data import read_csv, split
-from mlops.io import write_with
-from mlops.params import load_params
-from mlops.schema import load_schema
-
 log = logging.getLogger(__name__)
 
 
@@ -23,6 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlops.data import read_csv, split
+    from mlops.io import write_with
+    from mlops.params import load_params
+    from mlops.schema import load_schema
+
     schema = load_schema(args.schema)
     params = load_params(args.params).prepare
     frame = read_csv(args.data, schema)

@@ -6,16 +6,6 @@ import argparse
 import logging
 from pathlib import Path
 
-import pandas as pd
-
-from mlops.data import target_vector
-from mlops.explain import reference_record
-from mlops.io import write_json
-from mlops.metadata import model_metadata
-from mlops.model import build_pipeline, positive_proba, save_model
-from mlops.params import load_params
-from mlops.schema import load_schema
-
 log = logging.getLogger(__name__)
 
 
@@ -28,6 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from mlops.data import target_vector
+    from mlops.explain import reference_record
+    from mlops.io import write_json
+    from mlops.metadata import model_metadata
+    from mlops.model import build_pipeline, positive_proba, save_model
+    from mlops.params import load_params
+    from mlops.schema import load_schema
+
     schema = load_schema(args.schema)
     params = load_params(args.params).train
     train = pd.read_parquet(args.train)

@@ -106,8 +106,13 @@ def check_drift(
     than none.
     """
     _check_config(schema, params)
-    base = {"reference_rows": len(reference), "current_rows": len(current), "min_rows": params.min_rows}
-    base |= {"drift_share": params.drift_share, "key_columns": params.key_columns}
+    base: dict[str, Any] = {
+        "reference_rows": len(reference),
+        "current_rows": len(current),
+        "min_rows": params.min_rows,
+        "drift_share": params.drift_share,
+        "key_columns": params.key_columns,
+    }
     if len(current) < params.min_rows:
         reason = f"the current data has {len(current)} rows, fewer than the minimum of {params.min_rows}"
         return DriftResult(status="insufficient_data", reasons=(reason,), **base)
@@ -160,7 +165,7 @@ def choose_test(
     `auto`: reference <= size_cutoff rows -> KS (numeric) / chi-square (categorical) with a p-value;
     larger -> Wasserstein distance / reference std (numeric) / Jensen-Shannon distance (categorical).
     """
-    configured = params.numeric_test if kind == "numeric" else params.categorical_test
+    configured: str = params.numeric_test if kind == "numeric" else params.categorical_test
     if configured == "auto":
         pair = ("ks", "wasserstein") if kind == "numeric" else ("chisquare", "jensenshannon")
         configured = pair[0] if small else pair[1]

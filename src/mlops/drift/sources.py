@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlops.data import read_text_csv
 from mlops.errors import DataValidationError
 from mlops.schema import Schema, validate_frame
 
@@ -94,7 +95,7 @@ def read_file(path: Path, schema: Schema, prediction_column: str) -> pd.DataFram
     elif path.suffix == ".parquet":
         raw, lines = _read_parquet(path), None
     else:
-        raw, lines = _read_csv(path), None
+        raw, lines = read_text_csv(path), None
     with_target = schema.target.name in raw.columns
     try:
         typed = validate_frame(raw, schema, str(path), with_target=with_target)
@@ -107,16 +108,6 @@ def read_file(path: Path, schema: Schema, prediction_column: str) -> pd.DataFram
     if TIMESTAMP in raw.columns:
         typed[TIMESTAMP] = _timestamps(raw[TIMESTAMP], path, lines)
     return typed
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataValidationError(str(path), ["the file is empty (no header, no rows)"]) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DataValidationError(str(path), [f"cannot be parsed as CSV: {error}"]) from None
-    return raw.apply(lambda column: column.str.strip()).replace("", None)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -242,7 +242,7 @@ def _model(c: Comparison) -> str:
     if c.model:
         rows.append(
             [
-                f"single-row latency (median of {c.model.calls}, in-process)",
+                f"single-row latency as served (median of {c.model.calls}, in-process)",
                 "—",
                 f"{c.model.latency_ms:.2f} ms",
             ]

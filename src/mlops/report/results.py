@@ -19,27 +19,11 @@ from typing import Any
 import yaml
 
 from mlops.errors import ConfigError, MlopsError
+from mlops.project import ProjectPaths, data_md5
 
 # Reads one file of a revision by its path relative to the project root; None when it is absent.
 Reader = Callable[[Path], str | None]
 CURVES = ("roc", "precision_recall", "calibration")
-
-
-@dataclass(frozen=True)
-class ResultPaths:
-    """Where the pipeline writes its results, relative to the project root (as dvc.yaml declares)."""
-
-    params: Path
-    metrics: Path
-    segments: Path
-    plots_dir: Path
-    metadata: Path
-    lock: Path
-    data_dvc: Path
-    model: Path
-    schema: Path | None = None  # the sensitive features, whose marks a pull request may change
-    fairness: Path | None = None
-    card: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +81,7 @@ def git_reader(root: Path, revision: str) -> Reader:
     return read
 
 
-def load_results(read: Reader, paths: ResultPaths, source: str) -> Results | None:
+def load_results(read: Reader, paths: ProjectPaths, source: str) -> Results | None:
     """The results of one revision, or None when it has no metrics file (the pipeline never ran)."""
     metrics_text = read(paths.metrics)
     if metrics_text is None:
@@ -112,11 +96,11 @@ def load_results(read: Reader, paths: ResultPaths, source: str) -> Results | Non
         confusion=_confusion(read(plots / "confusion.csv")),
         importance=importance.get("importance", []),
         metadata=_json(read, paths.metadata, source) or {},
-        data_md5=_data_md5(_yaml(read, paths.data_dvc, source)),
+        data_md5=data_md5(_yaml(read, paths.data_dvc, source)) if paths.data_dvc else None,
         model_size=_locked_size(_yaml(read, paths.lock, source), paths.model),
-        schema=(_yaml(read, paths.schema, source) or {}) if paths.schema else {},
-        fairness=(_json(read, paths.fairness, source) or {}) if paths.fairness else {},
-        card=read(paths.card) if paths.card else None,
+        schema=_yaml(read, paths.schema, source) or {},
+        fairness=_json(read, paths.fairness, source) or {},
+        card=read(paths.card),
     )
 
 
@@ -146,11 +130,6 @@ def _confusion(text: str | None) -> dict[tuple[str, str], int]:
         return {}
     rows = csv.DictReader(io.StringIO(text))
     return dict(Counter((row["actual"], row["predicted"]) for row in rows))
-
-
-def _data_md5(dvc_file: Any) -> str | None:
-    outs = (dvc_file or {}).get("outs") or [{}]
-    return outs[0].get("md5")
 
 
 def _locked_size(lock: Any, model: Path) -> int | None:

@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops.errors import ConfigError, MlopsError
 from mlops.io import read_json, sha256_file
+from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.model import load_model
 from mlops.schema import Schema
 from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline
@@ -104,10 +105,13 @@ def read_metadata(models_dir: Path) -> dict[str, Any]:
 def read_evaluation(path: Path) -> dict[str, Any]:
     """The held-out metrics written by `mlops evaluate`, whose `threshold` the service decides with.
 
-    Missing is allowed (a model served before evaluation): the threshold is then 0.5, with a warning.
+    Missing is allowed (a model served before evaluation): the threshold is then DEFAULT_THRESHOLD,
+    with a warning.
     """
     if not path.is_file():
-        log.warning("%s not found: deciding at probability 0.5, without held-out metrics", path)
+        log.warning(
+            "%s not found: deciding at probability %g, without held-out metrics", path, DEFAULT_THRESHOLD
+        )
         return {}
     return read_json(path)
 

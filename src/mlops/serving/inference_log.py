@@ -1,6 +1,7 @@
 """The inference log: every prediction as one JSON line, in size-rotated files in one folder.
 
-The drift check reads what production actually saw from here. Each serving process writes its own
+The drift check reads what production actually saw from here (`mlops.drift.sources`, the one
+reader of these files). Each serving process writes its own
 files (the process id is in the name), so workers never interleave lines. A line is written and
 flushed per request: serialising is pydantic-core's `to_json` (5x faster than `json.dumps`), about
 2 µs a record, plus one `write` system call per request (benchmarks/serving.py measures it). NaN and
@@ -11,16 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import pandas as pd
 from pydantic_core import to_json
 
 log = logging.getLogger(__name__)
@@ -202,26 +201,3 @@ def _alive(pid: int) -> bool:
 def log_files(folder: Path) -> list[Path]:
     """The log's files, oldest first (names start with a UTC timestamp)."""
     return sorted(folder.glob(f"{PREFIX}*{SUFFIX}"))
-
-
-def iter_entries(folder: Path) -> Iterator[dict[str, Any]]:
-    """Every logged prediction, oldest file first. A torn last line (a crash mid-write) is skipped."""
-    for path in log_files(folder):
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    log.warning("%s:%d: skipping an unreadable line", path, number)
-
-
-def read_inference_log(folder: Path) -> pd.DataFrame:
-    """The logged inputs as columns, plus timestamp, model_version, label and probability."""
-    rows = [
-        {**e["inputs"], "timestamp": e["timestamp"], "model_version": e["model_version"], **e["output"]}
-        for e in iter_entries(folder)
-    ]
-    frame = pd.DataFrame(rows)
-    if "timestamp" in frame:
-        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
-    return frame

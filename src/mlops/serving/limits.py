@@ -10,15 +10,21 @@
 - On every route, a POST body nested deeper than `MAX_JSON_DEPTH` gets 400 before anything parses
   it: 1,100 nested arrays made the adaptive route answer 500 after its 30 s timeout. The depth is
   counted on the brackets outside strings with bytes methods and NumPy, not a Python loop.
+- Every 400 answers `{"error": ..., "detail": [{"field": "records.1.tenure", "reason": ...}]}` and
+  logs one line. BentoML's own 400 names pydantic's internals ("validation error for
+  RecordIODescriptor", a pydantic URL per field) and logs a traceback per request: the body is
+  rewritten, and the traceback dropped for client errors only.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 import numpy as np
+from pydantic_core import ValidationError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,6 +35,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 JSON_TYPES = ("application/json", "")
 MAX_JSON_DEPTH = 32  # a request is a list of records of scalars: depth 2 or 3
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+BENTOML_REQUEST_LOG = "bentoml._internal.server.http_app"  # logs each failed request with a traceback
+SHOWN_FIELDS = 3  # fields named in the one log line of a 400
+log = logging.getLogger(__name__)
 
 
 class RequestGuard:
@@ -40,6 +49,7 @@ class RequestGuard:
         self.app = app
         self.max_bytes = max_bytes
         self.json_paths = frozenset(json_paths)
+        _quiet_client_errors(logging.getLogger(BENTOML_REQUEST_LOG))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,20 +71,72 @@ class RequestGuard:
                 await _answer(send, 413, f"request body larger than {self.max_bytes} bytes")
                 return
             if is_post and (problem := _depth_problem(buffered)):
-                await _answer(
-                    send, 400, "invalid JSON", [{"loc": [], "msg": problem, "type": "json_too_deep"}]
-                )
+                await _bad_request(send, scope, "invalid JSON", [{"field": "", "reason": problem}])
                 return
             if check_json and (problem := _json_problem(buffered)):
-                await _answer(
-                    send, 400, "invalid JSON", [{"loc": [], "msg": problem, "type": "json_invalid"}]
-                )
+                await _bad_request(send, scope, "invalid JSON", [{"field": "", "reason": problem}])
                 return
             receive = _replay(buffered, receive)
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _plain_bad_requests(send, scope))
 
 
-async def _answer(send: Send, status: int, error: str, detail: list[dict[str, Any]] | None = None) -> None:
+def _quiet_client_errors(logger: logging.Logger) -> None:
+    """Drop BentoML's traceback for a request the client got wrong (invalid input, a 4xx)."""
+    if not any(isinstance(f, _ClientErrorFilter) for f in logger.filters):
+        logger.addFilter(_ClientErrorFilter())
+
+
+class _ClientErrorFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        status = getattr(getattr(error, "error_code", None), "value", 500)
+        return not (isinstance(error, ValidationError) or status < 500)
+
+
+def _plain_bad_requests(send: Send, scope: Scope) -> Send:
+    """Pass responses through, except a 400: its body is rewritten to field and reason only."""
+    started = False
+    chunks: list[bytes] = []
+
+    async def send_plain(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start" and message["status"] == 400:
+            started = True
+        elif not started:
+            await send(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                await _bad_request(send, scope, *_fields(b"".join(chunks)))
+        else:
+            await send(message)
+
+    return send_plain
+
+
+def _fields(body: bytes) -> tuple[str, list[dict[str, str]]]:
+    """BentoML's 400 body as (error, [{field, reason}]); loc ["records", 1, "tenure"] is records.1.tenure."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return "invalid request", []
+    items = payload.get("detail") if isinstance(payload, dict) else None
+    if isinstance(items, list) and all(isinstance(i, dict) and "msg" in i for i in items):
+        detail = [{"field": ".".join(map(str, i.get("loc", ()))), "reason": str(i["msg"])} for i in items]
+        return f"{len(detail)} invalid field{'s' if len(detail) != 1 else ''}", detail
+    errors = payload if isinstance(payload, list) else [payload]
+    reasons = [str(e["error"]) for e in errors if isinstance(e, dict) and "error" in e]
+    return "invalid request", [{"field": "", "reason": reason} for reason in reasons]
+
+
+async def _bad_request(send: Send, scope: Scope, error: str, detail: list[dict[str, str]]) -> None:
+    shown = "; ".join(f"{d['field'] or 'body'}: {d['reason']}" for d in detail[:SHOWN_FIELDS])
+    more = f" (and {len(detail) - SHOWN_FIELDS} more)" if len(detail) > SHOWN_FIELDS else ""
+    log.warning("400 %s %s: %s%s", scope.get("method"), scope.get("path"), shown or error, more)
+    await _answer(send, 400, error, detail)
+
+
+async def _answer(send: Send, status: int, error: str, detail: list[dict[str, str]] | None = None) -> None:
     payload: dict[str, Any] = {"error": error}
     if detail is not None:
         payload["detail"] = detail

@@ -1,0 +1,162 @@
+"""The one module that knows where the project keeps its files.
+
+dvc.yaml is the single source of paths: each stage's command names its inputs and outputs with
+flags (`--model-out models/model.skops`), and `${data}` comes from project.yaml. This module reads
+those flags once into `ProjectPaths`, so `mlops report`, `mlops drift` and `mlops summary` need no
+path flags, and the Makefile, the workflows and the tests restate none. Stages keep their explicit
+flags: DVC passes them, and dvc.yaml stays the place a reader looks.
+
+Only yaml is imported here: `mlops --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops.errors import ConfigError
+from mlops.io import read_yaml
+
+PIPELINE = "dvc.yaml"
+LOCK = "dvc.lock"
+PROJECT = "project.yaml"
+REPORT_DIR = Path("report")
+DRIFT_DIR = Path("drift")
+BASE_BRANCHES = ("origin/main", "main")  # the report's default base: the first that exists
+
+# (stage, flag) for each path the commands need, as the stages in dvc.yaml name them.
+_FLAGS: dict[str, tuple[str, str]] = {
+    "data": ("prepare", "--data"),
+    "schema": ("prepare", "--schema"),
+    "params": ("prepare", "--params"),
+    "train": ("prepare", "--train-out"),
+    "test": ("prepare", "--test-out"),
+    "model": ("train", "--model-out"),
+    "metadata": ("train", "--metadata-out"),
+    "metrics": ("evaluate", "--metrics-out"),
+    "segments": ("evaluate", "--segments-out"),
+    "plots_dir": ("evaluate", "--plots-dir"),
+    "intervals": ("evaluate", "--intervals-out"),
+    "fairness": ("evaluate", "--fairness-out"),
+    "card": ("card", "--card-out"),
+}
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """Every path a command defaults to, relative to `root` (the folder holding dvc.yaml)."""
+
+    root: Path
+    data: Path
+    schema: Path
+    params: Path
+    train: Path
+    test: Path
+    model: Path
+    metadata: Path
+    metrics: Path
+    segments: Path
+    plots_dir: Path
+    intervals: Path
+    fairness: Path
+    card: Path
+    lock: Path
+    data_dvc: Path | None
+    image: str
+
+    def absolute(self, path: Path) -> Path:
+        """`path` under the project root (relative paths in dvc.yaml are relative to it)."""
+        return path if path.is_absolute() else self.root / path
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` (default: the current one) that holds dvc.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PIPELINE).is_file():
+            return folder
+    raise ConfigError(f"{here}: no {PIPELINE} here or in any parent folder; run this inside the project")
+
+
+def load_project(root: Path | None = None) -> ProjectPaths:
+    """Read dvc.yaml and project.yaml under `root` (default: found from the current folder)."""
+    root = find_root() if root is None else root
+    variables = read_yaml(root / PROJECT) or {}
+    stages = (read_yaml(root / PIPELINE) or {}).get("stages") or {}
+    flags = {stage: _stage_flags(root / PIPELINE, stage, stages, variables) for stage in _stages()}
+    found = {name: Path(flags[stage][flag]) for name, (stage, flag) in _FLAGS.items() if flag in flags[stage]}
+    missing = sorted(f"{stage} {flag}" for name, (stage, flag) in _FLAGS.items() if name not in found)
+    if missing:
+        raise ConfigError(f"{root / PIPELINE}: no {', '.join(missing)} in the stages' commands")
+    return ProjectPaths(
+        root=root,
+        **found,
+        lock=Path(LOCK),
+        data_dvc=_tracking_file(root, found["data"]),
+        image=str(variables.get("image") or ""),
+    )
+
+
+def shown(path: Path) -> Path:
+    """`path` relative to the current folder when it is below it: shorter in messages."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def default_base(root: Path) -> str:
+    """The report's base when none is given: origin/main in a clone, else the local main."""
+    for branch in BASE_BRANCHES:
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}"],
+            cwd=root,
+            capture_output=True,
+            check=False,
+        )
+        if found.returncode == 0:
+            return branch
+    return BASE_BRANCHES[-1]
+
+
+def data_md5(dvc_file: Any) -> str | None:
+    """The data version: the md5 a parsed .dvc file records for its (first) output."""
+    outs = (dvc_file or {}).get("outs") or [{}]
+    md5 = outs[0].get("md5")
+    return str(md5) if md5 else None
+
+
+def _stages() -> list[str]:
+    return sorted({stage for stage, _ in _FLAGS.values()})
+
+
+def _stage_flags(
+    pipeline: Path, stage: str, stages: dict[str, Any], variables: dict[str, Any]
+) -> dict[str, str]:
+    """`--flag value` pairs of a stage's command, with `${name}` filled from project.yaml."""
+    if stage not in stages:
+        raise ConfigError(f"{pipeline}: no stage '{stage}'")
+    command = stages[stage].get("cmd", "")
+    command = " ".join(command) if isinstance(command, list) else str(command)
+    for name, value in variables.items():
+        command = command.replace(f"${{{name}}}", str(value))
+    words = shlex.split(command)
+    return {
+        word: value
+        for word, value in zip(words, [*words[1:], ""], strict=True)
+        if word.startswith("--") and value and not value.startswith("--")
+    }
+
+
+def _tracking_file(root: Path, data: Path) -> Path | None:
+    """The .dvc file whose output holds `data` (data.dvc tracks the data/ folder), if any."""
+    for dvc_file in sorted(p for p in root.glob("*.dvc") if p.is_file()):
+        outs = (read_yaml(dvc_file) or {}).get("outs") or []
+        for out in outs:
+            tracked = Path(str(out.get("path", "")))
+            if tracked.parts and data.parts[: len(tracked.parts)] == tracked.parts:
+                return dvc_file.relative_to(root)
+    return None

@@ -1,0 +1,39 @@
+"""`mlops summary` (the end of `make run`): where the results are, and which of them to commit."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import pytest
+
+from mlops.cli import main
+from mlops.metrics import HEADLINE
+from tests.report.conftest import edit_json
+
+
+def summary(project: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    with contextlib.chdir(project):
+        assert main(["summary"]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_summary_finds_the_results_and_says_nothing_when_they_are_committed(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = summary(repo, capsys)
+    version = json.loads((repo / "models" / "model.json").read_text())["model_version"]
+    assert lines[0].startswith(f"model    models/model.skops (version {version}, ")
+    assert lines[1] == "metrics  eval/metrics.json"
+    assert [line.split()[0] for line in lines[2:]] == [
+        m for m in HEADLINE if m in json.loads((repo / "eval/metrics.json").read_text())
+    ]
+
+
+def test_summary_names_the_results_to_commit(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "eval" / "plots" / "roc.json").write_text("{}\n")
+    edit_json(repo / "models" / "model.json", lambda m: m | {"estimator": "logistic_regression"})
+    lines = summary(repo, capsys)
+    assert lines[-2] == "not committed yet: commit them, so pull requests compare against these results"
+    assert lines[-1] == "  git add eval models/model.json && git commit -m 'Pipeline results'"
