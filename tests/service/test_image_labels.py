@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlops.cli import main
+from mlops.project import load_project
 
 
 def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: Path) -> None:
@@ -23,11 +24,14 @@ def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: P
     version = lines[1].removeprefix("model_version=")
     assert len(version) == 12
     assert lines[2] == f"tag={version}"  # no --revision: the model version alone
-    start = lines[3]
-    assert start.startswith("labels<<EOF_")
-    delimiter = start.removeprefix("labels<<")
+    # project.yaml's image (when it names one) comes from the project found from the current folder
+    image = load_project().image
+    start = 5 if image else 3
+    assert lines[3:start] == ([f"image={image}", f"registry={image.split('/')[0]}"] if image else [])
+    assert lines[start].startswith("labels<<EOF_")
+    delimiter = lines[start].removeprefix("labels<<")
     assert lines[-1] == delimiter
-    labels = dict(line.split("=", 1) for line in lines[4:-1])
+    labels = dict(line.split("=", 1) for line in lines[start + 1 : -1])
     assert labels["io.mlops.model.version"] == version
     assert len(labels["io.mlops.data.train-sha256"]) == 64
     assert labels["io.mlops.data.dvc-md5"].endswith(".dir")
