@@ -81,6 +81,6 @@ def test_a_project_without_card_words_is_refused(built_project: Path, tmp_path: 
          "--card-out", tmp_path / "card.md", "--html-out", tmp_path / "card.html"],
         cwd=built_project, check=False,
     )  # fmt: skip
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "project.yaml: invalid `card` section" in result.stderr and "limits" in result.stderr
     assert list(tmp_path.iterdir()) == [tmp_path / "project.yaml"]

@@ -66,4 +66,4 @@ def test_the_tag_names_the_commit_so_it_never_moves(built_project: Path, tmp_pat
         tags.add(lines[0].removeprefix("tag="))
     version = labels["io.mlops.model.version"]
     assert tags == {f"{version}-{'a' * 12}", f"{version}-{'b' * 12}"}  # same model, new code: new tag
-    assert main([*common, "--revision", "main; rm -rf /", "--output", str(tmp_path / "bad")]) == 1
+    assert main([*common, "--revision", "main; rm -rf /", "--output", str(tmp_path / "bad")]) == 2
