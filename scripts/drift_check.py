@@ -2,7 +2,9 @@
 """The scheduled drift workflow's check: `mlops drift`, its exit code kept for the issue job.
 
     uv run --frozen python scripts/drift_check.py --current PATH [--since SPAN] [--run-url URL] \\
-        --reference FILE --schema schema.yaml --params params.yaml --out drift
+        [--reference FILE --schema FILE --params FILE --out DIR]
+
+The reference, schema, params and report folder default to the project's (dvc.yaml, mlops.project).
 
 Writes `code=<exit code>` to $GITHUB_OUTPUT (0 no drift, 1 drift, 3 insufficient data; `skipped` when
 --current does not exist, with a warning: a project made from the template starts without production
@@ -18,6 +20,7 @@ import sys
 from pathlib import Path
 
 from mlops.cli import main as mlops
+from mlops.project import DRIFT_DIR
 
 ERROR = 2
 
@@ -41,8 +44,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _drift_command(args: argparse.Namespace) -> list[str]:
-    command = ["drift", "--reference", str(args.reference), "--current", str(args.current)]
-    command += ["--schema", str(args.schema), "--params", str(args.params), "--out", str(args.out)]
+    command = ["drift", "--current", str(args.current), "--out", str(args.out)]
+    for flag, value in (
+        ("--reference", args.reference),
+        ("--schema", args.schema),
+        ("--params", args.params),
+    ):
+        if value is not None:
+            command += [flag, str(value)]
     if args.since:
         command += ["--since", args.since]
     if args.run_url:
@@ -63,10 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--current", type=Path, required=True, help="a batch file or a folder of them")
     parser.add_argument("--since", default="", help="keep rows at or after this time or span; empty: all")
     parser.add_argument("--run-url", default="", help="the workflow run, linked from the issue")
-    parser.add_argument("--reference", type=Path, required=True, help="the training split")
-    parser.add_argument("--schema", type=Path, required=True, help="schema.yaml")
-    parser.add_argument("--params", type=Path, required=True, help="params.yaml")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the reports")
+    parser.add_argument("--reference", type=Path, help="the training split (default: the project's)")
+    parser.add_argument("--schema", type=Path, help="schema.yaml (default: the project's)")
+    parser.add_argument("--params", type=Path, help="params.yaml (default: the project's)")
+    parser.add_argument("--out", type=Path, default=DRIFT_DIR, help=f"folder for the reports ({DRIFT_DIR})")
     return parser
 
 

@@ -151,8 +151,14 @@ def test_unknown_gate_metric_is_an_error_naming_the_key(repo: Path) -> None:
 
 def test_make_report_takes_base_from_the_command_line_else_the_cli_default() -> None:
     dry = subprocess.run(
-        ["make", "-n", "report", "BASE=main"], cwd=REPO, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "report", "BASE=main"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert dry.stdout.rstrip().endswith("mlops report --base main")
-    default = subprocess.run(["make", "-n", "report"], cwd=REPO, capture_output=True, text=True, check=True)
+    default = subprocess.run(
+        ["make", "--no-print-directory", "-n", "report"], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert default.stdout.rstrip().endswith("mlops report")

@@ -119,7 +119,8 @@ signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, write() fails w
 resource.setrlimit(resource.RLIMIT_FSIZE, (1_000, 1_000))  # a file cannot grow past 1,000 bytes
 log = InferenceLog(Path(sys.argv[1]), max_bytes=1 << 20)
 for number in range(20):
-    log.write("v1", [{"tenure": number, "contract": "One year"}], [{"label": "No", "probability": 0.25}])
+    record = {"tenure": number, "contract": "One year", "total_charges": None}
+    log.write("v1", [record], [{"label": "No", "probability": 0.25}])
 log.close()
 print(log.failures)
 """

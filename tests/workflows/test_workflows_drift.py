@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from mlops.project import DRIFT_DIR
 from tests.workflows.conftest import WORKFLOW_DIR, load
 
 DRIFT = WORKFLOW_DIR / "drift.yml"
@@ -33,10 +32,11 @@ def test_only_the_issue_job_writes_and_only_issues(drift: dict[str, Any]) -> Non
     assert drift["jobs"]["issue"]["permissions"] == {"contents": "read", "issues": "write"}
 
 
-def test_the_check_runs_the_script_on_the_makefiles_reference(drift: dict[str, Any]) -> None:
+def test_the_check_runs_the_script_on_the_projects_paths(drift: dict[str, Any]) -> None:
     check = _step(drift["jobs"]["check"], "scripts/drift_check.py")
-    reference = re.search(r"^DRIFT_REFERENCE \?= (\S+)", (REPO / "Makefile").read_text(), re.MULTILINE)
-    assert reference and f"--reference {reference.group(1)} " in check["run"]
+    assert not {"--reference", "--schema", "--params", "--out"} & set(check["run"].split())  # dvc.yaml's
+    upload = next(s for s in drift["jobs"]["check"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"].rstrip("/") == str(DRIFT_DIR)
     assert check["id"] == "check"
     assert drift["jobs"]["check"]["outputs"]["code"] == "${{ steps.check.outputs.code }}"
 
