@@ -55,7 +55,10 @@ def test_the_make_targets_of_the_workflows_have_tests(name: str) -> None:
     assert f'"{name}"' in GITHUB_TESTS, f"no test in tests/github runs make {name}"
 
 
-@pytest.mark.parametrize("path", THIN, ids=[p.name for p in THIN])
+WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
 def test_setup_uv_installs_the_makefiles_uv_version(path: Path) -> None:
     wanted = _make_variable("UV_VERSION")
     assert re.search(r"pip install --quiet uv==\$\(UV_VERSION\)", MAKEFILE)
