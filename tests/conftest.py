@@ -11,9 +11,11 @@ import logging
 import os
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,25 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     logging.getLogger().handlers.clear()  # main() configured logging for the command line
     run(["dvc", "commit", "--force", "--quiet"], cwd=project)
     return project
+
+
+def post_across_a_signal(port: int, body: bytes, send_signal: Callable[[], None]) -> bytes:
+    """POST /predict in two halves on 127.0.0.1:`port`, calling `send_signal` between them (a
+    request in flight when the server is told to stop); return the raw HTTP response."""
+    head = (
+        "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(head.encode() + body[:10])
+        time.sleep(0.5)
+        send_signal()
+        time.sleep(1.5)
+        sock.sendall(body[10:])
+        data = b""
+        while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data

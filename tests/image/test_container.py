@@ -4,7 +4,6 @@ read-only, logging to its volume; a tampered model never gets ready; SIGTERM dra
 from __future__ import annotations
 
 import json
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 
 from mlops.model import load_model
 from mlops.serving.inference_log import log_files
-from tests.conftest import REPO, run
+from tests.conftest import REPO, post_across_a_signal, run
 from tests.image.conftest import Container, deployment_container, pod_options, run_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
@@ -138,31 +137,12 @@ def test_sigterm_drains_the_request_in_flight(
     container = Container(image_ref, spec["args"], pod_options(tmp_path / "log", spec))
     try:
         container.wait_for("/readyz")
-        body = json.dumps(records[0]).encode()
-        head = (
-            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+        reply = post_across_a_signal(
+            container.port, json.dumps(records[0]).encode(), lambda: container.signal("TERM")
         )
-        with socket.create_connection(("127.0.0.1", container.port), timeout=60) as sock:
-            sock.sendall(head.encode() + body[:10])
-            time.sleep(0.5)
-            container.signal("TERM")
-            time.sleep(1.5)
-            sock.sendall(body[10:])
-            reply = read_response(sock)
         code = container.exit_code()
     finally:
         container.remove()
     assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
     assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["model_version"] == metadata["model_version"]
     assert code == 0
-
-
-def read_response(sock: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data

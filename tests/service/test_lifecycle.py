@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import post_across_a_signal
 from tests.service.conftest import Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
@@ -55,31 +55,12 @@ def test_sigterm_lets_the_request_in_flight_finish(
     server = serve_models(built_project / "models", tmp_path)
     try:
         server.wait_until_up("/readyz")
-        body = json.dumps(records[0]).encode()
-        head = (
-            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+        reply = post_across_a_signal(
+            server.port, json.dumps(records[0]).encode(), lambda: server.process.send_signal(signal.SIGTERM)
         )
-        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
-            sock.sendall(head.encode() + body[:10])
-            time.sleep(0.5)
-            server.process.send_signal(signal.SIGTERM)
-            time.sleep(1.5)
-            sock.sendall(body[10:])
-            reply = _read_response(sock)
         returncode = server.process.wait(60)
     finally:
         server.stop()
     assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
     assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["model_version"] == metadata["model_version"]
     assert returncode == 0, server.output()
-
-
-def _read_response(sock: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
