@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from docs_section import replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -119,13 +119,6 @@ def render(repro: dict[str, float], scaled: dict[int, dict[str, tuple[float, flo
     return "\n".join(lines) + "\n"
 
 
-def replace_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Performance\n\n"
-    pattern = re.compile(rf"{re.escape(HEADING)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(section.rstrip("\n") + "\n", text) if pattern.search(text) else text + "\n" + section
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[70_000, 700_000, 7_000_000])
@@ -138,7 +131,7 @@ def main() -> None:
     section = render(repro, scaled)
     print(section)
     if args.out:
-        replace_section(args.out, section)
+        replace_section(args.out, HEADING, section)
 
 
 if __name__ == "__main__":

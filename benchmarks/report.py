@@ -24,7 +24,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.conftest import copy_project, run  # noqa: E402
-from tests.report.conftest import REPORT_ARGS  # noqa: E402
 
 
 def timed(cmd: list[str], cwd: Path, check: bool = True) -> float:
@@ -55,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         project = copy_project(Path(folder) / "project")
         build_history(project)
-        report = ["mlops", "report", "--base", "main", "--out", "report", *REPORT_ARGS[:-2]]
+        report = ["mlops", "report", "--base", "main"]  # paths from dvc.yaml; report/ by default
         alone = [timed(report, project, check=False) for _ in range(args.repeats)]
         pull = [timed(["dvc", "pull", "--quiet", "--allow-missing"], project) for _ in range(args.repeats)]
         repro = [timed(["dvc", "repro", "--quiet"], project) for _ in range(args.repeats)]

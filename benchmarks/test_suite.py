@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import resource
 import shlex
 import subprocess
@@ -24,6 +23,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from docs_section import replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Test suite: `make test` before and after"
@@ -95,13 +96,6 @@ def render(timings: list[Timing], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Performance\n\n"
-    pattern = re.compile(rf"{re.escape(HEADING)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(section.rstrip("\n") + "\n", text) if pattern.search(text) else text + "\n" + section
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revisions", nargs="+", help="git revisions, the first is the baseline")
@@ -116,7 +110,7 @@ def main() -> None:
     section = render(timings, args.command)
     print(section)
     if args.out:
-        replace_section(args.out, section)
+        replace_section(args.out, HEADING, section)
 
 
 if __name__ == "__main__":
