@@ -84,3 +84,22 @@ def test_data_answers_that_do_not_fit_the_csv_are_refused(
     output = generate(dest, template, answers, check=False)
     assert message in output
     assert not dest.exists()  # copier removes the half-made project
+
+
+def test_the_description_default_describes_the_teams_data_not_the_demo(
+    template: Path, breast_cancer_csv: Path, tmp_path: Path
+) -> None:
+    """Unanswered, the description names the team's target: the demo's churn sentence does not leak
+    into the README, the model card or the answers (rendering only: the tasks run in test_generate)."""
+    dest = tmp_path / "triage"
+    answers = {"data_file": str(breast_cancer_csv), "target": "diagnosis", "positive_label": "malignant"}
+    generate(dest, template, answers | {"ignore_columns": "patient_id"}, "--skip-tasks")
+    expected = (
+        "Predicts whether diagnosis is malignant, from a versioned dataset, with a reproducible pipeline."
+    )
+    assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["description"] == expected
+    assert yaml.safe_load((dest / "project.yaml").read_text())["card"]["purpose"] == expected
+    readme = (dest / "README.md").read_text()
+    assert expected in readme
+    for rendered in (readme, (dest / "project.yaml").read_text()):
+        assert "Predicts which customers will leave" not in rendered  # the demo's sentence
