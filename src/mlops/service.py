@@ -1,8 +1,11 @@
 """The BentoML service: load the verified model from models/, predict, log every prediction.
 
 Thin on purpose: settings, verification, the fast inference path and the inference log live in
-`mlops.serving`. The request model is derived at import from the schema stored in
-models/model.json; eval/metrics.json (MLOPS_METRICS_FILE) gives the decision threshold and held-out metrics.
+`mlops.serving`. Importing this module reads no file: `build_service(settings)` makes the service,
+its request model derived from the schema stored in models/model.json, and eval/metrics.json
+(MLOPS_METRICS_FILE) giving the decision threshold and held-out metrics. `ModelService` (what
+`bentoml serve mlops.service:ModelService` and bentofile.yaml name) is built on first access, from
+the MLOPS_* environment; the model file itself is loaded and verified when the service starts.
 
 Routes (all POST, JSON): /predict (one record), /predict_batch ({"records": [...]}, at most
 MLOPS_MAX_BATCH), /predict_adaptive (a bare JSON array; BentoML merges concurrent calls into one
@@ -10,8 +13,6 @@ model call), /metadata; GET /card (the model card, HTML). `"explain": true` in a
 the record's top feature contributions (mlops.explain; docs/governance.md gives the latency budget).
 Built in: /livez, /readyz (503 until the model is verified and loaded), /metrics, /docs.json.
 """
-
-from __future__ import annotations
 
 import functools
 import gc
@@ -41,22 +42,8 @@ from mlops.serving.limits import RequestGuard
 
 log = logging.getLogger(__name__)
 
-SETTINGS = ServingSettings.from_env()
-METADATA = read_metadata(SETTINGS.models_dir)
-SCHEMA = metadata_schema(METADATA)
-EVALUATION = read_evaluation(SETTINGS.metrics_file)
-THRESHOLD = float(EVALUATION.get("threshold", DEFAULT_THRESHOLD))
 ADAPTIVE_MAX_BATCH = 64
-
-Label = Literal[(SCHEMA.target.negative, SCHEMA.target.positive)]  # type: ignore[valid-type]
-Record = request_model(SCHEMA, "Record")
-REFERENCE: dict[str, Any] | None = METADATA.get("reference")
 EXPLAIN_TOP = 5
-PredictRequest = create_model(
-    "PredictRequest",
-    __base__=Record,
-    explain=(bool, Field(default=False, description=f"add the top {EXPLAIN_TOP} feature contributions")),
-)
 
 
 class Contribution(BaseModel):
@@ -66,20 +53,6 @@ class Contribution(BaseModel):
     value: Any
     reference: Any
     contribution: float = Field(description="probability minus the probability with the reference value")
-
-
-class Prediction(BaseModel):
-    """One prediction: the class, the probability of the positive class and the model that made it."""
-
-    model_config = ConfigDict(frozen=True)
-    label: Label = Field(description=f"'{SCHEMA.target.positive}' when probability >= {THRESHOLD}")
-    probability: float = Field(ge=0, le=1, description=f"probability that {SCHEMA.target.name} is positive")
-    model_version: str
-    contributions: list[Contribution] | None = Field(
-        default=None,
-        description='with "explain": true; absent otherwise',
-        exclude_if=lambda value: value is None,
-    )
 
 
 class Metadata(BaseModel):
@@ -94,9 +67,6 @@ class Metadata(BaseModel):
     training_metrics: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = Field(default=None, description="held-out metrics from evaluation")
     schema_: dict[str, Any] = Field(alias="schema")
-
-
-Records = Annotated[list[Record], Field(min_length=1, max_length=SETTINGS.max_batch)]  # type: ignore[valid-type]
 
 
 @functools.cache
@@ -114,94 +84,146 @@ def log_write_failures() -> Any:
     )
 
 
-@bentoml.service(name="model-service", traffic={"timeout": 30})
-class ModelService:
-    """Serves models/model.skops; refuses to become ready unless its SHA-256 matches model.json."""
+def __getattr__(name: str) -> Any:
+    """`ModelService`, built from the MLOPS_* environment the first time it is asked for."""
+    if name != "ModelService":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    service = build_service(ServingSettings.from_env())
+    globals()[name] = service
+    return service
 
-    def __init__(self) -> None:
-        threadpool_limits(SETTINGS.threads, user_api="openmp")
-        self.version: str = METADATA["model_version"]
-        self.predictor: Predictor | None = None
-        try:
-            self.predictor = load_verified(SETTINGS.models_dir, METADATA)
-            log.info("serving model %s from %s", self.version, SETTINGS.models_dir)
-        except MlopsError as error:
-            log.error("not ready: %s", error)
-        folder = SETTINGS.inference_log_dir
-        self.inference_log = None
-        if folder is not None:
-            self.inference_log = InferenceLog(
-                folder,
-                SETTINGS.inference_log_max_bytes,
-                SETTINGS.inference_log_max_total_bytes,
-                on_failure=log_write_failures().inc,
-            )
-        # What is loaded by now (BentoML, pandas, scikit-learn, the model) lives as long as the
-        # process: move it out of the collector's reach. Otherwise every full collection walks it
-        # all, and stalls the request that triggers it for 100-400 ms every few seconds under load
-        # (the p99 tail in docs/performance.md).
-        gc.collect()
-        gc.freeze()
 
-    def __is_ready__(self) -> bool:
-        return self.predictor is not None
+def build_service(settings: ServingSettings) -> Any:
+    """The BentoML service for the model in `settings.models_dir`, its API typed by the model's schema.
 
-    @bentoml.api(route="/predict", input_spec=PredictRequest)
-    async def predict(self, **record: Any) -> Prediction:
-        """Predict one record (the body is the record itself); ~1 ms of CPU, run on the event loop."""
-        wanted = record.pop("explain", False)
-        prediction = self._predict([record])[0]
-        return self._explained(prediction, record) if wanted else prediction
+    Reads model.json and the metrics file; the model file is loaded and verified in the service's
+    __init__, when a server (or an ASGI app's start-up) creates it.
+    """
+    metadata = read_metadata(settings.models_dir)
+    schema = metadata_schema(metadata)
+    evaluation = read_evaluation(settings.metrics_file)
+    threshold = float(evaluation.get("threshold", DEFAULT_THRESHOLD))
+    reference: dict[str, Any] | None = metadata.get("reference")
 
-    @bentoml.api(route="/predict_batch")
-    async def predict_batch(self, records: Records) -> list[Prediction]:  # type: ignore[valid-type]
-        """Predict up to MLOPS_MAX_BATCH records in one call: {"records": [...]}.
-
-        `async` on purpose: a 100-record call costs ~3 ms of CPU under the GIL, less than the hop
-        to a worker thread and back costs under load (benchmarks/serving.py).
-        """
-        return self._predict([r.model_dump() for r in records])
-
-    @bentoml.api(
-        route="/predict_adaptive",
-        batchable=True,
-        max_batch_size=ADAPTIVE_MAX_BATCH,
-        max_latency_ms=10_000,
+    label_type = Literal[(schema.target.negative, schema.target.positive)]  # type: ignore[valid-type]
+    record_type = request_model(schema, "Record")
+    request_type = create_model(
+        "PredictRequest",
+        __base__=record_type,
+        explain=(bool, Field(default=False, description=f"add the top {EXPLAIN_TOP} feature contributions")),
     )
-    def predict_adaptive(self, records: Records, /) -> list[Prediction]:  # type: ignore[valid-type]
-        """A bare JSON array of records; concurrent calls are merged into one model call."""
-        return self._predict([r.model_dump() for r in records])
 
-    @bentoml.api(route="/metadata")
-    def metadata(self) -> Metadata:
-        """The model's version, hash, training data, metrics, threshold and feature schema."""
-        return Metadata.model_validate({**METADATA, "threshold": THRESHOLD, "metrics": EVALUATION or None})
+    class Prediction(BaseModel):
+        """One prediction: the class, the probability of the positive class and the model that made it."""
 
-    @bentoml.on_shutdown
-    def close(self) -> None:
-        if self.inference_log is not None:
-            self.inference_log.close()
+        model_config = ConfigDict(frozen=True)
+        label: label_type = Field(description=f"'{schema.target.positive}' when probability >= {threshold}")  # type: ignore[valid-type]
+        probability: float = Field(
+            ge=0, le=1, description=f"probability that {schema.target.name} is positive"
+        )
+        model_version: str
+        contributions: list[Contribution] | None = Field(
+            default=None,
+            description='with "explain": true; absent otherwise',
+            exclude_if=lambda value: value is None,
+        )
 
-    def _explained(self, prediction: Prediction, record: Mapping[str, Any]) -> Prediction:
-        if self.predictor is None or REFERENCE is None:
-            raise bentoml.exceptions.BadInput("this model has no reference record to explain with")
-        _, found = explain(self.predictor.positive_proba, record, REFERENCE, EXPLAIN_TOP)
-        return prediction.model_copy(update={"contributions": [Contribution(**vars(c)) for c in found]})
+    records_type = Annotated[list[record_type], Field(min_length=1, max_length=settings.max_batch)]  # type: ignore[valid-type]
 
-    def _predict(self, records: Sequence[Mapping[str, Any]]) -> list[Prediction]:
-        if self.predictor is None:
-            raise bentoml.exceptions.ServiceUnavailable("the model failed verification; see the server log")
-        probabilities = self.predictor.positive_proba(records).tolist()
-        positive, negative = SCHEMA.target.positive, SCHEMA.target.negative
-        outputs = [
-            {"label": positive if p >= THRESHOLD else negative, "probability": p} for p in probabilities
-        ]
-        if self.inference_log is not None:
-            self.inference_log.write(self.version, records, outputs)
-        return [Prediction(**o, model_version=self.version) for o in outputs]
+    @bentoml.service(name="model-service", traffic={"timeout": 30})
+    class ModelService:
+        """Serves models/model.skops; refuses to become ready unless its SHA-256 matches model.json."""
 
+        def __init__(self) -> None:
+            threadpool_limits(settings.threads, user_api="openmp")
+            self.version: str = metadata["model_version"]
+            self.predictor: Predictor | None = None
+            try:
+                self.predictor = load_verified(settings.models_dir, metadata)
+                log.info("serving model %s from %s", self.version, settings.models_dir)
+            except MlopsError as error:
+                log.error("not ready: %s", error)
+            folder = settings.inference_log_dir
+            self.inference_log = None
+            if folder is not None:
+                self.inference_log = InferenceLog(
+                    folder,
+                    settings.inference_log_max_bytes,
+                    settings.inference_log_max_total_bytes,
+                    on_failure=log_write_failures().inc,
+                )
+            # What is loaded by now (BentoML, pandas, scikit-learn, the model) lives as long as the
+            # process: move it out of the collector's reach. Otherwise every full collection walks it
+            # all, and stalls the request that triggers it for 100-400 ms every few seconds under load
+            # (the p99 tail in docs/performance.md).
+            gc.collect()
+            gc.freeze()
 
-ModelService.add_asgi_middleware(CardRoute, card_file=SETTINGS.models_dir / "card.html")
-ModelService.add_asgi_middleware(
-    RequestGuard, max_bytes=SETTINGS.max_body_bytes, json_paths=[ModelService.apis["predict_adaptive"].route]
-)
+        def __is_ready__(self) -> bool:
+            return self.predictor is not None
+
+        @bentoml.api(route="/predict", input_spec=request_type)
+        async def predict(self, **fields: Any) -> Prediction:
+            """Predict one record (the body is the record itself); ~1 ms of CPU, run on the event loop."""
+            wanted = fields.pop("explain", False)
+            predicted = self._predict([fields])[0]
+            return self._explained(predicted, fields) if wanted else predicted
+
+        @bentoml.api(route="/predict_batch")
+        async def predict_batch(self, records: records_type) -> list[Prediction]:  # type: ignore[valid-type]
+            """Predict up to MLOPS_MAX_BATCH records in one call: {"records": [...]}.
+
+            `async` on purpose: a 100-record call costs ~3 ms of CPU under the GIL, less than the hop
+            to a worker thread and back costs under load (benchmarks/serving.py).
+            """
+            return self._predict([r.model_dump() for r in records])
+
+        @bentoml.api(
+            route="/predict_adaptive",
+            batchable=True,
+            max_batch_size=ADAPTIVE_MAX_BATCH,
+            max_latency_ms=10_000,
+        )
+        def predict_adaptive(self, records: records_type, /) -> list[Prediction]:  # type: ignore[valid-type]
+            """A bare JSON array of records; concurrent calls are merged into one model call."""
+            return self._predict([r.model_dump() for r in records])
+
+        @bentoml.api(route="/metadata")
+        def metadata(self) -> Metadata:
+            """The model's version, hash, training data, metrics, threshold and feature schema."""
+            return Metadata.model_validate(
+                {**metadata, "threshold": threshold, "metrics": evaluation or None}
+            )
+
+        @bentoml.on_shutdown
+        def close(self) -> None:
+            if self.inference_log is not None:
+                self.inference_log.close()
+
+        def _explained(self, predicted: Prediction, record: Mapping[str, Any]) -> Prediction:
+            if self.predictor is None or reference is None:
+                raise bentoml.exceptions.BadInput("this model has no reference record to explain with")
+            _, found = explain(self.predictor.positive_proba, record, reference, EXPLAIN_TOP)
+            return predicted.model_copy(update={"contributions": [Contribution(**vars(c)) for c in found]})
+
+        def _predict(self, rows: Sequence[Mapping[str, Any]]) -> list[Prediction]:
+            if self.predictor is None:
+                raise bentoml.exceptions.ServiceUnavailable(
+                    "the model failed verification; see the server log"
+                )
+            probabilities = self.predictor.positive_proba(rows).tolist()
+            positive, negative = schema.target.positive, schema.target.negative
+            outputs = [
+                {"label": positive if p >= threshold else negative, "probability": p} for p in probabilities
+            ]
+            if self.inference_log is not None:
+                self.inference_log.write(self.version, rows, outputs)
+            return [Prediction(**o, model_version=self.version) for o in outputs]
+
+    ModelService.add_asgi_middleware(CardRoute, card_file=settings.models_dir / "card.html")
+    ModelService.add_asgi_middleware(
+        RequestGuard,
+        max_bytes=settings.max_body_bytes,
+        json_paths=[ModelService.apis["predict_adaptive"].route],
+    )
+    return ModelService

@@ -7,36 +7,30 @@ is tested on a real server in test_lifecycle.py.
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from mlops.service import build_service
+from mlops.serving.bundle import ServingSettings
 from mlops.serving.fast import CompiledPipeline
 from mlops.serving.limits import BENTOML_REQUEST_LOG
 
 
-def import_service(models: Path, log_dir: Path) -> ModuleType:
-    """Import (or re-import) mlops.service: it reads MLOPS_* at import, to build its request model."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLOPS_MODELS_DIR", str(models))
-        patch.setenv("MLOPS_INFERENCE_LOG_DIR", str(log_dir))
-        patch.setenv("MLOPS_MAX_BATCH", "5")
-        if "mlops.service" in sys.modules:
-            return importlib.reload(sys.modules["mlops.service"])
-        return importlib.import_module("mlops.service")
-
-
 @pytest.fixture(scope="module")
 def client(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    service = import_service(built_project / "models", tmp_path_factory.mktemp("log"))
-    with TestClient(service.ModelService.to_asgi(), raise_server_exceptions=False) as test_client:
+    settings = ServingSettings(
+        models_dir=built_project / "models",
+        metrics_file=built_project / "eval" / "metrics.json",
+        inference_log_dir=tmp_path_factory.mktemp("log"),
+        max_batch=5,
+    )
+    service = build_service(settings)
+    with TestClient(service.to_asgi(), raise_server_exceptions=False) as test_client:
         yield test_client
 
 
