@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro lint format test test-fast clean bento serve report drift-data drift image register check-promotion promote
+.PHONY: help install run repro lint format test test-fast test-generated clean bento serve report drift-data drift image register check-promotion promote
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,12 +43,25 @@ format: install ## fix what ruff can fix
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
-test: lint ## lint, then run the whole test suite with coverage of src/mlops
-	$(UV) run --frozen pytest --cov --cov-report=term $(PYTEST_ARGS)
+# The suite runs in PYTEST_WORKERS pytest-xdist processes (auto: one per core; 0: in this process);
+# a test file's tests stay on one worker (tests/conftest.py says what the workers share).
+# Python may cache compiled bytecode while testing, even where PYTHONDONTWRITEBYTECODE is set
+# (tests/conftest.py says why).
+PYTEST_WORKERS ?= auto
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+test test-fast test-generated: export PYTHONDONTWRITEBYTECODE :=
+test: lint ## lint, then the whole test suite with coverage of src/mlops (but the generated project's own)
+	$(UV) run --frozen pytest $(XDIST) -m "not generated" --cov --cov-report=term $(PYTEST_ARGS)
 
 FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report
 test-fast: install ## the quick loop: unit, data, model, in-process service and report tests (no servers)
-	$(UV) run --frozen pytest -m "not slow" $(FAST_TESTS) $(PYTEST_ARGS)
+	$(UV) run --frozen pytest $(XDIST) -m "not slow and not generated" $(FAST_TESTS) $(PYTEST_ARGS)
+
+# CI (.ci/run) runs it after `make test`: a project made with `copier copy` on other data passes
+# its own `make lint test-fast`. Only the template has it (tests/template is not copied).
+test-generated: install ## a new project from the template passes its own lint and quick tests
+	@if [ -d tests/template ]; then $(UV) run --frozen pytest -m generated tests/template $(PYTEST_ARGS); \
+	else echo "make test-generated: no tests/template here (a project made from the template)"; fi
 
 # Paths come from dvc.yaml (the `mlops` commands read it); BASE defaults to origin/main, else main.
 BASE ?=

@@ -1,7 +1,10 @@
 """Shared fixtures: copies of this repository in temporary git repos, with a real DVC pipeline run.
 
 Tests never touch the network: the demo DVC remote lives inside the repository and travels with
-each copy.
+each copy. `make test` runs the suite in pytest-xdist workers, one per core (`--dist loadfile`: a
+file's tests stay on one worker, so module fixtures start once); what is costly to make and read-only
+after (the trained project, the bento) is made once per run by whichever worker asks first
+(`once_per_run`).
 """
 
 from __future__ import annotations
@@ -20,8 +23,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from filelock import FileLock
 
 from mlops.cli import main
+
+# Python caches compiled bytecode, in this process and in every one a test starts (dvc, mlops,
+# bentoml serve, copier's tasks): with PYTHONDONTWRITEBYTECODE set (as on the CI machines), each of
+# them compiled scikit-learn, pandas and SciPy from source at every start, about half its start-up.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+# One OpenMP thread per process: the xdist workers and the servers they start share two cores; more
+# threads only fight over them (scikit-learn's HistGradientBoosting uses OpenMP).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -77,6 +90,36 @@ def stage_commands(project: Path) -> list[list[str]]:
     return commands
 
 
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder `make` fills once per test run: under pytest-xdist the first worker to ask makes it
+    while the others wait for it (a file lock in the run's shared temporary folder), then all share
+    it; without xdist, a folder of this session. A failed `make` leaves nothing for the next to reuse."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    folder = tmp_path_factory.getbasetemp().parent / name  # the run's folder, above each worker's
+    with FileLock(f"{folder}.lock"):
+        done = folder / ".made"
+        if not done.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
+def build_project(project: Path) -> None:
+    """Copy the project to `project`, pull its data and run its pipeline (see `built_project`)."""
+    copy_project(project)
+    run(["dvc", "pull", "--allow-missing", "--quiet"], cwd=project)
+    for argv in stage_commands(project):
+        with contextlib.chdir(project):
+            assert main(argv) == 0, argv
+    logging.getLogger().handlers.clear()  # main() configured logging for the command line
+    run(["dvc", "commit", "--force", "--quiet"], cwd=project)
+
+
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project with its data pulled and the pipeline run: data, splits, model, metrics.
@@ -84,16 +127,11 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     The stages run in this process with the commands dvc.yaml gives them (the libraries are imported
     once per session, not once per stage), then `dvc commit` records their outputs in dvc.lock and
     the cache as `dvc repro` would: `dvc status` is clean. tests/pipeline run `dvc repro` for real.
-    Shared by every test that needs a trained model; treat it as read-only (copy it to change it).
+    Made once per run and shared by every test (and xdist worker) that needs a trained model; treat
+    it as read-only (copy it to change it).
     """
-    project = copy_project(tmp_path_factory.mktemp("built") / "project")
-    run(["dvc", "pull", "--allow-missing", "--quiet"], cwd=project)
-    for argv in stage_commands(project):
-        with contextlib.chdir(project):
-            assert main(argv) == 0, argv
-    logging.getLogger().handlers.clear()  # main() configured logging for the command line
-    run(["dvc", "commit", "--force", "--quiet"], cwd=project)
-    return project
+    folder = once_per_run(tmp_path_factory, "built", lambda made: build_project(made / "project"))
+    return folder / "project"
 
 
 def post_across_a_signal(port: int, body: bytes, send_signal: Callable[[], None]) -> bytes:

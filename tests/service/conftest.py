@@ -22,7 +22,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.conftest import BIN, REPO, run
+from tests.conftest import BIN, REPO, once_per_run, run
 
 STARTUP_SECONDS = 120
 
@@ -112,7 +112,8 @@ def records(test_frame: pd.DataFrame, feature_names: list[str]) -> list[dict[str
 
 @pytest.fixture(scope="session")
 def bentoml_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("bentoml-home")
+    """BentoML's store for this run (shared by xdist workers, like the bento built into it)."""
+    return once_per_run(tmp_path_factory, "bentoml-home", lambda folder: None)
 
 
 def uv_binary() -> str:
@@ -122,23 +123,31 @@ def uv_binary() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def bento_tag(built_project: Path, bentoml_home: Path) -> str:
-    """The bento built offline from the built project, as `make bento` does, in a private BENTOML_HOME."""
+def build_bento(project: Path, bentoml_home: Path, tag_file: Path) -> None:
+    """`make bento`'s two steps, offline, in a private BENTOML_HOME; the tag goes to `tag_file`."""
     uv = uv_binary()
     run(
         [uv, "export", "--frozen", "--only-group", "serving", "--no-hashes", "--no-emit-project", "--quiet",
          "--output-file", "build/requirements.txt"],
-        cwd=built_project,
+        cwd=project,
     )  # fmt: skip
     env = {
         "BENTOML_HOME": str(bentoml_home),
         "PATH": f"{BIN}{os.pathsep}{Path(uv).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    out = run(["bentoml", "build", "--output", "tag", "."], cwd=built_project, env=env).stdout
+    out = run(["bentoml", "build", "--output", "tag", "."], cwd=project, env=env).stdout
     tags = [line.removeprefix("__tag__:") for line in out.splitlines() if line.startswith("__tag__:")]
     assert len(tags) == 1, out
-    return tags[0]
+    tag_file.write_text(tags[0])
+
+
+@pytest.fixture(scope="session")
+def bento_tag(built_project: Path, bentoml_home: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The bento built offline from the built project, as `make bento` does (once per run)."""
+    folder = once_per_run(
+        tmp_path_factory, "bento", lambda made: build_bento(built_project, bentoml_home, made / "tag")
+    )
+    return (folder / "tag").read_text()
 
 
 @pytest.fixture(scope="session")
