@@ -43,11 +43,23 @@ tag=$(sed -n 's/^tag=//p' "$labels_file")
 [[ -n $tag ]] || { echo "scripts/image.sh: $labels_file: no tag= line" >&2; exit 2; }
 labels=()
 while IFS= read -r label; do labels+=(--label "$label"); done < <(grep -v '^tag=' "$labels_file")
-podman build --quiet --runtime "$runtime" --network host --pull=never --from "$base" \
+# Progress: podman's numbered step lines, cut to 100 characters, on stderr; the whole build output
+# goes to a log whose end is shown only when the build fails.
+echo "building $name:$tag with podman from $bento/env/docker/Dockerfile" >&2
+set +e
+podman build --runtime "$runtime" --network host --pull=never --from "$base" \
   --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
   --volume "$ca:/etc/ssl/certs/ca-certificates.crt:ro" --volume "$uv_config:/etc/uv/uv.toml:ro" \
   "${labels[@]}" --tag "$name:$tag" \
-  --file "$bento/env/docker/Dockerfile" "$bento" >/dev/null
+  --file "$bento/env/docker/Dockerfile" "$bento" 2>&1 |
+  tee "$work/build.log" | awk '/^STEP [0-9]+\/[0-9]+: / { print substr($0, 1, 100); fflush() }' >&2
+status=${PIPESTATUS[0]}
+set -e
+if ((status != 0)); then
+  echo "scripts/image.sh: podman build failed (exit $status); the end of its output:" >&2
+  tail -n 40 "$work/build.log" >&2
+  exit "$status"
+fi
 mkdir -p "$(dirname "$ref_file")"
 printf '%s\n' "$name:$tag" >"$ref_file.tmp"
 mv "$ref_file.tmp" "$ref_file"

@@ -56,7 +56,8 @@ def image_project(built_project: Path, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="session")
 def image_ref(image_project: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """`make image` in the project copy, as a user runs it: the reference it wrote to build/image-ref."""
+    """`make image` in the project copy, as a user runs it: the reference it wrote to build/image-ref
+    (what it printed is kept in build/make-image.log)."""
     ensure_tools()
     uv = uv_binary()
     env = {
@@ -64,7 +65,8 @@ def image_ref(image_project: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         "PATH": f"{BIN}{os.pathsep}{Path(uv).parent}{os.pathsep}{os.environ['PATH']}",
         "IMAGE_NAME": "localhost/model-service-test",
     }
-    run(["make", "image", f"UV={uv}"], cwd=image_project, env=env, timeout=1800)
+    made = run(["make", "image", f"UV={uv}"], cwd=image_project, env=env, timeout=1800)
+    (image_project / "build" / "make-image.log").write_text(made.stdout + made.stderr)
     return (image_project / "build" / "image-ref").read_text().strip()
 
 

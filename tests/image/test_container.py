@@ -4,6 +4,7 @@ read-only, logging to its volume; a tampered model never gets ready; SIGTERM dra
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,15 @@ def inspect(image: str, template: str) -> Any:
 def expected(built_project: Path, test_frame: pd.DataFrame, feature_names: list[str]) -> np.ndarray:
     model = load_model(built_project / "models" / "model.skops")
     return model.predict_proba(test_frame[feature_names])[:, 1]
+
+
+def test_make_image_shows_each_build_step(image_ref: str, image_project: Path) -> None:
+    """The build is not silent: podman's step lines, numbered, then the image it built."""
+    printed = (image_project / "build" / "make-image.log").read_text()
+    steps = re.findall(r"^STEP (\d+)/(\d+): ", printed, flags=re.MULTILINE)
+    assert steps, printed
+    assert [int(n) for n, _ in steps] == list(range(1, int(steps[0][1]) + 1)), printed
+    assert f"built {image_ref} (" in printed
 
 
 def test_predictions_equal_the_in_process_ones(
