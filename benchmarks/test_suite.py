@@ -1,12 +1,15 @@
 """How long the test suite takes: revisions side by side, in one run, on this machine.
 
     .venv/bin/python benchmarks/test_suite.py BEFORE AFTER [--command "make test"] [--out docs/performance.md]
+        [--newest-first]
 
 Each revision is cloned fresh from this repository into a temporary folder and set up with
 `make install` (not timed: uv installs from its warm cache), then the command is timed: wall time,
-and the CPU time (user + system) of every process it waited for. CPU time moves less than wall
-time when other jobs share the machine. Prints a Markdown section; with --out it replaces the
-"Test suite" section of that file.
+the CPU time (user + system) of every process it waited for, and the load average sampled every
+15 s while it ran. CPU time moves less than wall time when other jobs share the machine.
+--newest-first measures the last revision first (an interrupted run still has the newest figure);
+the first revision stays the baseline of the ratios. Prints a Markdown section; with --out it
+replaces the "Test suite" section of that file.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +39,8 @@ class Timing:
     revision: str
     wall: float
     cpu: float
-    load: float  # the 1-minute load average when the run ended
+    load: float  # the mean of the 1-minute load average, sampled every 15 s during the run
+    load_max: float
     summary: str  # pytest's last line
 
 
@@ -45,19 +50,34 @@ def clone(revision: str, dest: Path) -> Path:
     return dest
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, CPU seconds of the waited-for children, and the output's last summary line."""
+class LoadSampler(threading.Thread):
+    """The 1-minute load average every `every` seconds until stopped."""
+
+    def __init__(self, every: float = 15) -> None:
+        super().__init__(daemon=True)
+        self.every, self.samples, self.done = every, [os.getloadavg()[0]], threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            self.samples.append(os.getloadavg()[0])
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, list[float], str]:
+    """Wall seconds, CPU seconds of the waited-for children, load samples, the last summary line."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sampler = LoadSampler()
+    sampler.start()
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
+    sampler.done.set()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     lines = [line for line in result.stdout.splitlines() if " passed" in line or " failed" in line]
     summary = lines[-1].strip("= ") if lines else f"exit {result.returncode}"
     if result.returncode != 0:
         print(result.stdout[-3000:], result.stderr[-3000:], file=sys.stderr)
-    return wall, cpu, summary
+    return wall, cpu, sampler.samples, summary
 
 
 def measure(revision: str, command: list[str], workdir: Path) -> Timing:
@@ -65,9 +85,10 @@ def measure(revision: str, command: list[str], workdir: Path) -> Timing:
     uv_dir = ROOT / ".tools" / "bin"
     env = {**os.environ, "PATH": f"{uv_dir}{os.pathsep}{os.environ['PATH']}"}
     subprocess.run(["make", "--no-print-directory", "install"], cwd=project, env=env, check=True)
-    wall, cpu, summary = timed(command, project, env)
+    wall, cpu, loads, summary = timed(command, project, env)
     sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project, text=True, capture_output=True)
-    return Timing(f"{revision} ({sha.stdout.strip()})", wall, cpu, os.getloadavg()[0], summary)
+    name = f"{revision} ({sha.stdout.strip()})"
+    return Timing(name, wall, cpu, sum(loads) / len(loads), max(loads), summary)
 
 
 def render(timings: list[Timing], command: str) -> str:
@@ -85,11 +106,12 @@ def render(timings: list[Timing], command: str) -> str:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC). Load average: the machine was shared with "
         "other jobs, so compare the CPU times first.",
         "",
-        "| revision | wall | CPU (user+sys) | load at end | pytest |",
+        "| revision | wall | CPU (user+sys) | load average: mean, max | pytest |",
         "|---|---|---|---|---|",
         *(
             f"| {t.revision} | {t.wall / 60:.1f} min ({t.wall / first.wall:.2f}x) | "
-            f"{t.cpu / 60:.1f} min ({t.cpu / first.cpu:.2f}x) | {t.load:.1f} | {t.summary} |"
+            f"{t.cpu / 60:.1f} min ({t.cpu / first.cpu:.2f}x) | {t.load:.1f}, {t.load_max:.1f} | "
+            f"{t.summary} |"
             for t in timings
         ),
     ]
@@ -101,12 +123,15 @@ def main() -> None:
     parser.add_argument("revisions", nargs="+", help="git revisions, the first is the baseline")
     parser.add_argument("--command", default="make --no-print-directory test")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--newest-first", action="store_true", help="measure the last revision first")
     args = parser.parse_args()
+    order = args.revisions[::-1] if args.newest_first else args.revisions
     with tempfile.TemporaryDirectory() as tmp:
-        timings = []
-        for revision in args.revisions:
-            timings.append(measure(revision, shlex.split(args.command), Path(tmp)))
-            print(timings[-1], flush=True)
+        measured = {}
+        for revision in order:
+            measured[revision] = measure(revision, shlex.split(args.command), Path(tmp))
+            print(measured[revision], flush=True)
+        timings = [measured[revision] for revision in args.revisions]
     section = render(timings, args.command)
     print(section)
     if args.out:
