@@ -134,6 +134,18 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "project"
 
 
+def copy_built(built: Path, dest: Path) -> Path:
+    """A private copy of the built project (git history and DVC cache included), without what other
+    tests may be writing in it meanwhile under xdist: DVC's lock files and `mlops drift`'s outputs."""
+
+    def volatile(folder: str, names: list[str]) -> set[str]:
+        if Path(folder) == built / ".dvc":
+            return {"tmp"} & set(names)
+        return {"drift"} & set(names) if Path(folder) == built else set()
+
+    return Path(shutil.copytree(built, dest, symlinks=True, ignore=volatile))
+
+
 def post_across_a_signal(port: int, body: bytes, send_signal: Callable[[], None]) -> bytes:
     """POST /predict in two halves on 127.0.0.1:`port`, calling `send_signal` between them (a
     request in flight when the server is told to stop); return the raw HTTP response."""

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import BIN, REPO, run
+from tests.conftest import BIN, REPO, copy_built, run
 from tests.service.conftest import (  # the service's data fixtures, shared
     feature_names,  # noqa: F401
     free_port,
@@ -51,7 +51,7 @@ def ensure_tools() -> None:
 @pytest.fixture(scope="session")
 def image_project(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the built project (make image adds .venv and build/ to it)."""
-    return Path(shutil.copytree(built_project, tmp_path_factory.mktemp("image") / "project", symlinks=True))
+    return copy_built(built_project, tmp_path_factory.mktemp("image") / "project")
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from mlops.io import sha256_file
 from mlops.metrics import HIGHER_IS_BETTER
 from mlops.params import load_params
 from mlops.schema import Schema, load_schema
-from tests.conftest import run, stage_commands
+from tests.conftest import copy_built, run, stage_commands
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 def project(built_project: Path, tmp_path: Path) -> Path:
     """A private copy of the built project (git history and DVC cache included) to change freely,
     with the pipeline's results committed, as a user commits them after `make run`."""
-    project = Path(shutil.copytree(built_project, tmp_path / "project", symlinks=True))
+    project = copy_built(built_project, tmp_path / "project")
     run(["git", "add", "-A"], cwd=project)
     run(["git", "commit", "-q", "--allow-empty", "-m", "pipeline results"], cwd=project)
     return project
