@@ -37,7 +37,18 @@ from mlops.schema import request_model
 from mlops.serving.bundle import PipelinePredictor, metadata_schema, read_metadata
 from mlops.serving.fast import compile_pipeline
 from mlops.serving.inference_log import InferenceLog
+from mlops.serving.overhead import PROBE_ROUTES
 
+# BentoML's own defaults back, through the operator's override (mlops.serving.overhead): every
+# prediction traced (unsampled spans) and access-logged. The service's settings against BentoML's.
+BENTOML_DEFAULTS = {
+    "services": {
+        "model-service": {
+            "tracing": {"excluded_urls": []},
+            "logging": {"access": {"skip_paths": PROBE_ROUTES}},
+        }
+    }
+}
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 BATCH = 100
@@ -160,6 +171,14 @@ def targets(models: Path, log_dir: Path) -> list[Target]:
             dict,
         ),
         Target("BentoML plain", bento, bento_env, "/predict", batch, dict),
+        Target(
+            "BentoML plain, BentoML's tracing and access log",
+            bento,
+            {**bento_env, "BENTOML_CONFIG_OVERRIDES": json.dumps(BENTOML_DEFAULTS)},
+            "/predict",
+            batch,
+            dict,
+        ),
         Target("BentoML adaptive", bento, bento_env, "/predict_adaptive", batch, lambda r: [r]),
     ]
 

@@ -38,6 +38,7 @@ from mlops.serving.bundle import (
 from mlops.serving.card import CardRoute
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard
+from mlops.serving.overhead import logging_config, tracing_config
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ def log_write_failures() -> Any:
     )
 
 
-@bentoml.service(name="model-service", traffic={"timeout": 30})
+@bentoml.service(
+    name="model-service", traffic={"timeout": 30}, tracing=tracing_config(), logging=logging_config()
+)
 class ModelService:
     """Serves models/model.skops; refuses to become ready unless its SHA-256 matches model.json."""
 
