@@ -133,11 +133,17 @@ PODMAN = ["podman", "run", "--rm", "--runtime", "/usr/sbin/runc", "--ulimit", "n
           "--env", "BENTOML_HOME=/tmp/bentoml", "--env", "MLOPS_INFERENCE_LOG_DIR=/tmp/log"]  # fmt: skip
 
 
-def image_target(image: str) -> Target:
+def image_target(image: str, title: str = "BentoML plain, in the image") -> Target:
     """The image served by podman, read-only as deploy/ runs it; `{port}` is filled in at start."""
-    name = f"mlops-bench-{os.getpid()}"
+    name = f"mlops-bench-{os.getpid()}-{len(title)}"
     command = [*PODMAN, "--name", name, "-p", "127.0.0.1:{port}:3000", image, "--host", "0.0.0.0"]
-    return Target("BentoML plain, in the image", command, {}, "/predict", "/predict_batch", dict, 0, name)
+    return Target(title, command, {}, "/predict", "/predict_batch", dict, 0, name)
+
+
+def image_size_mb(image: str) -> float:
+    out = subprocess.run(["podman", "image", "inspect", "--format", "{{.Size}}", image],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return int(out.stdout.strip()) / 1e6
 
 
 def targets(models: Path, log_dir: Path) -> list[Target]:
@@ -309,10 +315,11 @@ def markdown(inproc: dict[str, float], servers: dict[str, dict[str, Any]], concu
         "|---|---|",
         *(f"| {key} | {value:,.3f} |" for key, value in inproc.items()),
         "",
-        "| server | cold start (s) | RSS idle / loaded (MB) |",
-        "|---|---|---|",
+        "| server | cold start (s) | RSS idle / loaded (MB) | image (MB) |",
+        "|---|---|---|---|",
         *(
-            f"| {name} | {r['cold_start_s']:.1f} | {r['rss_idle_mb']:.0f} / {r['rss_loaded_mb']:.0f} |"
+            f"| {name} | {r['cold_start_s']:.1f} | {r['rss_idle_mb']:.0f} / {r['rss_loaded_mb']:.0f} | "
+            + (f"{r['image_mb']:,.0f} |" if "image_mb" in r else "- |")
             for name, r in servers.items()
         ),
     ]
@@ -339,6 +346,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2000)
     parser.add_argument("--only", nargs="*", help="names of the servers to run (default: all)")
     parser.add_argument("--image", help="also run this image (build/image-ref from `make image`) with podman")
+    parser.add_argument("--image-before", help="and this one, an earlier build to compare with")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
     models = args.models.resolve()
@@ -347,10 +355,16 @@ def main() -> int:
     inproc = in_process(models, records, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         extra = [image_target(args.image)] if args.image else []
+        if args.image_before:
+            extra.append(image_target(args.image_before, "BentoML plain, in the image before"))
         chosen = [
             t for t in [*targets(models, Path(tmp) / "log"), *extra] if not args.only or t.name in args.only
         ]
         servers = measure(chosen, records, args, Path(tmp))
+        for target in chosen:
+            image = target.command[target.command.index("--host") - 1] if target.container else None
+            if image:
+                servers[target.name]["image_mb"] = image_size_mb(image)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"in_process": inproc, "servers": servers}, indent=2) + "\n")
     print(markdown(inproc, servers, args.concurrency))
