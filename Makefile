@@ -113,8 +113,9 @@ serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
 	MLOPS_INFERENCE_LOG_DIR=$${MLOPS_INFERENCE_LOG_DIR-$(CURDIR)/inference-log} \
 		$(UV) run --frozen bentoml serve $$(cat $(BENTO_BUILD)/bento-tag) --host $(HOST) --port $(PORT)
 
-# The container image, built with podman from the bento's generated Dockerfile (the one release.yml
-# builds), on a Debian base made with mmdebstrap when podman's store lacks it (scripts/image.sh).
+# The container image, built with podman from the Dockerfile the bento carries (deploy/Dockerfile,
+# the one release.yml builds), on a Debian base made with mmdebstrap when podman's store lacks it
+# (scripts/image.sh).
 IMAGE_NAME ?= localhost/model-service
 image: bento ## build the image from the bento with podman; its reference in build/image-ref
 	rm -f $(BENTO_BUILD)/image-labels.new

@@ -6,6 +6,8 @@
 With --image, the image from `make image` runs too (podman, as tests/image runs it): the same
 routes inside the container, its cold start (container start to the first 200) and its memory.
 
+All servers run at once and take turns under the same load (`--rounds` turns of `--seconds`
+each), so the ratios between them hold on a shared machine whose background load shifts.
 Needs `wrk` (Debian: apt-get install wrk). Every server gets OMP_NUM_THREADS=1 and listens on
 127.0.0.1. Prints Markdown tables for docs/performance.md and writes the raw figures as JSON.
 """
@@ -37,7 +39,18 @@ from mlops.schema import request_model
 from mlops.serving.bundle import PipelinePredictor, metadata_schema, read_metadata
 from mlops.serving.fast import compile_pipeline
 from mlops.serving.inference_log import InferenceLog
+from mlops.serving.overhead import PROBE_ROUTES
 
+# BentoML's own defaults back, through the operator's override (mlops.serving.overhead): every
+# prediction traced (unsampled spans) and access-logged. The service's settings against BentoML's.
+BENTOML_DEFAULTS = {
+    "services": {
+        "model-service": {
+            "tracing": {"excluded_urls": []},
+            "logging": {"access": {"skip_paths": PROBE_ROUTES}},
+        }
+    }
+}
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 BATCH = 100
@@ -120,11 +133,17 @@ PODMAN = ["podman", "run", "--rm", "--runtime", "/usr/sbin/runc", "--ulimit", "n
           "--env", "BENTOML_HOME=/tmp/bentoml", "--env", "MLOPS_INFERENCE_LOG_DIR=/tmp/log"]  # fmt: skip
 
 
-def image_target(image: str) -> Target:
+def image_target(image: str, title: str = "BentoML plain, in the image") -> Target:
     """The image served by podman, read-only as deploy/ runs it; `{port}` is filled in at start."""
-    name = f"mlops-bench-{os.getpid()}"
+    name = f"mlops-bench-{os.getpid()}-{len(title)}"
     command = [*PODMAN, "--name", name, "-p", "127.0.0.1:{port}:3000", image, "--host", "0.0.0.0"]
-    return Target("BentoML plain, in the image", command, {}, "/predict", "/predict_batch", dict, 0, name)
+    return Target(title, command, {}, "/predict", "/predict_batch", dict, 0, name)
+
+
+def image_size_mb(image: str) -> float:
+    out = subprocess.run(["podman", "image", "inspect", "--format", "{{.Size}}", image],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return int(out.stdout.strip()) / 1e6
 
 
 def targets(models: Path, log_dir: Path) -> list[Target]:
@@ -160,6 +179,14 @@ def targets(models: Path, log_dir: Path) -> list[Target]:
             dict,
         ),
         Target("BentoML plain", bento, bento_env, "/predict", batch, dict),
+        Target(
+            "BentoML plain, BentoML's tracing and access log",
+            bento,
+            {**bento_env, "BENTOML_CONFIG_OVERRIDES": json.dumps(BENTOML_DEFAULTS)},
+            "/predict",
+            batch,
+            dict,
+        ),
         Target("BentoML adaptive", bento, bento_env, "/predict_adaptive", batch, lambda r: [r]),
     ]
 
@@ -223,6 +250,8 @@ def wrk(url: str, body: Any, connections: int, seconds: int, workdir: Path) -> d
     line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
     requests, micros, p50, p99, non2xx, errors = map(int, line.split()[1:])
     return {
+        "requests": requests,
+        "seconds": micros / 1e6,
         "rps": requests / (micros / 1e6),
         "p50_ms": p50 / 1000,
         "p99_ms": p99 / 1000,
@@ -232,29 +261,48 @@ def wrk(url: str, body: Any, connections: int, seconds: int, workdir: Path) -> d
 
 
 def measure(
-    target: Target, records: list[dict[str, Any]], args: argparse.Namespace, workdir: Path
-) -> dict[str, Any]:
-    process, cold = start(target, target.wrap(records[0]))
+    chosen: list[Target], records: list[dict[str, Any]], args: argparse.Namespace, workdir: Path
+) -> dict[str, dict[str, Any]]:
+    """Start every server, then load them in turns: round after round, each server gets the same
+    load for `args.seconds`, so a change in the machine's background load hits all of them alike."""
+    started: list[tuple[Target, subprocess.Popen[bytes]]] = []
+    results: dict[str, dict[str, Any]] = {}
     try:
-        result: dict[str, Any] = {
-            "cold_start_s": cold,
-            "rss_idle_mb": rss_mb(process, target.container),
-            "single": {},
-            "batch": {},
-        }
-        base = f"http://127.0.0.1:{target.port}"
-        for connections in args.concurrency:
-            result["single"][connections] = wrk(
-                base + target.single, target.wrap(records[0]), connections, args.seconds, workdir
-            )
-        for connections in args.concurrency:
-            body = {"records": records[:BATCH]}
-            result["batch"][connections] = wrk(base + target.batch, body, connections, args.seconds, workdir)
-        result["rss_loaded_mb"] = rss_mb(process, target.container)
-        return result
+        for target in chosen:
+            process, cold = start(target, target.wrap(records[0]))
+            started.append((target, process))
+            idle = rss_mb(process, target.container)
+            results[target.name] = {"cold_start_s": cold, "rss_idle_mb": idle, "single": {}, "batch": {}}
+        for kind in ("single", "batch"):
+            for connections in args.concurrency:
+                rounds: dict[str, list[dict[str, float]]] = {target.name: [] for target, _ in started}
+                for _ in range(args.rounds):
+                    for target, _ in started:
+                        route = target.single if kind == "single" else target.batch
+                        body = target.wrap(records[0]) if kind == "single" else {"records": records[:BATCH]}
+                        url = f"http://127.0.0.1:{target.port}{route}"
+                        rounds[target.name].append(wrk(url, body, connections, args.seconds, workdir))
+                for name, measured in rounds.items():
+                    results[name][kind][connections] = combined(measured)
+        for target, process in started:
+            results[target.name]["rss_loaded_mb"] = rss_mb(process, target.container)
+        return results
     finally:
-        process.terminate()
-        process.wait(60)
+        for _, process in started:
+            process.terminate()
+            process.wait(60)
+
+
+def combined(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Throughput over all rounds; p50 and p99 are the median of the rounds' own."""
+    return {
+        "rps": sum(r["requests"] for r in rounds) / sum(r["seconds"] for r in rounds),
+        "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
+        "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
+        "non2xx": sum(r["non2xx"] for r in rounds),
+        "errors": sum(r["errors"] for r in rounds),
+        "rounds": len(rounds),
+    }
 
 
 def markdown(inproc: dict[str, float], servers: dict[str, dict[str, Any]], concurrency: list[int]) -> str:
@@ -267,10 +315,11 @@ def markdown(inproc: dict[str, float], servers: dict[str, dict[str, Any]], concu
         "|---|---|",
         *(f"| {key} | {value:,.3f} |" for key, value in inproc.items()),
         "",
-        "| server | cold start (s) | RSS idle / loaded (MB) |",
-        "|---|---|---|",
+        "| server | cold start (s) | RSS idle / loaded (MB) | image (MB) |",
+        "|---|---|---|---|",
         *(
-            f"| {name} | {r['cold_start_s']:.1f} | {r['rss_idle_mb']:.0f} / {r['rss_loaded_mb']:.0f} |"
+            f"| {name} | {r['cold_start_s']:.1f} | {r['rss_idle_mb']:.0f} / {r['rss_loaded_mb']:.0f} | "
+            + (f"{r['image_mb']:,.0f} |" if "image_mb" in r else "- |")
             for name, r in servers.items()
         ),
     ]
@@ -291,23 +340,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--test", type=Path, default=Path("artifacts/prepared/test.parquet"))
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per server, per round")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each server gets at each load")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--repeat", type=int, default=2000)
     parser.add_argument("--only", nargs="*", help="names of the servers to run (default: all)")
     parser.add_argument("--image", help="also run this image (build/image-ref from `make image`) with podman")
+    parser.add_argument("--image-before", help="and this one, an earlier build to compare with")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
     models = args.models.resolve()
     schema = metadata_schema(read_metadata(models))
     records = records_of(args.test, schema.feature_names)
     inproc = in_process(models, records, args.repeat)
-    servers: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         extra = [image_target(args.image)] if args.image else []
-        for target in [*targets(models, Path(tmp) / "log"), *extra]:
-            if not args.only or target.name in args.only:
-                servers[target.name] = measure(target, records, args, Path(tmp))
+        if args.image_before:
+            extra.append(image_target(args.image_before, "BentoML plain, in the image before"))
+        chosen = [
+            t for t in [*targets(models, Path(tmp) / "log"), *extra] if not args.only or t.name in args.only
+        ]
+        servers = measure(chosen, records, args, Path(tmp))
+        for target in chosen:
+            image = target.command[target.command.index("--host") - 1] if target.container else None
+            if image:
+                servers[target.name]["image_mb"] = image_size_mb(image)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"in_process": inproc, "servers": servers}, indent=2) + "\n")
     print(markdown(inproc, servers, args.concurrency))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build the container image of a built bento with podman, from the bento's own generated Dockerfile
-# (the one the release workflow builds), on a Debian base image made locally with mmdebstrap when
-# it is missing (no image registry is needed; the package registries are).
+# Build the container image of a built bento with podman, from the Dockerfile the bento carries
+# (deploy/Dockerfile, at src/deploy/Dockerfile in the bento: the one the release workflow builds), on
+# a Debian base image made locally with mmdebstrap when it is missing (no image registry is needed;
+# the package registries are).
 #
 #   scripts/image.sh BENTO_DIR IMAGE_NAME REF_FILE LABELS_FILE
 #
@@ -18,7 +19,8 @@ base=${BASE_IMAGE:-localhost/mlops-base:bookworm}
 runtime=${PODMAN_RUNTIME:-/usr/sbin/runc}
 ca=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
-[[ -f $bento/env/docker/Dockerfile ]] || { echo "scripts/image.sh: $bento/env/docker/Dockerfile not found: build the bento first (make bento)" >&2; exit 2; }
+dockerfile=$bento/src/deploy/Dockerfile
+[[ -f $dockerfile ]] || { echo "scripts/image.sh: $dockerfile not found: build the bento first (make bento)" >&2; exit 2; }
 for tool in podman mmdebstrap; do
   command -v "$tool" >/dev/null || { echo "scripts/image.sh: $tool not found (Debian: apt-get install -y podman runc mmdebstrap)" >&2; exit 2; }
 done
@@ -36,22 +38,22 @@ if ! podman image exists "$base"; then
   podman import --quiet --change 'CMD ["/bin/bash"]' "$work/rootfs.tar" "$base" >/dev/null
 fi
 
-# Build-time only (mounts are not layers): the machine's CA bundle, and uv told to trust it.
-uv_config=$work/uv.toml
-printf 'native-tls = true\n' >"$uv_config"
+# Build-time only (mounts are not layers): the machine's CA bundle, and pip told to trust it.
+pip_config=$work/pip.conf
+printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$pip_config"
 tag=$(sed -n 's/^tag=//p' "$labels_file")
 [[ -n $tag ]] || { echo "scripts/image.sh: $labels_file: no tag= line" >&2; exit 2; }
 labels=()
 while IFS= read -r label; do labels+=(--label "$label"); done < <(grep -v '^tag=' "$labels_file")
 # Progress: podman's numbered step lines, cut to 100 characters, on stderr; the whole build output
 # goes to a log whose end is shown only when the build fails.
-echo "building $name:$tag with podman from $bento/env/docker/Dockerfile" >&2
+echo "building $name:$tag with podman from $dockerfile" >&2
 set +e
 podman build --runtime "$runtime" --network host --pull=never --from "$base" \
   --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
-  --volume "$ca:/etc/ssl/certs/ca-certificates.crt:ro" --volume "$uv_config:/etc/uv/uv.toml:ro" \
+  --volume "$ca:/etc/ssl/certs/ca-certificates.crt:ro" --volume "$pip_config:/etc/pip.conf:ro" \
   "${labels[@]}" --tag "$name:$tag" \
-  --file "$bento/env/docker/Dockerfile" "$bento" 2>&1 |
+  --file "$dockerfile" "$bento" 2>&1 |
   tee "$work/build.log" | awk '/^STEP [0-9]+\/[0-9]+: / { print substr($0, 1, 100); fflush() }' >&2
 status=${PIPESTATUS[0]}
 set -e

@@ -39,6 +39,7 @@ from mlops.serving.bundle import (
 from mlops.serving.card import CardRoute
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard
+from mlops.serving.overhead import logging_config, tracing_config
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,9 @@ def build_service(settings: ServingSettings) -> Any:
 
     records_type = Annotated[list[record_type], Field(min_length=1, max_length=settings.max_batch)]  # type: ignore[valid-type]
 
-    @bentoml.service(name="model-service", traffic={"timeout": 30})
+    @bentoml.service(
+        name="model-service", traffic={"timeout": 30}, tracing=tracing_config(), logging=logging_config()
+    )
     class ModelService:
         """Serves models/model.skops; refuses to become ready unless its SHA-256 matches model.json."""
 

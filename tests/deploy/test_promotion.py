@@ -109,6 +109,9 @@ def test_register_refuses_an_image_not_named_by_digest(repos: tuple[Path, Path])
     assert remote_tags(origin) == {}
 
 
+PLACEHOLDER = {"name": "model-service", "newName": "ghcr.io/owner/repo", "digest": "sha256:" + "0" * 64}
+
+
 def overlay(repo: Path, stage: str) -> str:
     return (repo / "deploy" / "overlays" / stage / "kustomization.yaml").read_text()
 
@@ -120,6 +123,7 @@ def test_a_stage_tag_becomes_an_overlay_change_on_a_branch(repos: tuple[Path, Pa
     assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_B}", PUSH="1").returncode == 0
     gto(work, "assign", "model-service", "--version", "v0.1.0", "--stage", "prod")
     main_before, staging_before = git(work, "rev-parse", "main"), overlay(work, "staging")
+    assert yaml.safe_load(overlay(work, "prod"))["images"] == [PLACEHOLDER]  # as committed: no promotion yet
     output = tmp_path / "github_output"
     checked = make("check-promotion", work, TAG="model-service#prod#1", GITHUB_OUTPUT=str(output))
     assert checked.returncode == 0, checked.stderr

@@ -56,9 +56,11 @@ def test_the_serving_group_repeats_the_package_dependencies() -> None:
     assert set(serving) <= set(project["project"]["dependencies"])
 
 
-def test_the_bento_has_a_dockerfile_and_the_service(bento_dir: Path) -> None:
-    dockerfile = (bento_dir / "env" / "docker" / "Dockerfile").read_text()
-    assert "ENV OMP_NUM_THREADS=$OMP_NUM_THREADS" in dockerfile
+def test_the_bento_carries_the_image_dockerfile_and_the_service(bento_dir: Path) -> None:
+    """deploy/Dockerfile travels in the bento (make image and release.yml build it from there)."""
+    dockerfile = (bento_dir / "src" / "deploy" / "Dockerfile").read_text()
+    assert dockerfile == (REPO / "deploy" / "Dockerfile").read_text()
+    assert "OMP_NUM_THREADS=1" in dockerfile
     manifest = yaml.safe_load((bento_dir / "bento.yaml").read_text())
     assert manifest["service"] == "mlops.service:ModelService"
     routes = {route["route"] for route in manifest["schema"]["routes"]}

@@ -85,4 +85,4 @@ def test_image_tags_name_the_commit_with_sbom_and_provenance(release: dict[str, 
     assert build["sbom"] is True
     assert build["provenance"] == "mode=max"
     assert "needs.bento.outputs.labels" in build["labels"]
-    assert build["file"] == "bento/env/docker/Dockerfile"
+    assert build["file"] == "bento/src/deploy/Dockerfile"  # the one `make image` builds
