@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from mlops.drift import render_performance
 from mlops.drift.check import ColumnDrift, Distribution, DriftResult
 
 VERDICTS = {
@@ -63,6 +64,7 @@ def _mermaid(columns: tuple[ColumnDrift, ...]) -> list[str]:
 def to_markdown(result: DriftResult) -> str:
     """drift.md: the verdict first, then the columns sorted by drift, a chart, then target/prediction."""
     lines = [f"## {VERDICTS[result.status]}", "", verdict_line(result), "", f"Data: {_sizes(result)}.", ""]
+    lines += render_performance.to_markdown(result.performance)
     if result.columns:
         lines += [
             "### Features, most drifted first",
@@ -227,5 +229,5 @@ def to_html(result: DriftResult) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<style>{STYLE}</style></head><body><h1 class="{result.status}">{VERDICTS[result.status]}</h1>'
         f'<p class="summary">{html.escape("; ".join(result.reasons))}.<br>{html.escape(_sizes(result))}</p>'
-        f"{features}{outputs}</body></html>\n"
+        f"{render_performance.to_html(result.performance)}{features}{outputs}</body></html>\n"
     )
