@@ -87,7 +87,8 @@ def _version(dvc_file: Path, folder: Path, shipped: list[Path], push: bool) -> N
         _run(["git", "checkout", "--", str(dvc_file)], check=False)
         raise
     _run(["git", "add", str(dvc_file)])
-    message = f"production data: {len(shipped)} inference-log file(s), {shipped[0].name} to {shipped[-1].name}"
+    names = f"{shipped[0].name} to {shipped[-1].name}"
+    message = f"production data: {len(shipped)} inference-log file(s), {names}"
     _run(["git", "commit", "--quiet", "-m", message, "--", str(dvc_file)])
     if push:
         _run(["git", "push", "--quiet"])
