@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlops.errors import Exit, MlopsError
 from mlops.project import DRIFT_DIR, load_project, shown
@@ -50,6 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--since", type=str, help="keep rows at or after: ISO 8601 time or a span (7d, 24h)")
     parser.add_argument("--until", type=str, help="keep rows before: ISO 8601 time or a span back from now")
+    parser.add_argument(
+        "--history",
+        type=Path,
+        help="the previous checks' history (JSON lines; may not exist yet): the report shows the trend "
+        "and OUT/history.jsonl gets this check appended",
+    )
+    parser.add_argument(
+        "--data-version", help="the current data's version (default: the md5 of the .dvc file tracking it)"
+    )
     parser.add_argument("--run-url", default="", help="link to the CI run, for the issue text")
     parser.add_argument("--report-url", default="", help="link to the HTML report, for the issue text")
 
@@ -106,6 +115,7 @@ def _check(args: argparse.Namespace) -> DriftResult:
         since, until = (parse_time(t) if t else None for t in (args.since, args.until))
     except ValueError as error:
         raise MlopsError(f"--since/--until: {error}") from None
+    args.previous = _previous_history(args.history)
     reference = read_file(args.reference, schema, params.prediction_column)
     current = read_current(args.current, schema, params.prediction_column, since, until)
     result = check_drift(reference, current, schema, params)
@@ -113,6 +123,43 @@ def _check(args: argparse.Namespace) -> DriftResult:
         result = with_performance(result, _performance(args, current, schema, all_params.evaluate.threshold))
     window = {"since": since, "until": until}
     return replace(result, window={k: None if v is None else v.isoformat() for k, v in window.items()})
+
+
+def _previous_history(path: Path | None) -> list[dict[str, Any]]:
+    """The earlier checks' entries; none when the file does not exist yet (the first check)."""
+    from mlops.drift.history import parse
+
+    if path is None or not path.is_file():
+        return []
+    try:
+        return parse(path.read_text(encoding="utf-8"), str(path))
+    except ValueError as error:
+        raise MlopsError(str(error)) from None
+
+
+def _history_entry(result: DriftResult, args: argparse.Namespace) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from mlops.drift.history import entry
+
+    version = args.data_version or _data_version(args.current)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return entry(result, now, version, str(args.current))
+
+
+def _data_version(current: Path) -> str | None:
+    """The md5 the .dvc file tracking `current` records (production.dvc for production/...), if any."""
+    from mlops.io import read_yaml
+    from mlops.project import data_md5
+
+    resolved = current.resolve()
+    for dvc_file in sorted(Path.cwd().glob("*.dvc")):
+        tracking = read_yaml(dvc_file) or {}
+        for out in tracking.get("outs") or []:
+            tracked = (dvc_file.parent / str(out.get("path", ""))).resolve()
+            if resolved == tracked or tracked in resolved.parents:
+                return data_md5(tracking)
+    return None
 
 
 def _performance(
@@ -138,14 +185,19 @@ def _performance(
 
 
 def _write(result: DriftResult, args: argparse.Namespace) -> None:
+    from mlops.drift.history import dumps
     from mlops.drift.issue import LABEL, closing_comment, issue_text
     from mlops.drift.render import to_html, to_markdown
     from mlops.io import write_json, write_text
 
     issue = issue_text(result, args.run_url, args.report_url)
+    history = None
+    if args.history is not None:
+        history = [*args.previous, _history_entry(result, args)]
+        write_text(args.out / "history.jsonl", dumps(history))
     write_json(args.out / "drift.json", result.to_dict())
     write_text(args.out / "drift.md", to_markdown(result))
-    write_text(args.out / "drift.html", to_html(result))
+    write_text(args.out / "drift.html", to_html(result, history))
     write_json(
         args.out / "issue.json",
         {
