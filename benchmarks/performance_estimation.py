@@ -223,8 +223,10 @@ def timing(rows: int, nannyml_python: str, evidently_python: str | None, folder:
     out = {"ours": ours, "ours_source": drift_json["performance"]["probabilities"]}
     out["nannyml"] = json.loads(_child(nannyml_python, NANNYML_TIMED, nml_ref, log_file))["seconds"]
     if evidently_python:
-        out["evidently"] = json.loads(_child(evidently_python, EVIDENTLY_TIMED, folder / "evidently-ref.parquet",
-                                             log_file))["seconds"]  # fmt: skip
+        evidently_ref = folder / "evidently-ref.parquet"
+        out["evidently"] = json.loads(_child(evidently_python, EVIDENTLY_TIMED, evidently_ref, log_file))[
+            "seconds"
+        ]
     out["log_mb"] = log_file.stat().st_size / 1e6
     return out
 
@@ -257,7 +259,8 @@ def section(groups: dict[str, list[dict[str, float]]], times: dict[str, float] |
             "| | seconds | ratio |", "|---|---:|---:|",
             f"| `mlops drift` (read, {times['ours_source']} probabilities, estimate, drift of 19 columns, "
             f"reports) | {times['ours']:.1f} | 1 |",
-            f"| NannyML CBPE (read, estimate) | {times['nannyml']:.1f} | {times['nannyml'] / times['ours']:.1f}x |",
+            f"| NannyML CBPE (read, estimate) | {times['nannyml']:.1f} | "
+            f"{times['nannyml'] / times['ours']:.1f}x |",
         ]  # fmt: skip
         if "evidently" in times:
             lines += [

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pa_json
 
 from mlops.data import read_text_csv
 from mlops.errors import DataValidationError
@@ -94,12 +96,25 @@ def read_current(
 
 def read_file(path: Path, schema: Schema, prediction_column: str) -> pd.DataFrame:
     """One batch file, validated against the schema and typed."""
+    lines: list[int] | None = None
     if path.suffix == ".jsonl":
+        fast = _read_jsonl_arrow(path, prediction_column)
+        if fast is not None:
+            try:
+                return _typed(fast, path, schema, prediction_column, None)
+            except DataValidationError:
+                pass  # read it again line by line, to name the line at fault
         raw, lines = _read_jsonl(path, prediction_column)
     elif path.suffix == ".parquet":
-        raw, lines = _read_parquet(path), None
+        raw = _read_parquet(path)
     else:
-        raw, lines = read_text_csv(path), None
+        raw = read_text_csv(path)
+    return _typed(raw, path, schema, prediction_column, lines)
+
+
+def _typed(
+    raw: pd.DataFrame, path: Path, schema: Schema, prediction_column: str, lines: list[int] | None
+) -> pd.DataFrame:
     with_target = schema.target.name in raw.columns
     try:
         typed = validate_frame(raw, schema, str(path), with_target=with_target)
@@ -116,6 +131,37 @@ def read_file(path: Path, schema: Schema, prediction_column: str) -> pd.DataFram
     if MODEL_VERSION in raw.columns:
         typed[MODEL_VERSION] = raw[MODEL_VERSION].astype("str").where(raw[MODEL_VERSION].notna())
     return typed
+
+
+def _read_jsonl_arrow(path: Path, prediction_column: str) -> pd.DataFrame | None:
+    """The inference log read by Arrow's multi-threaded JSON reader (about 10x faster than line by
+    line), or None when the file is anything but well-formed log records: then the careful reader
+    runs, which skips an unfinished last line and names a broken one."""
+    text_fields = pa.schema([(TIMESTAMP, pa.string()), (MODEL_VERSION, pa.string())])
+    options = pa_json.ParseOptions(explicit_schema=text_fields, unexpected_field_behavior="infer")
+    try:
+        table = pa_json.read_json(path, parse_options=options)
+    except (pa.ArrowException, OSError):
+        return None
+    if "inputs" not in table.column_names or not pa.types.is_struct(table.schema.field("inputs").type):
+        return None
+    flat = table.flatten()
+    columns, output = {}, {}
+    for name, column in zip(flat.column_names, flat.columns, strict=True):
+        group, _, field = name.partition(".")
+        if group == "inputs" and field:
+            columns[field] = column
+        elif group == "output" and field:
+            output[field] = column
+        elif group in (TIMESTAMP, MODEL_VERSION) and not field:
+            columns[group] = column
+    for field in (prediction_column, *OUTPUT_LABELS):
+        if field in output:
+            columns[prediction_column] = output[field]
+            break
+    if PROBABILITY in output:
+        columns[PROBABILITY] = output[PROBABILITY]
+    return pa.table(columns).to_pandas()
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
