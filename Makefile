@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro lint format test test-fast test-generated clean bento serve report drift-data drift image register check-promotion promote
+.PHONY: help install run repro lint format test test-fast test-generated clean bento serve report drift-data drift ship-log image register check-promotion promote
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -92,6 +92,12 @@ drift: drift-data ## drift check of each batch in production/ against the traini
 		echo "$$batch: $$verdict (exit $$code): $$out/drift.md $$out/drift.html"; \
 	done; \
 	exit $$status
+
+# Monitoring data (docs/drift.md): the inference log's closed files to the DVC remote as a new
+# version of production/ (commits production.dvc; PUSH=1 also pushes the commit).
+LOG ?= inference-log
+ship-log: install ## ship the inference log's closed files (LOG=folder) as a new version of production/
+	$(UV) run --frozen python scripts/drift_ship.py --log $(LOG) $(if $(PUSH),--push)
 
 BENTO_BUILD := build
 HOST ?= 127.0.0.1

@@ -2,7 +2,7 @@
 """The scheduled drift workflow's check: `mlops drift`, its exit code kept for the issue job.
 
     uv run --frozen python scripts/drift_check.py --current PATH [--since SPAN] [--run-url URL] \\
-        [--reference FILE --schema FILE --params FILE --out DIR]
+        [--history FILE] [--reference FILE --schema FILE --params FILE --out DIR]
 
 The reference, schema, params and report folder default to the project's (dvc.yaml, mlops.project).
 
@@ -54,6 +54,8 @@ def _drift_command(args: argparse.Namespace) -> list[str]:
             command += [flag, str(value)]
     if args.since:
         command += ["--since", args.since]
+    if args.history:
+        command += ["--history", str(args.history)]
     if args.run_url:
         command += ["--run-url", args.run_url, "--report-url", f"{args.run_url}#artifacts"]
     return command
@@ -72,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--current", type=Path, required=True, help="a batch file or a folder of them")
     parser.add_argument("--since", default="", help="keep rows at or after this time or span; empty: all")
     parser.add_argument("--run-url", default="", help="the workflow run, linked from the issue")
+    parser.add_argument(
+        "--history", type=Path, help="earlier checks (scripts/drift_history.py fetch): OUT/history.jsonl"
+    )
     parser.add_argument("--reference", type=Path, help="the training split (default: the project's)")
     parser.add_argument("--schema", type=Path, help="schema.yaml (default: the project's)")
     parser.add_argument("--params", type=Path, help="params.yaml (default: the project's)")

@@ -74,6 +74,7 @@ class State:
     comments: list[Comment] = field(default_factory=list)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    opened_pulls: dict[int, dict[str, Any]] = field(default_factory=dict)  # POST /pulls: head, base, ...
     unknown: list[tuple[str, str]] = field(default_factory=list)
 
     def comments_on(self, number: int) -> list[Comment]:
@@ -162,6 +163,7 @@ class FakeGitHub:
     def _routes(self) -> list[tuple[str, str, Callable[..., Reply]]]:
         return [
             ("GET", r"/pulls/(\d+)", self._get_pull),
+            ("POST", r"/pulls", self._create_pull),
             ("GET", r"/issues", self._list_issues),
             ("POST", r"/issues", self._create_issue),
             ("GET", r"/issues/(\d+)", self._get_issue),
@@ -182,6 +184,15 @@ class FakeGitHub:
         if issue is None or issue.head_sha is None:
             return 404, {"message": "Not Found"}
         return 200, {"number": issue.number, "state": issue.state, "head": {"sha": issue.head_sha}}
+
+    def _create_pull(self, user: str, data: dict[str, Any], **_: Any) -> Reply:
+        for name in ("title", "head", "base"):
+            if not data.get(name):
+                return _invalid("PullRequest", name, "missing_field")
+        issue = self._new_issue(data["title"], data.get("body") or "", user, head_sha=data["head"])
+        self.state.opened_pulls[issue.number] = {**data, "user": user}
+        html_url = f"https://{self.host}/{self.repo}/pull/{issue.number}"
+        return 201, {"number": issue.number, "html_url": html_url, "head": {"ref": data["head"]}}
 
     def _get_issue(self, number: str, **_: Any) -> Reply:
         issue = self.state.issues.get(int(number))

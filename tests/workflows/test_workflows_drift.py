@@ -51,3 +51,17 @@ def test_the_issue_job_gets_the_checks_code_and_its_report(drift: dict[str, Any]
     upload = next(s for s in drift["jobs"]["check"]["steps"] if "upload-artifact" in str(s.get("uses", "")))
     assert download["with"]["name"] == upload["with"]["name"]
     assert step["env"]["REPORT"] == download["with"]["path"]
+
+
+def test_the_history_is_fetched_by_the_check_and_published_by_its_own_writing_job(
+    drift: dict[str, Any],
+) -> None:
+    check = drift["jobs"]["check"]
+    fetch = _step(check, "scripts/drift_history.py fetch")
+    run = _step(check, "scripts/drift_check.py")
+    assert fetch["run"].split("--out ")[1].strip() in run["run"]  # the fetched file is the check's --history
+    job = drift["jobs"]["history"]
+    assert job["needs"] == "check" and job["permissions"] == {"contents": "write"}
+    publish = _step(job, "scripts/drift_history.py publish")
+    download = next(s for s in job["steps"] if "download-artifact" in str(s.get("uses", "")))
+    assert publish["env"]["REPORT"] == download["with"]["path"] and "$REPORT/history.jsonl" in publish["run"]

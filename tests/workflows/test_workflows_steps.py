@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import REPO
 from tests.workflows.conftest import WORKFLOW_DIR, load, steps
 
-THIN = [WORKFLOW_DIR / name for name in ("pr.yml", "pr-comment.yml", "drift.yml")]
+THIN = [WORKFLOW_DIR / name for name in ("pr.yml", "pr-comment.yml", "drift.yml", "retrain.yml")]
 MAKEFILE = (REPO / "Makefile").read_text()
 GITHUB_TESTS = "\n".join(path.read_text() for path in (REPO / "tests" / "github").glob("test_*.py"))
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlops.errors import Exit, MlopsError
 from mlops.project import DRIFT_DIR, load_project, shown
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mlops.drift import DriftResult
+    from mlops.drift.performance import PerformanceResult
+    from mlops.schema import Schema
 
 log = logging.getLogger(__name__)
 EXIT_CODES = {"no_drift": Exit.OK, "drift": Exit.VERDICT, "insufficient_data": Exit.TOO_LITTLE_DATA}
@@ -36,8 +40,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, help=f"folder for drift.json, drift.md, drift.html (default: {DRIFT_DIR}/NAME)"
     )
+    parser.add_argument(
+        "--model", type=Path, help="the model, for the performance estimate (default: the project's)"
+    )
+    parser.add_argument(
+        "--labelled-reference",
+        type=Path,
+        help="held-out data with the target, to calibrate the estimate (default: the test split)",
+    )
     parser.add_argument("--since", type=str, help="keep rows at or after: ISO 8601 time or a span (7d, 24h)")
     parser.add_argument("--until", type=str, help="keep rows before: ISO 8601 time or a span back from now")
+    parser.add_argument(
+        "--history",
+        type=Path,
+        help="the previous checks' history (JSON lines; may not exist yet): the report shows the trend "
+        "and OUT/history.jsonl gets this check appended",
+    )
+    parser.add_argument(
+        "--data-version", help="the current data's version (default: the md5 of the .dvc file tracking it)"
+    )
     parser.add_argument("--run-url", default="", help="link to the CI run, for the issue text")
     parser.add_argument("--report-url", default="", help="link to the HTML report, for the issue text")
 
@@ -58,46 +79,125 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fill_defaults(args: argparse.Namespace) -> None:
-    """The paths not given on the command line, from dvc.yaml, relative to the current folder."""
+    """The paths not given on the command line, from dvc.yaml, relative to the current folder.
+
+    The model and the labelled reference default to the project's only when the schema does: a
+    model is scored on data of its own schema.
+    """
     if args.out is None:
         args.out = DRIFT_DIR / (args.current.stem if args.current.is_file() else args.current.name)
+    own_schema = args.schema is None
+    args.metadata = None
     if None in (args.reference, args.schema, args.params):
         project = load_project()
         args.reference = args.reference or shown(project.absolute(project.train))
         args.schema = args.schema or shown(project.absolute(project.schema))
         args.params = args.params or shown(project.absolute(project.params))
+        if own_schema:
+            args.model = args.model or shown(project.absolute(project.model))
+            args.labelled_reference = args.labelled_reference or shown(project.absolute(project.test))
+            args.metadata = shown(project.absolute(project.metadata))
 
 
 def _check(args: argparse.Namespace) -> DriftResult:
     from dataclasses import replace
 
     from mlops.drift import check_drift
+    from mlops.drift.scoring import with_performance
     from mlops.drift.sources import parse_time, read_current, read_file
     from mlops.params import load_params
     from mlops.schema import load_schema
 
     schema = load_schema(args.schema)
-    params = load_params(args.params).drift
+    all_params = load_params(args.params)
+    params = all_params.drift
     try:
         since, until = (parse_time(t) if t else None for t in (args.since, args.until))
     except ValueError as error:
         raise MlopsError(f"--since/--until: {error}") from None
+    args.previous = _previous_history(args.history)
     reference = read_file(args.reference, schema, params.prediction_column)
     current = read_current(args.current, schema, params.prediction_column, since, until)
     result = check_drift(reference, current, schema, params)
+    if result.status != "insufficient_data":
+        result = with_performance(result, _performance(args, current, schema, all_params.evaluate.threshold))
     window = {"since": since, "until": until}
     return replace(result, window={k: None if v is None else v.isoformat() for k, v in window.items()})
 
 
+def _previous_history(path: Path | None) -> list[dict[str, Any]]:
+    """The earlier checks' entries; none when the file does not exist yet (the first check)."""
+    from mlops.drift.history import parse
+
+    if path is None or not path.is_file():
+        return []
+    try:
+        return parse(path.read_text(encoding="utf-8"), str(path))
+    except ValueError as error:
+        raise MlopsError(str(error)) from None
+
+
+def _history_entry(result: DriftResult, args: argparse.Namespace) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from mlops.drift.history import entry
+
+    version = args.data_version or _data_version(args.current)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return entry(result, now, version, str(args.current))
+
+
+def _data_version(current: Path) -> str | None:
+    """The md5 the .dvc file tracking `current` records (production.dvc for production/...), if any."""
+    from mlops.io import read_yaml
+    from mlops.project import data_md5
+
+    resolved = current.resolve()
+    for dvc_file in sorted(Path.cwd().glob("*.dvc")):
+        tracking = read_yaml(dvc_file) or {}
+        for out in tracking.get("outs") or []:
+            tracked = (dvc_file.parent / str(out.get("path", ""))).resolve()
+            if resolved == tracked or tracked in resolved.parents:
+                return data_md5(tracking)
+    return None
+
+
+def _performance(
+    args: argparse.Namespace, current: pd.DataFrame, schema: Schema, threshold: float
+) -> PerformanceResult:
+    """The model's estimated performance on the current data, or why there is none."""
+    from mlops.drift.performance import not_available
+    from mlops.drift.scoring import assess_performance
+    from mlops.drift.sources import read_file
+    from mlops.io import read_json
+    from mlops.model import load_model
+
+    if args.model is None or args.labelled_reference is None:
+        return not_available("no --model and --labelled-reference given")
+    for path in (args.model, args.labelled_reference):
+        if not path.is_file():
+            return not_available(f"{path} not found: run the pipeline first (make run, or dvc pull)")
+    model = load_model(args.model)
+    metadata = args.metadata
+    version = str(read_json(metadata).get("model_version", "")) if metadata and metadata.is_file() else ""
+    labelled = read_file(args.labelled_reference, schema, "")
+    return assess_performance(model, version, labelled, current, schema, threshold)
+
+
 def _write(result: DriftResult, args: argparse.Namespace) -> None:
+    from mlops.drift.history import dumps
     from mlops.drift.issue import LABEL, closing_comment, issue_text
     from mlops.drift.render import to_html, to_markdown
     from mlops.io import write_json, write_text
 
     issue = issue_text(result, args.run_url, args.report_url)
+    history = None
+    if args.history is not None:
+        history = [*args.previous, _history_entry(result, args)]
+        write_text(args.out / "history.jsonl", dumps(history))
     write_json(args.out / "drift.json", result.to_dict())
     write_text(args.out / "drift.md", to_markdown(result))
-    write_text(args.out / "drift.html", to_html(result))
+    write_text(args.out / "drift.html", to_html(result, history))
     write_json(
         args.out / "issue.json",
         {

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlops.drift import stats
+from mlops.drift.performance import PerformanceResult
 from mlops.errors import ConfigError
 from mlops.params import DriftColumnParams, DriftParams
 from mlops.schema import Schema
@@ -66,6 +67,7 @@ class DriftResult:
     reasons: tuple[str, ...] = ()
     key_columns: tuple[str, ...] = ()
     window: dict[str, str | None] = field(default_factory=dict)
+    performance: PerformanceResult | None = None  # the model's estimated performance (drift/performance.py)
 
     @property
     def drifted_columns(self) -> list[ColumnDrift]:
@@ -79,6 +81,8 @@ class DriftResult:
         payload = asdict(self)
         payload["drifted_share"] = round(self.drifted_share, 6)
         payload["drifted_columns"] = [c.column for c in self.drifted_columns]
+        if self.performance is not None:
+            payload["performance"]["alert"] = self.performance.alert
         return _finite(payload)
 
 

@@ -12,11 +12,12 @@ TITLE = "Data drift detected by the scheduled check"
 LABEL = "drift"
 MAX_BODY = COMMENT_LIMIT - 5_536  # room for the links and "What to do" around the report
 RETRAIN = """### What to do
-1. Open the HTML report (run artifact `drift-report`) and look at the drifted columns' distributions.
+1. Open the HTML report (run artifact `drift-report`): is the model's estimated performance out of its
+   range, or did only the inputs move? Look at the drifted columns' distributions.
 2. If the change is real and lasting, retrain: collect labelled recent data, update the training data
-   (the file named by `data` in `project.yaml`; then `dvc add data && dvc push`), and open a pull
-   request; the pull-request workflow reruns the pipeline and reports the metrics against `main`.
-   See docs/drift.md#retraining.
+   (the file named by `data` in `project.yaml`; then `dvc add data && dvc push`), and run the
+   `retrain` workflow with data.dvc's new md5: it reruns the pipeline on a branch and opens a pull
+   request, which reports the metrics against `main`. See docs/drift.md#retraining.
 3. If the change is expected, tune `drift` in `params.yaml` (thresholds, `key_columns`) in a pull request.
 
 This issue is updated by each scheduled run while drift lasts and closed when a run finds none."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
+from mlops.drift import history as trend
+from mlops.drift import render_performance
 from mlops.drift.check import ColumnDrift, Distribution, DriftResult
 
 VERDICTS = {
@@ -63,6 +66,7 @@ def _mermaid(columns: tuple[ColumnDrift, ...]) -> list[str]:
 def to_markdown(result: DriftResult) -> str:
     """drift.md: the verdict first, then the columns sorted by drift, a chart, then target/prediction."""
     lines = [f"## {VERDICTS[result.status]}", "", verdict_line(result), "", f"Data: {_sizes(result)}.", ""]
+    lines += render_performance.to_markdown(result.performance)
     if result.columns:
         lines += [
             "### Features, most drifted first",
@@ -217,8 +221,9 @@ svg{width:100%;height:auto;display:block;margin-top:4px}svg text{font-size:10px;
 .key{margin:.6em 0}.key span{display:inline-block;width:12px;height:12px;margin:0 4px -1px 12px}"""
 
 
-def to_html(result: DriftResult) -> str:
-    """drift.html: one file, no scripts, no network: the verdict, a table and a plot per column."""
+def to_html(result: DriftResult, history: list[dict[str, Any]] | None = None) -> str:
+    """drift.html: one file, no scripts, no network: the verdict, the performance estimate, the
+    trend over the last checks (`history`, this one included), a table and a plot per column."""
     features = _html_part("Features, most drifted first", result.columns)
     outputs = _html_part("Target and prediction (not part of the verdict)", result.outputs)
     return (
@@ -227,5 +232,6 @@ def to_html(result: DriftResult) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<style>{STYLE}</style></head><body><h1 class="{result.status}">{VERDICTS[result.status]}</h1>'
         f'<p class="summary">{html.escape("; ".join(result.reasons))}.<br>{html.escape(_sizes(result))}</p>'
+        f"{render_performance.to_html(result.performance)}{trend.to_html(history or [])}"
         f"{features}{outputs}</body></html>\n"
     )

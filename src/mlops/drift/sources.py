@@ -8,8 +8,10 @@ Inference-log records (one JSON object per line, as src/mlops/serving/inference_
     {"timestamp": "2025-01-31T12:00:00.000000+00:00", "model_version": "...",
      "inputs": {"tenure": 3, ...}, "output": {"label": "Yes", "probability": 0.71}}
 `inputs` holds the features; the output's field named by `drift.prediction_column`, else its
-`label`, becomes the prediction column. CSV and Parquet batches may carry a `timestamp` column for
-time windows.
+`label`, becomes the prediction column; the output's `probability` (the model's score for the positive
+class) and the record's `model_version` become the `probability` and `model_version` columns, for
+the performance estimate. CSV and Parquet batches may carry a `timestamp` column for time windows,
+and a `probability` column.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pa_json
 
 from mlops.data import read_text_csv
 from mlops.errors import DataValidationError
@@ -29,6 +33,8 @@ from mlops.schema import Schema, validate_frame
 
 SUFFIXES = (".csv", ".jsonl", ".parquet")
 TIMESTAMP = "timestamp"
+PROBABILITY = "probability"  # the model's score for the positive class, as the service logs it
+MODEL_VERSION = "model_version"  # the model that logged it
 _RELATIVE = re.compile(r"^(\d+)([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 MAX_LISTED = 5
@@ -90,12 +96,25 @@ def read_current(
 
 def read_file(path: Path, schema: Schema, prediction_column: str) -> pd.DataFrame:
     """One batch file, validated against the schema and typed."""
+    lines: list[int] | None = None
     if path.suffix == ".jsonl":
+        fast = _read_jsonl_arrow(path, prediction_column)
+        if fast is not None:
+            try:
+                return _typed(fast, path, schema, prediction_column, None)
+            except DataValidationError:
+                pass  # read it again line by line, to name the line at fault
         raw, lines = _read_jsonl(path, prediction_column)
     elif path.suffix == ".parquet":
-        raw, lines = _read_parquet(path), None
+        raw = _read_parquet(path)
     else:
-        raw, lines = read_text_csv(path), None
+        raw = read_text_csv(path)
+    return _typed(raw, path, schema, prediction_column, lines)
+
+
+def _typed(
+    raw: pd.DataFrame, path: Path, schema: Schema, prediction_column: str, lines: list[int] | None
+) -> pd.DataFrame:
     with_target = schema.target.name in raw.columns
     try:
         typed = validate_frame(raw, schema, str(path), with_target=with_target)
@@ -107,7 +126,42 @@ def read_file(path: Path, schema: Schema, prediction_column: str) -> pd.DataFram
         typed[prediction_column] = raw[prediction_column]
     if TIMESTAMP in raw.columns:
         typed[TIMESTAMP] = _timestamps(raw[TIMESTAMP], path, lines)
+    if PROBABILITY in raw.columns:
+        typed[PROBABILITY] = _probabilities(raw[PROBABILITY], path, lines)
+    if MODEL_VERSION in raw.columns:
+        typed[MODEL_VERSION] = raw[MODEL_VERSION].astype("str").where(raw[MODEL_VERSION].notna())
     return typed
+
+
+def _read_jsonl_arrow(path: Path, prediction_column: str) -> pd.DataFrame | None:
+    """The inference log read by Arrow's multi-threaded JSON reader (about 10x faster than line by
+    line), or None when the file is anything but well-formed log records: then the careful reader
+    runs, which skips an unfinished last line and names a broken one."""
+    text_fields = pa.schema([(TIMESTAMP, pa.string()), (MODEL_VERSION, pa.string())])
+    options = pa_json.ParseOptions(explicit_schema=text_fields, unexpected_field_behavior="infer")
+    try:
+        table = pa_json.read_json(path, parse_options=options)
+    except (pa.ArrowException, OSError):
+        return None
+    if "inputs" not in table.column_names or not pa.types.is_struct(table.schema.field("inputs").type):
+        return None
+    flat = table.flatten()
+    columns, output = {}, {}
+    for name, column in zip(flat.column_names, flat.columns, strict=True):
+        group, _, field = name.partition(".")
+        if group == "inputs" and field:
+            columns[field] = column
+        elif group == "output" and field:
+            output[field] = column
+        elif group in (TIMESTAMP, MODEL_VERSION) and not field:
+            columns[group] = column
+    for field in (prediction_column, *OUTPUT_LABELS):
+        if field in output:
+            columns[prediction_column] = output[field]
+            break
+    if PROBABILITY in output:
+        columns[PROBABILITY] = output[PROBABILITY]
+    return pa.table(columns).to_pandas()
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -161,14 +215,32 @@ def _log_row(line: str, prediction_column: str) -> dict[str, Any]:
             if field in output:
                 row[prediction_column] = output[field]
                 break
-    if TIMESTAMP in record:
-        row[TIMESTAMP] = record[TIMESTAMP]
+    if isinstance(output, dict) and PROBABILITY in output:
+        row[PROBABILITY] = output[PROBABILITY]
+    for name in (TIMESTAMP, MODEL_VERSION):
+        if name in record:
+            row[name] = record[name]
     return row
 
 
 def _relabel(problem: str, lines: list[int]) -> str:
     """validate_frame counts CSV lines (header = line 1); give JSON-lines files their real line numbers."""
     return re.sub(r"line (\d+)", lambda m: f"line {lines[int(m[1]) - 2]}", problem)
+
+
+def _probabilities(column: pd.Series, path: Path, lines: list[int] | None) -> pd.Series:
+    """Scores between 0 and 1 (missing allowed: those rows are scored by the model)."""
+    parsed = pd.to_numeric(column, errors="coerce").astype("float64")
+    bad = (column.notna() & parsed.isna()) | (parsed < 0) | (parsed > 1)
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        line = lines[position] if lines else position + 2
+        raise DataValidationError(
+            str(path),
+            [f"column '{PROBABILITY}': expected a number from 0 to 1, found line {line}: "
+             f"{column.iloc[position]!r}"],
+        )  # fmt: skip
+    return parsed
 
 
 def _timestamps(column: pd.Series, path: Path, lines: list[int] | None) -> pd.Series:

@@ -201,3 +201,10 @@ def _alive(pid: int) -> bool:
 def log_files(folder: Path) -> list[Path]:
     """The log's files, oldest first (names start with a UTC timestamp)."""
     return sorted(folder.glob(f"{PREFIX}*{SUFFIX}"))
+
+
+def closed_files(folder: Path) -> list[Path]:
+    """The log's files no running process on this machine may still append to, oldest first."""
+    files = log_files(folder)
+    still_open = _possibly_open(files)
+    return [path for path in files if path not in still_open]

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Ship the inference log's closed files to the DVC remote as a new version of the production dataset.
+
+    uv run --frozen python scripts/drift_ship.py --log DIR [--dataset production.dvc] [--push]
+
+Run in a clone of the project on a machine that sees the log folder (the serving host, or a job
+mounting the log volume), with write access to the DVC remote and the git repository:
+
+1. `dvc pull` the dataset's current version (production.dvc names the folder: production/);
+2. copy each closed log file (not the newest file of a running serving process) into
+   `<folder>/inference-log/`; a file shipped before is copied again only if it grew;
+3. `dvc add` the folder and `dvc push` it: the new version is in the remote;
+4. commit the .dvc file (`production data: N inference-log file(s)`) and, with `--push`, `git push`.
+
+The scheduled drift workflow checks out the default branch and `dvc pull`s: it reads the latest
+version. Nothing new to ship: says so, changes nothing, exits 0. A failure before the commit leaves
+git untouched (the .dvc file is restored). Exits 0 on success, 2 on an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from mlops.io import atomic_path, read_yaml
+from mlops.serving.inference_log import closed_files
+
+LOG_FOLDER = "inference-log"  # inside the dataset's folder
+ERROR = 2
+log = logging.getLogger("drift_ship")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        folder = dataset_folder(args.dataset)
+        _run(["dvc", "pull", "--quiet", str(args.dataset)])
+        shipped = copy_closed(args.log, folder / LOG_FOLDER)
+        if not shipped:
+            log.info("nothing to ship: no new or grown closed files in %s", args.log)
+            return 0
+        _version(args.dataset, folder, shipped, push=args.push)
+    except (OSError, ValueError, subprocess.CalledProcessError) as error:
+        log.error("shipping the inference log failed: %s", _describe(error))
+        return ERROR
+    log.info("shipped %d file(s) as a new version of %s", len(shipped), args.dataset)
+    return 0
+
+
+def dataset_folder(dvc_file: Path) -> Path:
+    """The folder a .dvc file tracks (its one output), relative to the .dvc file's folder."""
+    if not dvc_file.is_file():
+        raise ValueError(f"{dvc_file}: not found; give the dataset's .dvc file (production.dvc)")
+    outs = (read_yaml(dvc_file) or {}).get("outs") or []
+    if len(outs) != 1 or "path" not in outs[0]:
+        raise ValueError(f"{dvc_file}: expected one output with a 'path', found {outs}")
+    return dvc_file.parent / str(outs[0]["path"])
+
+
+def copy_closed(log_folder: Path, target: Path) -> list[Path]:
+    """Copy the closed log files that are new or grew into `target`; return the copies made."""
+    if not log_folder.is_dir():
+        raise ValueError(f"{log_folder}: no such log folder")
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for source in closed_files(log_folder):
+        destination = target / source.name
+        if destination.is_file() and destination.stat().st_size >= source.stat().st_size:
+            continue
+        with atomic_path(destination) as tmp:
+            shutil.copyfile(source, tmp)
+        copied.append(destination)
+    return copied
+
+
+def _version(dvc_file: Path, folder: Path, shipped: list[Path], push: bool) -> None:
+    """dvc add + dvc push, then commit the .dvc file; on a DVC failure the .dvc file is restored."""
+    try:
+        _run(["dvc", "add", "--quiet", str(folder)])
+        _run(["dvc", "push", "--quiet", str(dvc_file)])
+    except subprocess.CalledProcessError:
+        _run(["git", "checkout", "--", str(dvc_file)], check=False)
+        raise
+    _run(["git", "add", str(dvc_file)])
+    names = f"{shipped[0].name} to {shipped[-1].name}"
+    message = f"production data: {len(shipped)} inference-log file(s), {names}"
+    _run(["git", "commit", "--quiet", "-m", message, "--", str(dvc_file)])
+    if push:
+        _run(["git", "push", "--quiet"])
+
+
+def _run(command: list[str], check: bool = True) -> None:
+    subprocess.run(command, check=check, capture_output=True, text=True)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, subprocess.CalledProcessError):
+        return f"`{' '.join(error.cmd)}` exited {error.returncode}: {(error.stderr or '').strip()}"
+    return str(error)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--log", type=Path, required=True, help="the inference log folder")
+    parser.add_argument(
+        "--dataset", type=Path, default=Path("production.dvc"), help="the dataset's .dvc file"
+    )
+    parser.add_argument("--push", action="store_true", help="git push the commit")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Retraining by pull request: the steps of .github/workflows/retrain.yml, each one command.
+
+    uv run --frozen python scripts/retrain.py checkout --data-md5 MD5   # branch + data version, pulled
+    make repro                                                           # the pipeline on the new data
+    uv run --frozen python scripts/retrain.py commit [--push]            # results committed (and pushed)
+    uv run --frozen python scripts/retrain.py open-pr --repo OWNER/NAME --base main
+
+A labelled dataset version is the md5 `dvc add data` records in data.dvc (`<32 hex>.dir`), pushed
+to the DVC remote by whoever joined the recent inputs with their outcomes. `checkout` points
+data.dvc at it, `dvc pull`s it (a version missing from the remote is an error, and data.dvc is left
+as it was) and switches to the branch `retrain/<md5's first 12>`; `commit` commits what the
+pipeline changed (data.dvc, dvc.lock, models/model.json, eval/, the card) with the new metrics in
+the message; `open-pr` opens the pull request through GitHub's REST API (`gh api`), so the new
+model goes through the same report and quality gate as any change.
+
+In a workflow the checkout keeps no credentials: RETRAIN_PUSH_TOKEN (the job's token) is handed to
+git through its environment, never on a command line. Exits 0 on success, 2 on an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from github_api import GitHubError, api
+
+from mlops.io import read_yaml, write_text
+from mlops.project import load_project
+
+ERROR = 2
+PREFIX = "retrain/"
+MD5 = re.compile(r"^[0-9a-f]{32}\.dir$")
+HEADLINE = ("roc_auc", "f1", "precision", "recall", "accuracy")
+
+
+class RetrainError(Exception):
+    """A step that cannot go on; the message says why and what to do."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        print(args.step(args))
+    except (RetrainError, GitHubError, OSError) as error:
+        print(f"retrain {args.command}: {error}", file=sys.stderr)
+        return ERROR
+    return 0
+
+
+def checkout(args: argparse.Namespace) -> str:
+    md5 = args.data_md5.strip()
+    if not md5.endswith(".dir"):
+        md5 += ".dir"
+    if not MD5.match(md5):
+        raise RetrainError(
+            f"--data-md5 {args.data_md5!r}: expected the 32-hex md5 of a data folder (data.dvc's)"
+        )
+    dvc_file = _data_dvc()
+    original = dvc_file.read_text(encoding="utf-8")
+    document = read_yaml(dvc_file)
+    out = document["outs"][0]
+    document["outs"] = [{"md5": md5, "hash": out.get("hash", "md5"), "path": out["path"]}]
+    write_text(dvc_file, yaml.safe_dump(document, sort_keys=False))
+    try:
+        _run("dvc", "pull", "--quiet", str(dvc_file))
+    except RetrainError as error:
+        write_text(dvc_file, original)
+        raise RetrainError(f"data version {md5} could not be pulled from the DVC remote: {error}") from None
+    branch = PREFIX + md5[:12]
+    _run("git", "switch", "--quiet", "-c", branch)
+    _output(f"branch={branch}")
+    return f"on {branch}: {dvc_file} points at {md5}, data pulled; next: make repro"
+
+
+def commit(args: argparse.Namespace) -> str:
+    branch = _run("git", "rev-parse", "--abbrev-ref", "HEAD").strip()
+    if not branch.startswith(PREFIX):
+        raise RetrainError(f"on branch {branch!r}, not a {PREFIX}* branch: run `retrain.py checkout` first")
+    _run("git", "add", "--all")
+    if not _run("git", "diff", "--cached", "--name-only").strip():
+        raise RetrainError("the pipeline changed nothing: is this data version already the one on main?")
+    _run("git", "commit", "--quiet", "-m", _message(branch))
+    if args.push:
+        _run("git", "push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", token=True)
+    return f"committed on {branch}" + (" and pushed" if args.push else "")
+
+
+def open_pr(args: argparse.Namespace) -> str:
+    branch = _run("git", "rev-parse", "--abbrev-ref", "HEAD").strip()
+    title, _, body = _run("git", "log", "-1", "--format=%B").strip().partition("\n")
+    pull = api(
+        "POST",
+        f"repos/{args.repo}/pulls",
+        {"title": title, "head": branch, "base": args.base, "body": body.strip(), "draft": False},
+    )
+    _output(f"pr={pull['number']}")
+    return f"opened pull request #{pull['number']}: {pull.get('html_url', '')}"
+
+
+def _message(branch: str) -> str:
+    project = load_project()
+    metrics = json.loads((project.root / project.metrics).read_text(encoding="utf-8"))
+    version = branch.removeprefix(PREFIX)
+    figures = "\n".join(f"- {name}: {metrics[name]:.4f}" for name in HEADLINE if name in metrics)
+    return (
+        f"Retrain on labelled data version {version}\n\n"
+        f"The pipeline (dvc repro) on the data version {version}; test-split metrics:\n\n{figures}\n\n"
+        "The pull-request workflow compares this model with the base branch and applies the quality gate."
+    )
+
+
+def _data_dvc() -> Path:
+    project = load_project()
+    if project.data_dvc is None:
+        raise RetrainError(
+            f"no .dvc file tracks {project.data}: version the training data with `dvc add` first"
+        )
+    return project.root / project.data_dvc
+
+
+def _run(*command: str, token: bool = False) -> str:
+    env = dict(os.environ)
+    secret = env.pop("RETRAIN_PUSH_TOKEN", "")
+    if token and secret:
+        basic = base64.b64encode(f"x-access-token:{secret}".encode()).decode()
+        env |= {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
+                "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}"}  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    if result.returncode != 0:
+        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        raise RetrainError(
+            f"`{' '.join(command[:3])}` exited {result.returncode}: {detail[-1] if detail else ''}"
+        )
+    return result.stdout
+
+
+def _output(line: str) -> None:
+    if os.environ.get("GITHUB_OUTPUT"):
+        with Path(os.environ["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as outputs:
+            outputs.write(line + "\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    steps = parser.add_subparsers(dest="command", required=True)
+    step = steps.add_parser("checkout", help="data.dvc at the version, data pulled, on retrain/<version>")
+    step.add_argument("--data-md5", required=True, help="the labelled data version (data.dvc's md5)")
+    step.set_defaults(step=checkout)
+    step = steps.add_parser("commit", help="commit the pipeline's results on the retrain branch")
+    step.add_argument("--push", action="store_true", help="push the branch to origin")
+    step.set_defaults(step=commit)
+    step = steps.add_parser("open-pr", help="open the pull request (gh api)")
+    step.add_argument("--repo", required=True, help="OWNER/NAME")
+    step.add_argument("--base", default="main", help="the base branch (default: main)")
+    step.set_defaults(step=open_pr)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

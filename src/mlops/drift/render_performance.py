@@ -1,0 +1,93 @@
+"""The performance part of the drift reports, in plain words: is the model still good?"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from mlops.drift.performance import METRICS, NAMES, PerformanceResult
+
+HEADING = "Is the model still good?"
+EXPLAINED = (
+    "Estimated without labels, from how confident the model is on the current rows (its scores, "
+    "calibrated on the labelled test data); it holds while the link between the features and the "
+    "outcome is unchanged. The expected range is where the metric falls on data like the test data "
+    "with this many rows."
+)
+
+
+def _value(value: float | None) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+
+
+def summary(p: PerformanceResult) -> str:
+    """One sentence: the headline estimate and whether it is where it should be."""
+    if not p.available:
+        return f"No performance estimate: {p.reason}."
+    auc, (low, high) = p.estimated["roc_auc"], p.bands["roc_auc"]
+    if p.alerts:
+        moved = ", ".join(NAMES[m] for m in p.alerts)
+        head = f"⚠️ The model's estimated {moved} left the expected range"
+    else:
+        head = "✅ The model's estimated performance is within the expected range"
+    text = (
+        f"{head}: estimated ROC AUC {_value(auc)} (expected {low:.3f} to {high:.3f}; "
+        f"{_value(p.reference['roc_auc'])} on the test data)"
+    )
+    if p.realized is not None:
+        text += f"; actual ROC AUC from the labels in the current data: {_value(p.realized['roc_auc'])}"
+    return text + "."
+
+
+def _rows(p: PerformanceResult) -> list[tuple[str, ...]]:
+    rows = []
+    for m in METRICS:
+        low, high = p.bands[m]
+        state = "**outside**" if m in p.alerts else "within"
+        actual = () if p.realized is None else (_value(p.realized[m]),)
+        reference, estimated = _value(p.reference[m]), _value(p.estimated[m])
+        rows.append((NAMES[m], reference, estimated, f"{low:.3f} to {high:.3f}", state, *actual))
+    return rows
+
+
+def _header(p: PerformanceResult) -> tuple[str, ...]:
+    actual = () if p.realized is None else ("Actual now (labels)",)
+    return ("Metric", "Test data", "Estimated now", "Expected range", "Estimate is", *actual)
+
+
+def to_markdown(p: PerformanceResult | None) -> list[str]:
+    """Lines of drift.md's first section."""
+    if p is None:
+        return []
+    lines = [f"### {HEADING}", "", summary(p), ""]
+    if not p.available:
+        return lines
+    header = _header(p)
+    lines += ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(p)]
+    threshold = f"at the decision threshold {p.threshold:g}" if p.threshold is not None else ""
+    lines += [
+        "",
+        f"{EXPLAINED} Accuracy, precision, recall and F1 {threshold}; {p.current_rows:,} current rows "
+        f"(probabilities: {p.probabilities}), {p.reference_rows:,} test rows.",
+        "",
+    ]
+    return lines
+
+
+def to_html(p: PerformanceResult | None) -> str:
+    """drift.html's first section."""
+    if p is None:
+        return ""
+    text = f'<h2>{HEADING}</h2><p class="summary">{html.escape(summary(p))}</p>'
+    if not p.available:
+        return text
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(p))
+    body = "".join(
+        f"<tr{' class=hit' if row[4] != 'within' else ''}>"
+        + "".join(f"<td>{html.escape(cell.strip('*'))}</td>" for cell in row)
+        + "</tr>"
+        for row in _rows(p)
+    )
+    note = f"{EXPLAINED} {p.current_rows:,} current rows (probabilities: {p.probabilities})."
+    return f"{text}<table><tr>{head}</tr>{body}</table><p>{html.escape(note)}</p>"

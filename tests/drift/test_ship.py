@@ -1,0 +1,133 @@
+"""Shipping the inference log (scripts/drift_ship.py, `make ship-log`): closed files become a new
+version of production/ in the DVC remote, and a fresh clone reads them back, through a local
+remote and through S3 (moto on 127.0.0.1), with the real dvc and git."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlops.drift.sources import read_current
+from mlops.schema import load_schema
+from mlops.serving.inference_log import InferenceLog, log_files
+from tests.conftest import BIN, copy_project, run
+from tests.drift.conftest import REPO, demo_only
+from tests.template.test_remote_s3 import KEY_ID, SECRET, s3_endpoint
+
+pytestmark = [demo_only, pytest.mark.slow, pytest.mark.timeout(600)]
+SHIP = [str(BIN / "python"), str(REPO / "scripts" / "drift_ship.py")]
+__all__ = ["s3_endpoint"]  # the fixture, used by name
+
+
+def local_remote(url: Path) -> Callable[[Path], None]:
+    return lambda project: run(["dvc", "remote", "add", "-f", "-d", "shared", str(url)], cwd=project)
+
+
+@pytest.fixture(params=["local", "s3"])
+def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """A function that points a project at the shared remote (and gives it S3 credentials)."""
+    if request.param == "local":
+        yield local_remote(tmp_path / "remote")
+        return
+    endpoint = request.getfixturevalue("s3_endpoint")
+
+    def configure(project: Path) -> None:
+        run(["dvc", "remote", "add", "-f", "-d", "shared", "s3://team-bucket/churn"], cwd=project)
+        run(["dvc", "remote", "modify", "shared", "endpointurl", endpoint], cwd=project)
+        for key, value in (("access_key_id", KEY_ID), ("secret_access_key", SECRET)):
+            run(["dvc", "remote", "modify", "--local", "shared", key, value], cwd=project)
+
+    yield configure
+
+
+def clone(origin: Path, dest: Path, configure: Callable[[Path], None]) -> Path:
+    run(["git", "clone", "-q", str(origin), str(dest)], cwd=origin.parent)
+    for key, value in (("user.email", "ops@example.com"), ("user.name", "Ops")):
+        run(["git", "config", key, value], cwd=dest)
+    configure(dest)  # credentials stay in .dvc/config.local, never committed
+    return dest
+
+
+@pytest.fixture
+def origin(tmp_path: Path, remote: Callable[[Path], None]) -> Path:
+    return make_origin(tmp_path, remote)
+
+
+def make_origin(tmp_path: Path, remote: Callable[[Path], None]) -> Path:
+    """A bare repository whose main branch uses the shared remote, which holds production/."""
+    project = copy_project(tmp_path / "project")
+    run(["dvc", "pull", "--quiet", "production.dvc"], cwd=project)
+    remote(project)
+    run(["dvc", "push", "--quiet", "production.dvc"], cwd=project)
+    run(["git", "add", ".dvc/config"], cwd=project)
+    run(["git", "commit", "-qm", "production data in the shared remote"], cwd=project)
+    run(["git", "clone", "-q", "--bare", str(project), str(tmp_path / "origin.git")], cwd=tmp_path)
+    return tmp_path / "origin.git"
+
+
+def served_log(folder: Path, batch: Path, schema_file: Path) -> int:
+    """A log as the service writes it, rotated into several files; the rows written."""
+    features = list(load_schema(schema_file).feature_names)
+    records = json.loads(pd.read_csv(batch)[features].head(120).to_json(orient="records"))
+    writer = InferenceLog(folder, max_bytes=10_000)
+    for start in range(0, len(records), 30):
+        part = records[start : start + 30]
+        writer.write("v1", part, [{"label": "No", "probability": 0.2}] * len(part))
+    writer.close()
+    return len(records)
+
+
+def test_closed_log_files_are_shipped_and_a_fresh_clone_reads_them(
+    origin: Path, remote: Callable[[Path], None], tmp_path: Path
+):
+    work = clone(origin, tmp_path / "ops", remote)
+    log = tmp_path / "log"
+    served_log(log, tmp_path / "project" / "production" / "2025-01-stable.csv", work / "schema.yaml")
+    files = log_files(log)
+    assert len(files) >= 3
+    before = run(["git", "rev-parse", "HEAD"], cwd=work).stdout
+
+    result = run([*SHIP, "--log", str(log), "--push"], cwd=work)
+    assert "shipped" in result.stderr
+    commit = run(["git", "log", "-1", "--format=%s", "main"], cwd=origin).stdout
+    assert commit.startswith(f"production data: {len(files) - 1} inference-log file(s)")
+
+    fresh = clone(origin, tmp_path / "scheduled-check", remote)
+    assert not (fresh / "production").exists()
+    run(["dvc", "pull", "--quiet", "production.dvc"], cwd=fresh)
+    shipped = sorted((fresh / "production" / "inference-log").iterdir())
+    # the newest file of this (running) process may still be written to: it waits for the next run
+    assert [p.name for p in shipped] == [p.name for p in files[:-1]]
+    assert all(p.read_bytes() == (log / p.name).read_bytes() for p in shipped)
+    assert (fresh / "production" / "2025-01-stable.csv").is_file()  # the earlier version's files stay
+    rows = read_current(
+        fresh / "production" / "inference-log", load_schema(fresh / "schema.yaml"), "prediction"
+    )
+    assert len(rows) == sum(len(p.read_text().splitlines()) for p in shipped)
+    assert rows["probability"].eq(0.2).all() and rows["model_version"].eq("v1").all()
+
+    again = run([*SHIP, "--log", str(log)], cwd=work)
+    assert "nothing to ship" in again.stderr
+    assert run(["git", "rev-parse", "HEAD~1"], cwd=work).stdout == before
+
+
+def test_make_ship_log_runs_the_script_and_a_missing_log_is_an_error(tmp_path: Path):
+    remote = local_remote(tmp_path / "remote")
+    work = clone(make_origin(tmp_path, remote), tmp_path / "ops", remote)
+    shim = tmp_path / "uv-shim"
+    shim.write_text(f'#!/bin/sh\nshift 2\nPATH="{BIN}:$PATH" exec "$@"\n')
+    shim.chmod(0o755)
+    make = ["make", "--no-print-directory", "-o", "install", "ship-log", f"UV={shim}"]
+    missing = run([*make, f"LOG={tmp_path / 'nowhere'}"], cwd=work, check=False)
+    assert missing.returncode == 2 and "nowhere: no such log folder" in missing.stderr
+    assert run(["git", "status", "--porcelain"], cwd=work).stdout == ""
+    served_log(
+        tmp_path / "log", tmp_path / "project" / "production" / "2025-01-stable.csv", work / "schema.yaml"
+    )
+    run([*make, f"LOG={tmp_path / 'log'}"], cwd=work)
+    assert run(["git", "log", "-1", "--format=%s"], cwd=work).stdout.startswith("production data:")
+    assert run(["git", "status", "--porcelain"], cwd=work).stdout == ""

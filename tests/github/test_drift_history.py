@@ -1,0 +1,116 @@
+"""The drift history across three scheduled runs, as drift.yml runs it: fetch the history from the
+drift-history branch, check (scripts/drift_check.py, the real `mlops drift`), publish the history with
+the check appended; against a local bare git repository standing in for GitHub."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from mlops.io import read_yaml
+from tests.conftest import REPO, run
+from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, synthetic
+
+SCRIPTS = REPO / "scripts"
+BRANCH = "drift-history"
+
+
+def step(script: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A workflow step: the script itself (by its #! line), in the checkout."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bot", "GIT_AUTHOR_EMAIL": "bot@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "bot", "GIT_COMMITTER_EMAIL": "bot@example.com"}
+    command = [SCRIPTS / script] if script == "drift_history.py" else [sys.executable, SCRIPTS / script]
+    return subprocess.run(
+        [*map(str, command), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def checkout(tmp_path: Path) -> Path:
+    """A bare 'GitHub' repository and a runner's clone of it, with seeded data and a production.dvc."""
+    origin, work = tmp_path / "origin.git", tmp_path / "runner"
+    run(["git", "init", "-q", "--bare", "-b", "main", origin], cwd=tmp_path)
+    run(["git", "clone", "-q", origin, work], cwd=tmp_path)
+    (work / "schema.yaml").write_text(
+        yaml.safe_dump(SYNTHETIC_SCHEMA.model_dump(mode="json", exclude_none=True))
+    )
+    params = {**read_yaml(REPO / "params.yaml"), "drift": DRIFT_DEFAULTS}
+    (work / "params.yaml").write_text(yaml.safe_dump(params))
+    synthetic(SYNTHETIC_SCHEMA, 3_000, 1).to_parquet(work / "reference.parquet")
+    (work / "production").mkdir()
+    (work / "production.dvc").write_text(
+        "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: production\n"
+    )
+    return work
+
+
+def scheduled_run(work: Path, batch: str) -> Path:
+    """fetch, check, publish: the three steps of drift.yml's history; the run's report folder."""
+    history = work.parent / "runner-temp" / "history.jsonl"
+    fetched = step("drift_history.py", "fetch", "--out", history, cwd=work)
+    assert fetched.returncode == 0, fetched.stderr
+    out = work / "drift" / Path(batch).stem
+    checked = step(
+        "drift_check.py", "--current", work / "production" / batch, "--since", "", "--history", history,
+        "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
+        "--params", work / "params.yaml", "--out", out, cwd=work,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    published = step("drift_history.py", "publish", "--file", out / "history.jsonl", cwd=work)
+    assert published.returncode == 0, published.stderr
+    return out
+
+
+def test_three_runs_build_the_history_on_its_branch_and_the_report_shows_the_trend(tmp_path: Path):
+    work = checkout(tmp_path)
+    batches = {"1-stable.csv": 0.0, "2-moved.csv": 0.5, "3-moved-more.csv": 1.0}
+    for seed, (name, shift) in enumerate(batches.items(), start=2):
+        synthetic(SYNTHETIC_SCHEMA, 1_200, seed, charges_shift_sd=shift).to_csv(work / "production" / name)
+    outs = [scheduled_run(work, name) for name in batches]
+
+    origin = tmp_path / "origin.git"
+    log = run(["git", "log", "--format=%s", BRANCH], cwd=origin).stdout.splitlines()
+    assert log == [f"drift history: {n} check(s)" for n in (3, 2, 1)]
+    files = run(["git", "ls-tree", "--name-only", BRANCH], cwd=origin).stdout.split()
+    assert files == ["history.jsonl"]
+    history = [
+        json.loads(line)
+        for line in run(["git", "show", f"{BRANCH}:history.jsonl"], cwd=origin).stdout.splitlines()
+    ]
+    assert [h["status"] for h in history] == ["no_drift", "drift", "drift"]
+    assert [h["current"].rsplit("/", 1)[-1] for h in history] == list(batches)
+    assert {h["data_version"] for h in history} == {"0123456789abcdef0123456789abcdef.dir"}
+    severity = [h["columns"]["monthly_charges"]["severity"] for h in history]
+    assert severity[0] < 1 < severity[1] < severity[2]
+    assert history[0]["time"] <= history[1]["time"] <= history[2]["time"]
+
+    first, last = (o / "drift.html" for o in (outs[0], outs[-1]))
+    assert "This is the first recorded check" in first.read_text()
+    trend = last.read_text()
+    assert "Over the last 3 checks, 2 needed a look." in trend
+    moved = f"went from {severity[0]:.1f} to {severity[2]:.1f} times the level that raises an alarm"
+    assert (
+        f"The column that moved most is monthly_charges: its difference from the training data {moved}"
+        in trend
+    )
+    assert trend.count("<td>needs a look</td>") == 2 and trend.count("<td>fine</td>") == 1
+
+
+def test_a_broken_history_is_an_error_and_nothing_is_published(tmp_path: Path):
+    work = checkout(tmp_path)
+    synthetic(SYNTHETIC_SCHEMA, 1_200, 2).to_csv(work / "production" / "batch.csv")
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"time": "2025-01-01", "status": "drift"}\nnot json\n')
+    checked = step(
+        "drift_check.py", "--current", work / "production" / "batch.csv", "--history", history,
+        "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
+        "--params", work / "params.yaml", "--out", work / "drift", cwd=work,
+    )  # fmt: skip
+    assert checked.returncode == 2 and "history.jsonl: line 2: not valid JSON" in checked.stderr
+    published = step("drift_history.py", "publish", "--file", work / "drift" / "history.jsonl", cwd=work)
+    assert published.returncode == 2 and "no history file to publish" in published.stderr
+    assert run(["git", "ls-remote", "--heads", "origin", BRANCH], cwd=work).stdout == ""

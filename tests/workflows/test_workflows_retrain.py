@@ -1,0 +1,35 @@
+"""retrain.yml: dispatched with a data version, one job that may push a branch and open a pull request,
+its steps the ones tests/github/test_retrain.py runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.workflows.conftest import WORKFLOW_DIR, load
+
+RETRAIN = WORKFLOW_DIR / "retrain.yml"
+
+
+@pytest.fixture(scope="module")
+def retrain() -> dict[str, Any]:
+    return load(RETRAIN)
+
+
+def test_dispatched_by_hand_with_a_required_data_version(retrain: dict[str, Any]) -> None:
+    assert set(retrain["on"]) == {"workflow_dispatch"}
+    assert retrain["on"]["workflow_dispatch"]["inputs"]["data_md5"]["required"] is True
+    assert retrain["permissions"] == {}
+
+
+def test_the_steps_are_checkout_repro_commit_open_pr_in_that_order(retrain: dict[str, Any]) -> None:
+    job = retrain["jobs"]["retrain"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    runs = [str(step["run"]) for step in job["steps"] if "run" in step]
+    assert [r.split()[5] if "retrain.py" in r else r for r in runs] == [
+        "checkout", "make repro", "commit", "open-pr"
+    ]  # fmt: skip
+    inputs = [step.get("env", {}) for step in job["steps"] if "run" in step]
+    assert inputs[0] == {"DATA_MD5": "${{ inputs.data_md5 }}"}  # through the environment, not the script
+    assert inputs[2] == {"RETRAIN_PUSH_TOKEN": "${{ github.token }}"}
