@@ -122,6 +122,13 @@ class DriftParams(Frozen):
     drift_share: float = Field(gt=0, le=1, description="Dataset drift when this share of features drift.")
     key_columns: tuple[str, ...] = Field(default=(), description="Drift in any of these is dataset drift.")
     prediction_column: str = Field(description="Name of the prediction in the current data / inference log.")
+    unseen_share: float = Field(
+        default=0.01,
+        gt=0,
+        lt=1,
+        description="A categorical column drifts when more of its current rows than this share hold "
+        "values outside the schema's categories.",
+    )
     columns: dict[str, DriftColumnParams] = Field(default_factory=dict)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -294,6 +295,21 @@ def shorten(value: Any, limit: int = SHOWN_CHARS) -> str:
     if len(text) <= limit:
         return repr(value)
     return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+def known_categories(schema: Schema) -> dict[str, frozenset[Any]]:
+    """The categories (and null) of each feature whose unseen values are encoded, not refused."""
+    return {
+        f.name: frozenset((*(f.categories or ()), None)) for f in schema.categorical if f.unseen == "encode"
+    }
+
+
+def unseen_counts(
+    records: Sequence[Mapping[str, Any]], known: Mapping[str, frozenset[Any]]
+) -> dict[str, int]:
+    """Records holding a value outside `known` (see `known_categories`), per feature; zeros left out."""
+    counts = {name: sum(r[name] not in values for r in records) for name, values in known.items()}
+    return {name: count for name, count in counts.items() if count}
 
 
 # --- derived views --------------------------------------------------------------------------------

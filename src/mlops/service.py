@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from mlops.errors import MlopsError
 from mlops.explain import explain
 from mlops.metrics import DEFAULT_THRESHOLD
-from mlops.schema import request_model
+from mlops.schema import known_categories, request_model, unseen_counts
 from mlops.serving.bundle import (
     Predictor,
     ServingSettings,
@@ -51,6 +51,7 @@ ADAPTIVE_MAX_BATCH = 64
 Label = Literal[(SCHEMA.target.negative, SCHEMA.target.positive)]  # type: ignore[valid-type]
 Record = request_model(SCHEMA, "Record")
 REFERENCE: dict[str, Any] | None = METADATA.get("reference")
+KNOWN = known_categories(SCHEMA)  # features whose unseen values are accepted, and counted
 EXPLAIN_TOP = 5
 PredictRequest = create_model(
     "PredictRequest",
@@ -114,6 +115,18 @@ def log_write_failures() -> Any:
     )
 
 
+@functools.cache
+def unseen_categories() -> Any:
+    """The /metrics counter of values outside a feature's schema categories, encoded as unknown."""
+    import prometheus_client
+
+    return prometheus_client.Counter(
+        "mlops_unseen_categories",
+        "Values of a categorical feature outside its schema categories, accepted and encoded as unknown",
+        ["column"],
+    )
+
+
 @bentoml.service(name="model-service", traffic={"timeout": 30})
 class ModelService:
     """Serves models/model.skops; refuses to become ready unless its SHA-256 matches model.json."""
@@ -136,6 +149,8 @@ class ModelService:
                 SETTINGS.inference_log_max_total_bytes,
                 on_failure=log_write_failures().inc,
             )
+        for name in KNOWN:  # every watched column on /metrics from the start, at 0
+            unseen_categories().labels(column=name)
         # What is loaded by now (BentoML, pandas, scikit-learn, the model) lives as long as the
         # process: move it out of the collector's reach. Otherwise every full collection walks it
         # all, and stalls the request that triggers it for 100-400 ms every few seconds under load
@@ -192,6 +207,8 @@ class ModelService:
         if self.predictor is None:
             raise bentoml.exceptions.ServiceUnavailable("the model failed verification; see the server log")
         probabilities = self.predictor.positive_proba(records).tolist()
+        for name, count in unseen_counts(records, KNOWN).items():
+            unseen_categories().labels(column=name).inc(count)
         positive, negative = SCHEMA.target.positive, SCHEMA.target.negative
         outputs = [
             {"label": positive if p >= THRESHOLD else negative, "probability": p} for p in probabilities
