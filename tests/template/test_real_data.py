@@ -55,7 +55,8 @@ def project(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate(dest, template, {"data_file": str(data), "target": "churned", "positive_label": "1"})
     run(["dvc", "repro", "--quiet"], cwd=dest, env=task_env())
     batch = table(1500, seed=1, new_share=UNSEEN_SHARE)
-    batch.assign(churned=batch["churned"].astype(int)).to_csv(dest / "batch.csv", index=False)
+    labels = batch["churned"].astype(int)  # the target as `1`/`0`, a prediction as `1.0`/`0.0`
+    batch.assign(churned=labels, prediction=labels.astype(float)).to_csv(dest / "batch.csv", index=False)
     return dest
 
 
@@ -90,7 +91,7 @@ def unseen_counted(server: Server) -> float:
 
 
 def test_the_service_accepts_and_counts_unseen_categories(project: Path, server: Server) -> None:
-    batch = pd.read_csv(project / "batch.csv").drop(columns="churned")
+    batch = pd.read_csv(project / "batch.csv").drop(columns=["churned", "prediction"])
     records: list[dict[str, Any]] = json.loads(batch.head(50).to_json(orient="records"))
     unseen = sum(r["city"] in NEW_CITIES for r in records)
     assert unseen > 0
@@ -113,5 +114,7 @@ def test_the_drift_check_reports_the_unseen_share(project: Path) -> None:
     assert columns["city"]["unseen_share"] == pytest.approx(UNSEEN_SHARE, abs=0.03)
     assert "city" in report["drifted_columns"]
     assert columns["plan"]["unseen_share"] == 0
-    target = next(c for c in report["outputs"] if c["role"] == "target")  # `1`/`0` read as the labels
-    assert target["current_rows"] == 1500
+    outputs = {c["role"]: c for c in report["outputs"]}  # `1`/`0` and `1.0`/`0.0` read as the labels
+    assert outputs["target"]["current_rows"] == 1500
+    assert outputs["prediction"]["compared_with"] == "churned"
+    assert outputs["prediction"]["current_rows"] == 1500
