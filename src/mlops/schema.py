@@ -252,9 +252,10 @@ def _check_categories(
     value outside `categories` is a problem only when `unseen` is `refuse`."""
     present = column.notna()
     if all(isinstance(c, int) for c in categories):
-        values = pd.to_numeric(column, errors="coerce").astype("float64")
-        malformed = present & ~(np.isfinite(values) & (values == np.floor(values.fillna(0))))
-        values = values.where(~malformed)
+        values = pd.to_numeric(column, errors="coerce")
+        number = values.astype("float64")
+        malformed = present & ~(np.isfinite(number) & (number == np.floor(number.fillna(0))))
+        values = values.where(~malformed) if malformed.any() else values
     else:
         values = column
         malformed = pd.Series(False, index=column.index)
