@@ -361,6 +361,8 @@ def _bounds(feature: Feature) -> Any:
 def _json_number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a JSON number, found {_json_type(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, found {value}")
     return value
 
 
