@@ -32,7 +32,7 @@ def table(rows: int, seed: int, new_share: float) -> pd.DataFrame:
     """Customers of 200 cities (a long tail), a plan, an age and a spend; churn depends on all four."""
     rng = np.random.default_rng(seed)
     weights = 1 / np.arange(1, 201) ** 0.8
-    city = rng.choice(CITIES, size=rows, p=weights / weights.sum())
+    city = rng.choice(np.array(CITIES, dtype=object), size=rows, p=weights / weights.sum())
     city[: len(CITIES)] = CITIES  # every city at least once
     new = rng.random(rows) < new_share
     city[new] = rng.choice(NEW_CITIES, size=int(new.sum()))
