@@ -142,7 +142,7 @@ def _one_hot(encoder: OneHotEncoder, columns: list[str], start: int) -> list[_On
         other = position + len(frequent) if rare_set else None
         mapping.update(dict.fromkeys(rare_set, other))
         unknown_is_error = encoder.handle_unknown == "error"
-        found.append(_OneHot(name, mapping, unknown_is_error, other))  # type: ignore[arg-type]
+        found.append(_OneHot(name, mapping, unknown_is_error, other))
         position += len(frequent) + (1 if rare_set else 0)
     return found
 
