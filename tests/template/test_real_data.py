@@ -108,7 +108,9 @@ def test_the_service_accepts_and_counts_unseen_categories(project: Path, server:
 def test_the_drift_check_reports_the_unseen_share(project: Path) -> None:
     mlops = project / ".venv" / "bin" / "mlops"
     result = run([mlops, "drift", "--current", "batch.csv"], cwd=project, check=False, env=task_env())
-    assert result.returncode == 1, result.stdout + result.stderr  # 10% unseen: past drift.unseen_share
+    # city drifts (10% unseen, past drift.unseen_share); 1 of 4 features is under drift.drift_share
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 of 4 features drifted" in result.stderr
     report = json.loads((project / "drift" / "batch" / "drift.json").read_text())
     columns = {c["column"]: c for c in report["columns"]}
     assert columns["city"]["unseen_share"] == pytest.approx(UNSEEN_SHARE, abs=0.03)
