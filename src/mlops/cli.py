@@ -23,6 +23,10 @@ log = logging.getLogger("mlops")
 
 # name -> (module, one-line help). A module defines add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": (
+        "mlops.commands.validate",
+        "check params.yaml, schema.yaml and project.yaml before any stage removes an output",
+    ),
     "prepare": ("mlops.commands.prepare", "validate the raw data and split it into train and test"),
     "train": ("mlops.commands.train", "fit the model and save it with its metadata"),
     "evaluate": ("mlops.commands.evaluate", "score the model on the test split: metrics and plots"),

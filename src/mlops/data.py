@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import math
 from pathlib import Path
 
 import pandas as pd
 
 from mlops.errors import DataValidationError
-from mlops.schema import Schema, validate_frame
+from mlops.schema import Schema, shorten, validate_frame
+
+MAX_LINE_BYTES = 1 << 20  # a longer CSV line is refused: no table cell is a megabyte of text
+MIN_LABEL_ROWS = 2  # rows of each label the stratified split needs: one to train on, one to test
 
 
 def read_csv(path: Path, schema: Schema, *, with_target: bool = True) -> pd.DataFrame:
@@ -21,15 +26,53 @@ def read_text_csv(path: Path) -> pd.DataFrame:
     Reading every column as text first lets validation report the value exactly as written. The one
     reader of CSV input: `mlops prepare`, the drift check and `mlops infer-schema` all use it.
     """
+    if not path.is_file():
+        raise DataValidationError(str(path), ["file not found"])
+    check_text(path)
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except FileNotFoundError:
-        raise DataValidationError(str(path), ["file not found"]) from None
     except pd.errors.EmptyDataError:
         raise DataValidationError(str(path), ["the file is empty (no header, no rows)"]) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DataValidationError(str(path), [f"cannot be parsed as CSV: {error}"]) from None
+    except pd.errors.ParserError as error:
+        reason = shorten(str(error).strip(), 200).strip("'\"")
+        raise DataValidationError(str(path), [f"cannot be parsed as CSV: {reason}"]) from None
     return raw.apply(lambda column: column.str.strip()).replace("", None)
+
+
+def check_text(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> None:
+    """Refuse a file that is not UTF-8 or has a line over `max_line_bytes`, naming its line and column.
+
+    One pass, a line at a time, never holding more than `max_line_bytes`: pandas would report a
+    byte offset for a bad byte, and read a gigabyte-long line whole before anything could be said.
+    """
+    header: list[str] = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(iter(lambda: handle.readline(max_line_bytes + 1), b""), start=1):
+            if len(line) > max_line_bytes and not line.endswith(b"\n"):
+                where = _column(line[:max_line_bytes], header, number)
+                raise DataValidationError(
+                    str(path),
+                    [f"line {number}{where}: longer than {max_line_bytes:,} bytes, the most a line may hold"],
+                )
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                where = _column(line[: error.start], header, number)
+                byte = line[error.start]
+                found = f"byte 0x{byte:02x} (e.g. latin-1 or Windows-1252 text)"
+                raise DataValidationError(
+                    str(path), [f"line {number}{where}: not UTF-8, found {found}; save the file as UTF-8"]
+                ) from None
+            if number == 1:
+                header = next(csv.reader([text.lstrip("\ufeff")]), [])
+
+
+def _column(prefix: bytes, header: list[str], number: int) -> str:
+    """ ", column 'name'" for the field a line's `prefix` ends in (quotes aside), when the header names it."""
+    field = prefix.count(b",")
+    if number == 1 or field >= len(header):
+        return f", field {field + 1}"
+    return f", column {shorten(header[field])}"
 
 
 def split(
@@ -42,6 +85,25 @@ def split(
         frame, test_size=test_size, random_state=seed, stratify=frame[schema.target.name]
     )
     return train.sort_index(), test.sort_index()
+
+
+def check_split(target: pd.Series, test_size: float, source: str) -> None:
+    """Refuse data too small or too one-sided for a stratified split, saying what it needs."""
+    counts = target.value_counts()
+    column = f"column '{target.name}'"
+    if len(counts) < 2:
+        only = shorten(counts.index[0]) if len(counts) else "none"
+        raise DataValidationError(source, [f"{column}: every row has the label {only}; a model needs two"])
+    rare = {label: int(n) for label, n in counts.items() if n < MIN_LABEL_ROWS}
+    if rare:
+        listed = ", ".join(f"{shorten(label)} in {n} row" for label, n in rare.items())
+        needs = f"the split needs at least {MIN_LABEL_ROWS} rows of each label"
+        raise DataValidationError(source, [f"{column}: label {listed}; {needs}"])
+    rows = len(target)
+    test_rows = math.ceil(test_size * rows)
+    if min(test_rows, rows - test_rows) < len(counts):
+        split = f"{rows} rows split {rows - test_rows} / {test_rows} (prepare.test_size {test_size})"
+        raise DataValidationError(source, [f"{split} cannot put each of {len(counts)} labels on both sides"])
 
 
 def target_vector(frame: pd.DataFrame, schema: Schema) -> pd.Series:

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import ConfigError
-from mlops.schema import Category, Feature, Schema, Target
+from mlops.schema import Category, Feature, Schema, Target, Unseen
 
-MAX_CATEGORIES = 30  # text columns with more distinct values are refused (ids, free text)
+MAX_CATEGORIES = 1000  # text columns with more distinct values are refused (ids, free text)
+MAX_LEVELS = 30  # columns with more categories get `max_levels`: the rarest share one 'other' column
 MAX_INTEGER_CODES = 10  # integer columns with at most this many distinct values are codes
 SHOWN = 8  # how many values or columns an error message lists
 CHANCE_LEVEL = {"roc_auc": 0.5}  # gate floors for a new dataset; other metrics start at 0
@@ -35,6 +36,8 @@ def infer_schema(
     source: str = "",
     max_categories: int = MAX_CATEGORIES,
     max_integer_codes: int = MAX_INTEGER_CODES,
+    max_levels: int = MAX_LEVELS,
+    unseen: Unseen = "encode",
 ) -> Schema:
     """The schema of `frame`: one feature per column except the target and the ignored ones.
 
@@ -47,7 +50,7 @@ def infer_schema(
         raise ConfigError(f"target '{target}' is also listed in the columns to ignore")
     label, other = target_labels(frame[target], target, positive)
     features = [
-        infer_feature(frame[name], name, max_categories, max_integer_codes)
+        _with_rules(infer_feature(frame[name], name, max_categories, max_integer_codes), max_levels, unseen)
         for name in columns
         if name != target and name not in ignore
     ]
@@ -62,6 +65,14 @@ def infer_schema(
     )
 
 
+def _with_rules(feature: Feature, max_levels: int, unseen: Unseen) -> Feature:
+    """A categorical feature with its unseen-value policy, and `max_levels` when it has more categories."""
+    if feature.type != "categorical":
+        return feature
+    many = len(feature.categories or ()) > max_levels
+    return feature.model_copy(update={"unseen": unseen, "max_levels": max_levels if many else None})
+
+
 def _require_columns(names: Sequence[str], columns: list[str]) -> None:
     for name in names:
         if name not in columns:
@@ -73,6 +84,10 @@ def target_labels(column: pd.Series, name: str, positive: str) -> tuple[Category
     missing = int(column.isna().sum())
     if missing:
         raise ConfigError(f"target '{name}' is blank in {missing} rows; drop those rows or fill them")
+    integers = _all_integers(column)
+    if integers:  # compared as values: `1`, `1.0` and `1.00` are one label
+        column = column.map(lambda text: str(_integer(text)))
+        positive = str(_integer(positive)) if _all_integers(pd.Series([positive])) else positive
     values = sorted(column.unique().tolist(), key=str)
     if len(values) != 2:
         kind = _target_kind(column, values)
@@ -87,8 +102,8 @@ def target_labels(column: pd.Series, name: str, positive: str) -> tuple[Category
             + ", ".join(repr(v) for v in values)
         )
     other = next(v for v in values if v != str(positive))
-    if _all_integers(column):
-        return int(positive), int(other)
+    if integers:
+        return _integer(positive), _integer(other)
     return str(positive), other
 
 
@@ -124,7 +139,8 @@ def infer_feature(column: pd.Series, name: str, max_categories: int, max_integer
         raise ConfigError(
             f"column '{name}' has {len(distinct)} distinct text values (e.g. {_listed(distinct)}), "
             f"more than {max_categories} for a categorical feature: list it in the columns to ignore "
-            "if it is an id or free text, or raise --max-categories"
+            "if it is an id or free text (copier answer `ignore_columns`), or raise the bound with "
+            "--max-categories (copier answer `max_categories`)"
         )
     categories = tuple(sorted(str(v) for v in distinct))
     return Feature(name=name, type="categorical", categories=categories, nullable=nullable)
@@ -148,7 +164,13 @@ def padded_bounds(low: float, high: float, integer: bool) -> tuple[float, float]
 
 
 def _all_integers(column: pd.Series) -> bool:
-    return bool(column.astype(str).str.fullmatch(r"-?\d+").all())
+    """Whether every value is a whole number, however written: `1`, `1.0` and `1.00` are all 1."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    return bool(numbers.notna().all() and (numbers == np.floor(numbers)).all())
+
+
+def _integer(text: Any) -> int:
+    return int(float(text))
 
 
 def _listed(values: Sequence[Any]) -> str:

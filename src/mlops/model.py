@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mlops.errors import MlopsError
 from mlops.io import write_with
 from mlops.params import TrainParams
-from mlops.schema import Schema
+from mlops.schema import Feature, Schema
 
 # Every type a saved model may contain beyond skops' own defaults. Loading refuses anything else.
 TRUSTED_TYPES = [
@@ -52,22 +53,37 @@ _OBJECT_ID = re.compile(r'(?:"__id__": |"file": ")(\d+)')
 def build_pipeline(schema: Schema, params: TrainParams) -> Pipeline:
     """An unfitted Pipeline: impute and scale numbers, one-hot encode categories, then classify.
 
-    The encoder takes its categories from the schema, so an unseen category in training data is
-    impossible (validation refused it) and the column layout never depends on the data.
+    The encoders take their categories from the schema, so the column layout never depends on the
+    data, and a value outside them (allowed by `unseen: encode`) is encoded as unknown: no column set.
+    A feature with `max_levels` or `min_frequency` gets an encoder of its own that groups its infrequent
+    training levels, and values outside the schema, into one 'other' column.
     """
     numeric = [f.name for f in schema.numeric]
-    categorical = [f.name for f in schema.categorical]
-    categories = [list(f.categories or ()) for f in schema.categorical]
-    transformers = []  # a block with no columns would stay unfitted, so only non-empty ones
+    plain = [f for f in schema.categorical if not f.grouped]
+    transformers: list[tuple[str, Any, list[str]]] = []  # a block with no columns stays unfitted
     if numeric:
         transformers.append(
             ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric)
         )
-    if categorical:
+    if plain:
+        categories = [list(f.categories or ()) for f in plain]
         encoder = OneHotEncoder(categories=categories, handle_unknown="ignore", sparse_output=False)
-        transformers.append(("categorical", encoder, categorical))
+        transformers.append(("categorical", encoder, [f.name for f in plain]))
+    grouped = [f for f in schema.categorical if f.grouped]
+    transformers += [(f"levels_{f.name}", _grouping_encoder(f), [f.name]) for f in grouped]
     preprocess = ColumnTransformer(transformers, verbose_feature_names_out=False)
     return Pipeline([("preprocess", preprocess), ("classifier", _estimator(params))])
+
+
+def _grouping_encoder(feature: Feature) -> OneHotEncoder:
+    """One-hot columns for the frequent levels of one feature and one shared 'other' column."""
+    return OneHotEncoder(
+        categories=[list(feature.categories or ())],
+        max_categories=feature.max_levels,
+        min_frequency=feature.min_frequency,
+        handle_unknown="infrequent_if_exist",
+        sparse_output=False,
+    )
 
 
 def _estimator(params: TrainParams) -> LogisticRegression | HistGradientBoostingClassifier:

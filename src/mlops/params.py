@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from mlops.io import read_validated
 from mlops.metrics import Metric
-from mlops.schema import Frozen
+from mlops.schema import Frozen, Schema
 
 
 class PrepareParams(Frozen):
@@ -122,6 +122,13 @@ class DriftParams(Frozen):
     drift_share: float = Field(gt=0, le=1, description="Dataset drift when this share of features drift.")
     key_columns: tuple[str, ...] = Field(default=(), description="Drift in any of these is dataset drift.")
     prediction_column: str = Field(description="Name of the prediction in the current data / inference log.")
+    unseen_share: float = Field(
+        default=0.01,
+        gt=0,
+        lt=1,
+        description="A categorical column drifts when more of its current rows than this share hold "
+        "values outside the schema's categories.",
+    )
     columns: dict[str, DriftColumnParams] = Field(default_factory=dict)
 
 
@@ -131,6 +138,18 @@ class Params(Frozen):
     evaluate: EvaluateParams
     gate: GateParams
     drift: DriftParams
+
+
+def schema_problems(params: Params, schema: Schema) -> list[str]:
+    """The params that name columns the schema does not have, one line each (empty when all fit)."""
+    features = set(schema.feature_names)
+    outputs = {schema.target.name, params.drift.prediction_column}
+    named = {
+        "evaluate.segments": [s for s in params.evaluate.segments if s not in features],
+        "drift.key_columns": [c for c in params.drift.key_columns if c not in features],
+        "drift.columns": [c for c in params.drift.columns if c not in features | outputs],
+    }
+    return [f"{key} names {sorted(bad)}, not features of the schema" for key, bad in named.items() if bad]
 
 
 def load_params(path: Path) -> Params:

@@ -6,19 +6,32 @@ from the one `Schema`, so a new dataset means a new schema file, not edits in fi
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    model_validator,
+)
 
 from mlops.errors import DataValidationError
 from mlops.io import read_validated
 
 Category = str | int
+Unseen = Literal["encode", "refuse"]
 EXAMPLE_ROWS = 5
+EXAMPLE_CATEGORIES = 10  # categories an error message lists before "... (N in all)"
+SHOWN_CHARS = 60  # an error message shows at most this much of a value
 
 
 class Frozen(BaseModel):
@@ -42,6 +55,22 @@ class Feature(Frozen):
     min: float | None = None
     max: float | None = None
     categories: tuple[Category, ...] | None = None
+    unseen: Unseen = Field(
+        default="encode",
+        description="A value not among `categories`: `encode` accepts it and encodes it as unknown "
+        "(counted by the service, reported by the drift check); `refuse` rejects it (400, exit 2).",
+    )
+    max_levels: int | None = Field(
+        default=None,
+        ge=2,
+        description="At most this many one-hot columns: the most frequent levels of the training split "
+        "keep one each and the rest share one 'other' column (unset: one column per category).",
+    )
+    min_frequency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Levels seen in fewer training rows than this share the 'other' column.",
+    )
 
     @model_validator(mode="after")
     def _check_kind(self) -> Feature:
@@ -50,15 +79,32 @@ class Feature(Frozen):
                 raise ValueError(f"feature '{self.name}': a categorical feature lists its categories")
             if self.min is not None or self.max is not None:
                 raise ValueError(f"feature '{self.name}': min/max apply to numeric features only")
-        elif self.categories is not None:
+            return self
+        if self.categories is not None:
             raise ValueError(f"feature '{self.name}': categories apply to categorical features only")
-        elif self.sensitive:
+        grouping = {"unseen": self.unseen != "encode", "max_levels": self.max_levels is not None}
+        grouping["min_frequency"] = self.min_frequency is not None
+        misplaced = [key for key, given in grouping.items() if given]
+        if misplaced:
+            listed = ", ".join(misplaced)
+            raise ValueError(f"feature '{self.name}': {listed} apply to categorical features only")
+        if self.sensitive:
             raise ValueError(f"feature '{self.name}': only a categorical feature can be marked sensitive")
         return self
 
     @property
     def is_numeric(self) -> bool:
         return self.type != "categorical"
+
+    @property
+    def integer_coded(self) -> bool:
+        """A categorical feature whose categories are integers (0/1 flags, codes): compared as numbers."""
+        return all(isinstance(c, int) for c in self.categories or ())
+
+    @property
+    def grouped(self) -> bool:
+        """Whether infrequent levels share an 'other' column (max_levels or min_frequency is set)."""
+        return self.max_levels is not None or self.min_frequency is not None
 
     def expectation(self) -> str:
         """What a valid value looks like, in words, for error messages."""
@@ -166,7 +212,8 @@ def validate_frame(
 
 def _check_column(column: pd.Series, feature: Feature) -> tuple[pd.Series, list[str]]:
     if feature.type == "categorical":
-        return _check_categories(column, feature.name, list(feature.categories or ()), feature.nullable)
+        categories = list(feature.categories or ())
+        return _check_categories(column, feature.name, categories, feature.nullable, feature.unseen)
     return _check_numeric(column, feature)
 
 
@@ -199,20 +246,31 @@ def _check_numeric(column: pd.Series, feature: Feature) -> tuple[pd.Series, list
 
 
 def _check_categories(
-    column: pd.Series, name: str, categories: list[Category], nullable: bool
+    column: pd.Series, name: str, categories: list[Category], nullable: bool, unseen: Unseen = "refuse"
 ) -> tuple[pd.Series, list[str]]:
+    """Integer-coded categories are compared as numbers (`1`, `1.0` and `1.00` are the code 1); a
+    value outside `categories` is a problem only when `unseen` is `refuse`."""
+    present = column.notna()
     if all(isinstance(c, int) for c in categories):
         values = pd.to_numeric(column, errors="coerce")
-        unknown = column.notna() & ~values.isin(categories)
-        values = values.where(~unknown)
+        number = values.astype("float64")
+        malformed = present & ~(np.isfinite(number) & (number == np.floor(number.fillna(0))))
+        values = values.where(~malformed) if malformed.any() else values
     else:
         values = column
-        unknown = column.notna() & ~column.isin(categories)
-    allowed = ", ".join(repr(c) for c in categories)
-    problems = _describe(column, unknown, name, f"expected one of {allowed}; found")
+        malformed = pd.Series(False, index=column.index)
+    unknown = present & ~malformed & ~values.isin(categories)
+    problems = _describe(column, malformed, name, "expected an integer code; found")
+    if unseen == "refuse":
+        problems += _describe(column, unknown, name, f"expected one of {_listed(categories)}; found")
     if not nullable:
-        problems += _describe(column, column.isna(), name, "expected a value (column is not nullable), found")
+        problems += _describe(column, ~present, name, "expected a value (column is not nullable), found")
     return values, problems
+
+
+def _listed(values: list[Category]) -> str:
+    shown = ", ".join(repr(v) for v in values[:EXAMPLE_CATEGORIES])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > EXAMPLE_CATEGORIES else "")
 
 
 def _describe(column: pd.Series, bad: pd.Series, name: str, message: str) -> list[str]:
@@ -229,7 +287,30 @@ def _describe(column: pd.Series, bad: pd.Series, name: str, message: str) -> lis
 def _show(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "<empty>"
-    return repr(value)
+    return shorten(value)
+
+
+def shorten(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """A value for an error message: its repr, cut to `limit` characters with its full length said."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(value)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+def known_categories(schema: Schema) -> dict[str, frozenset[Any]]:
+    """The categories (and null) of each feature whose unseen values are encoded, not refused."""
+    return {
+        f.name: frozenset((*(f.categories or ()), None)) for f in schema.categorical if f.unseen == "encode"
+    }
+
+
+def unseen_counts(
+    records: Sequence[Mapping[str, Any]], known: Mapping[str, frozenset[Any]]
+) -> dict[str, int]:
+    """Records holding a value outside `known` (see `known_categories`), per feature; zeros left out."""
+    counts = {name: sum(r[name] not in values for r in records) for name, values in known.items()}
+    return {name: count for name, count in counts.items() if count}
 
 
 # --- derived views --------------------------------------------------------------------------------
@@ -238,27 +319,74 @@ def _show(value: Any) -> str:
 def request_model(schema: Schema, name: str = "Record") -> type[BaseModel]:
     """A strict pydantic model of one input record, derived from the schema.
 
-    Unknown fields are refused, categories become Literal types, bounds become ge/le, NaN and
-    infinity are refused, and nullable features accept null.
+    One rule for every type: a field takes the JSON type of its column and nothing is converted
+    from another JSON type. Numeric columns and integer-coded categories take JSON numbers, compared
+    as values (`1` and `1.0` are the same integer; `1.5` is not an integer; `"1"` and `true` are
+    refused); text categories take JSON strings. A category outside the schema's list is accepted
+    (and encoded as unknown) unless the feature says `unseen: refuse`. Unknown fields are refused,
+    bounds become ge/le, NaN and infinity are refused, and nullable features accept null.
     """
     fields: dict[str, Any] = {}
     for feature in schema.features:
-        annotation: Any
-        if feature.type == "categorical":
-            annotation = Literal[tuple(feature.categories or ())]
-        else:
-            base = int if feature.type == "integer" else float
-            annotation = Annotated[
-                base,
-                Field(
-                    ge=feature.min,
-                    le=feature.max,
-                    allow_inf_nan=False,
-                    description=feature.description,
-                ),
-            ]
+        annotation = _field_type(feature)
         if feature.nullable:
             annotation = annotation | None
         fields[feature.name] = (annotation, ...)
     config = ConfigDict(extra="forbid", frozen=True)
     return create_model(name, __config__=config, **fields)
+
+
+def _field_type(feature: Feature) -> Any:
+    if feature.type == "float":
+        return Annotated[float, BeforeValidator(_json_number), _bounds(feature)]
+    if feature.type == "integer":
+        return Annotated[int, BeforeValidator(_json_integer), _bounds(feature)]
+    categories = tuple(feature.categories or ())
+    check = _json_integer if feature.integer_coded else _json_string
+    base: Any = Annotated[int if feature.integer_coded else str, BeforeValidator(check)]
+    if feature.unseen == "encode":
+        known = f"known categories: {_listed(list(categories))}; others are encoded as unknown"
+        return Annotated[base, Field(description=f"{feature.description} ({known})".strip())]
+    return Annotated[
+        base,
+        AfterValidator(functools.partial(_one_of, frozenset(categories), feature)),
+        Field(description=feature.description, json_schema_extra={"enum": list(categories)}),
+    ]
+
+
+def _bounds(feature: Feature) -> Any:
+    return Field(ge=feature.min, le=feature.max, allow_inf_nan=False, description=feature.description)
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a JSON number, found {_json_type(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, found {value}")
+    return value
+
+
+def _json_integer(value: Any) -> Any:
+    _json_number(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"expected an integer, found {value!r}")
+        return int(value)
+    return value
+
+
+def _json_string(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a JSON string, found {_json_type(value)}")
+    return value
+
+
+def _one_of(allowed: frozenset[Category], feature: Feature, value: Category) -> Category:
+    if value not in allowed:
+        raise ValueError(f"expected one of {_listed(list(feature.categories or ()))}; found {shorten(value)}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", str: "a string", list: "an array", dict: "an object", type(None): "null"}
+    return next((word for kind, word in names.items() if isinstance(value, kind)), type(value).__name__)

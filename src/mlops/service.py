@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from mlops.errors import MlopsError
 from mlops.explain import explain
 from mlops.metrics import DEFAULT_THRESHOLD
-from mlops.schema import request_model
+from mlops.schema import known_categories, request_model, unseen_counts
 from mlops.serving.bundle import (
     Predictor,
     ServingSettings,
@@ -94,6 +94,18 @@ def __getattr__(name: str) -> Any:
     return service
 
 
+@functools.cache
+def unseen_categories() -> Any:
+    """The /metrics counter of values outside a feature's schema categories, encoded as unknown."""
+    import prometheus_client
+
+    return prometheus_client.Counter(
+        "mlops_unseen_categories",
+        "Values of a categorical feature outside its schema categories, accepted and encoded as unknown",
+        ["column"],
+    )
+
+
 def build_service(settings: ServingSettings) -> Any:
     """The BentoML service for the model in `settings.models_dir`, its API typed by the model's schema.
 
@@ -105,6 +117,7 @@ def build_service(settings: ServingSettings) -> Any:
     evaluation = read_evaluation(settings.metrics_file)
     threshold = float(evaluation.get("threshold", DEFAULT_THRESHOLD))
     reference: dict[str, Any] | None = metadata.get("reference")
+    known = known_categories(schema)  # features whose unseen values are accepted, and counted
 
     label_type = Literal[(schema.target.negative, schema.target.positive)]  # type: ignore[valid-type]
     record_type = request_model(schema, "Record")
@@ -155,6 +168,8 @@ def build_service(settings: ServingSettings) -> Any:
                     settings.inference_log_max_total_bytes,
                     on_failure=log_write_failures().inc,
                 )
+            for name in known:  # every watched column on /metrics from the start, at 0
+                unseen_categories().labels(column=name)
             # What is loaded by now (BentoML, pandas, scikit-learn, the model) lives as long as the
             # process: move it out of the collector's reach. Otherwise every full collection walks it
             # all, and stalls the request that triggers it for 100-400 ms every few seconds under load
@@ -215,6 +230,8 @@ def build_service(settings: ServingSettings) -> Any:
                     "the model failed verification; see the server log"
                 )
             probabilities = self.predictor.positive_proba(rows).tolist()
+            for name, count in unseen_counts(rows, known).items():
+                unseen_categories().labels(column=name).inc(count)
             positive, negative = schema.target.positive, schema.target.negative
             outputs = [
                 {"label": positive if p >= threshold else negative, "probability": p} for p in probabilities

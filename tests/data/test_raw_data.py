@@ -18,6 +18,9 @@ def test_raw_data_matches_its_schema(built_project: Path) -> None:
     y = target_vector(frame, schema)
     assert len(frame) >= 100
     assert 0.02 < y.mean() < 0.98
+    for feature in schema.categorical:  # `unseen: encode` accepts others: the training data has none
+        outside = sorted(set(frame[feature.name].dropna()) - set(feature.categories or ()))
+        assert not outside, f"{feature.name}: values outside schema.yaml's categories: {outside[:5]}"
 
 
 def test_telco_table_is_the_published_one(built_project: Path) -> None:

@@ -141,3 +141,29 @@ def test_demo_batches_give_the_expected_verdicts(built_project):
     )
     code, drifted = verdicts["2025-02-drifted.csv"]
     assert code == 1 and {"contract", "monthly_charges"} <= set(drifted["drifted_columns"])
+
+
+def test_unseen_categories_are_reported_per_column_and_drift_past_the_share(files, tmp_path, schema):
+    """A category first seen in production is what monitoring reports, never an error."""
+    batch = synthetic(schema, 1_200, 2)
+    few, many = tmp_path / "few.csv", tmp_path / "many.csv"
+    batch.assign(contract=["Three year" if i < 6 else c for i, c in enumerate(batch["contract"])]).to_csv(
+        few, index=False
+    )  # 0.5%: under drift.unseen_share (1%)
+    changed = batch.assign(
+        contract=["Three year" if i % 5 == 0 else c for i, c in enumerate(batch["contract"])],
+        female=[7 if i % 50 == 0 else c for i, c in enumerate(batch["female"])],
+    )
+    changed.to_csv(many, index=False)  # 20% and 2% unseen
+    assert drift(files, few, tmp_path / "few") == 0
+    columns = {c["column"]: c for c in json.loads((tmp_path / "few" / "drift.json").read_text())["columns"]}
+    assert columns["contract"]["unseen_share"] == pytest.approx(6 / 1_200)
+    assert not columns["contract"]["drifted"]
+    assert "<unseen>" in columns["contract"]["distribution"]["labels"]
+    assert drift(files, many, tmp_path / "many") == 1
+    result = json.loads((tmp_path / "many" / "drift.json").read_text())
+    columns = {c["column"]: c for c in result["columns"]}
+    assert columns["contract"]["unseen_share"] == pytest.approx(0.2)
+    assert columns["female"]["unseen_share"] == pytest.approx(0.02)
+    assert {"contract", "female"} <= set(result["drifted_columns"])
+    assert "unseen: 20.0%" in (tmp_path / "many" / "drift.md").read_text()

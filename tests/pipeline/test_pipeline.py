@@ -83,18 +83,20 @@ def test_experiment_with_a_set_param(project: Path) -> None:
 
 def break_data(frame: pd.DataFrame, schema: Schema, case: str) -> tuple[pd.DataFrame | str, str]:
     """Damage the raw table one way; return it (or raw text) and the message the pipeline must give."""
-    numeric, categorical = schema.numeric[0].name, schema.categorical[0].name if schema.categorical else None
+    numeric = schema.numeric[0].name
     if case == "missing column":
         dropped = schema.feature_names[-1]
         return frame.drop(columns=dropped), f"missing column(s) ['{dropped}']"
     if case == "wrong type":
         frame.loc[1, numeric] = "not-a-number"
         return frame, f"column '{numeric}': expected {schema.feature(numeric).expectation()}, found line 3"
-    if case == "unknown category":
-        if categorical is None:
-            pytest.skip("the schema has no categorical feature")
-        frame.loc[1, categorical] = "no-such-category"
-        return frame, f"column '{categorical}': expected one of"
+    if case == "unknown category":  # refused where the schema says so; an integer code must be one
+        found = next((f for f in schema.categorical if f.unseen == "refuse" or f.integer_coded), None)
+        if found is None:
+            pytest.skip("every categorical feature accepts unseen text values")
+        frame.loc[1, found.name] = "no-such-category"
+        expected = "expected one of" if found.unseen == "refuse" else "expected an integer code"
+        return frame, f"column '{found.name}': {expected}"
     if case == "empty file":
         return "", "the file is empty"
     if case == "header only":
@@ -126,7 +128,7 @@ def test_bad_data_stops_the_prepare_stage_with_a_clear_message(
     (tmp_path / raw.relative_to(built_project)).parent.mkdir(parents=True)
     shutil.copy(raw, tmp_path / raw.relative_to(built_project))
     _, message = write_broken(tmp_path, case)
-    prepare = stage_commands(built_project)[0]
+    prepare = next(argv for argv in stage_commands(built_project) if argv[0] == "prepare")
     with contextlib.chdir(tmp_path):
         assert main(prepare) == 2
     assert message in capsys.readouterr().err
@@ -155,3 +157,54 @@ def assert_fails_and_restores(project: Path, original: Path, raw: Path, message:
     assert sha256_file(project / raw) == raw_data
     assert sha256_file(project / "models/model.skops") == model
     assert "up to date" in run(["dvc", "status"], cwd=project).stdout
+
+
+def git_status(project: Path) -> str:
+    return run(["git", "status", "--porcelain"], cwd=project).stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda p: p["train"]["hist_gradient_boosting"].update(learning_rat=0.1),
+            "train.hist_gradient_boosting.learning_rat: Extra inputs are not permitted",
+        ),
+        (lambda p: p["train"].update(estimator="random_forest"), "train.estimator: Input should be"),
+        (
+            lambda p: p["evaluate"].update(segments=["no_such_column"]),
+            "evaluate.segments names ['no_such_column']",
+        ),
+        (lambda p: p.update(unknown_section={"a": 1}), "unknown_section: Extra inputs are not permitted"),
+    ],
+    ids=["typo", "bad value", "unknown column", "unknown section"],
+)
+def test_a_bad_param_stops_dvc_before_any_output_is_removed(project: Path, edit, message: str) -> None:
+    """The validate stage fails first: models/ and eval/ are untouched, git status shows only the edit."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    edit(params)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    outputs = {
+        p: sha256_file(project / p) for p in ("models/model.skops", "models/model.json", "eval/metrics.json")
+    }
+    lock = (project / "dvc.lock").read_bytes()
+    failed = run(["dvc", "repro"], cwd=project, check=False)
+    assert failed.returncode != 0
+    assert message in failed.stdout + failed.stderr
+    assert "Traceback" not in failed.stdout + failed.stderr
+    assert "Running stage 'train'" not in failed.stdout
+    assert {p: sha256_file(project / p) for p in outputs} == outputs
+    assert (project / "dvc.lock").read_bytes() == lock
+    assert git_status(project) == " M params.yaml\n"
+
+
+def test_a_bad_schema_stops_dvc_before_any_output_is_removed(project: Path) -> None:
+    schema = yaml.safe_load((project / "schema.yaml").read_text())
+    schema["features"][0]["unseen"] = "ignore"
+    (project / "schema.yaml").write_text(yaml.safe_dump(schema, sort_keys=False))
+    model = sha256_file(project / "models/model.skops")
+    failed = run(["dvc", "repro"], cwd=project, check=False)
+    assert failed.returncode != 0
+    assert "features.0.unseen: Input should be 'encode' or 'refuse'" in failed.stdout + failed.stderr
+    assert sha256_file(project / "models/model.skops") == model
+    assert git_status(project) == " M schema.yaml\n"

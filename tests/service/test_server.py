@@ -97,13 +97,10 @@ def bad_inputs(schema: Schema) -> list[tuple[str, str, Any, str, str]]:
     """From the schema: (what is wrong, route, body from a good record, field in `loc`, words in `msg`)."""
     first = schema.features[0].name
     number = schema.numeric[0]
-    number_words = "valid integer" if number.type == "integer" else "valid number"
+    number_words = "expected a JSON number, found a string"
     required = next(f for f in schema.features if not f.nullable)
-    required_words = (
-        _shown((required.categories or ())[0])
-        if required.type == "categorical"
-        else ("valid integer" if required.type == "integer" else "valid number")
-    )
+    text = required.type == "categorical" and not required.integer_coded
+    required_words = f"expected a JSON {'string' if text else 'number'}, found null"
     cases = [
         ("missing field", "/predict", lambda r: _without(r, first), first, "Field required"),
         ("wrong type", "/predict", lambda r: _bad(r, **{number.name: "ten"}), number.name, number_words),
@@ -126,7 +123,7 @@ def bad_inputs(schema: Schema) -> list[tuple[str, str, Any, str, str]]:
         ("empty array", "/predict_adaptive", lambda r: [], "root", "at least 1 item"),
         ("oversized array", "/predict_adaptive", lambda r: [r] * 101, "root", "at most 100 items"),
     ]
-    category = next((f for f in schema.categorical if not f.nullable), None)
+    category = next((f for f in schema.categorical if f.unseen == "refuse" and not f.nullable), None)
     if category is not None:
         unknown = {category.name: "no such value"}
         allowed = _shown((category.categories or ())[0])
@@ -244,6 +241,27 @@ def test_inference_log_holds_each_prediction(
     for name in SCHEMA.feature_names:
         expected = [records[1][name], records[2][name], records[3][name]]
         assert [None if pd.isna(v) else v for v in logged[name]] == expected, name
+
+
+def unseen_counted(server: Server, column: str) -> float:
+    text = httpx.get(server.url + "/metrics", timeout=30).text
+    found = re.search(rf'^mlops_unseen_categories_total{{column="{column}"}} (\S+)$', text, re.MULTILINE)
+    assert found, f"no unseen counter for {column} on /metrics"
+    return float(found[1])
+
+
+def test_an_unseen_category_is_accepted_and_counted(server: Server, records: list[dict[str, Any]]) -> None:
+    open_columns = [f for f in SCHEMA.categorical if f.unseen == "encode"]
+    if not open_columns:
+        pytest.skip("every categorical feature refuses unseen values")
+    text = next((f for f in open_columns if not f.integer_coded), open_columns[0])
+    unseen = 987_654 if text.integer_coded else "a value never seen in training"
+    before = unseen_counted(server, text.name)
+    batch = {"records": [{**records[0], text.name: unseen}, records[1], {**records[2], text.name: unseen}]}
+    response = post(server, "/predict_batch", batch)
+    assert response.status_code == 200, response.text
+    assert len(response.json()) == 3
+    assert unseen_counted(server, text.name) == before + 2
 
 
 def logged_lines(folder: Path) -> list[dict[str, Any]]:

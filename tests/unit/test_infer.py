@@ -118,9 +118,33 @@ def test_blank_target_cells_are_refused() -> None:
         _schema(frame=FRAME.assign(outcome=["yes", None, "no", "yes", "no", "no"]))
 
 
-def test_high_cardinality_text_is_refused_unless_ignored() -> None:
-    with pytest.raises(ConfigError, match=r"column 'id' has 6 distinct text values .*columns to ignore"):
+def test_float_written_integer_target_is_one_label_per_value() -> None:
+    frame = FRAME.assign(outcome=["1.0", "0.0", "0", "1", "0.00", "0"])
+    schema = _schema(frame, positive="1")
+    assert (schema.target.positive, schema.target.negative) == (1, 0)
+    assert (_schema(frame, positive="1.0").target.positive) == 1
+
+
+def test_high_cardinality_text_is_kept_with_a_level_limit_and_refused_past_the_bound() -> None:
+    schema = _schema(ignore=[], max_levels=4)
+    assert schema.feature("id").categories == ("a1", "a2", "a3", "a4", "a5", "a6")
+    assert schema.feature("id").max_levels == 4
+    assert schema.feature("plan").max_levels is None  # 3 categories: one column each
+    assert _schema().feature("plan").unseen == "encode"
+    assert _schema(unseen="refuse").feature("plan").unseen == "refuse"
+    with pytest.raises(ConfigError) as caught:
         _schema(ignore=[], max_categories=5)
+    message = str(caught.value)
+    assert "column 'id' has 6 distinct text values" in message
+    assert "--max-categories" in message and "`max_categories`" in message and "`ignore_columns`" in message
+
+
+def test_default_bound_keeps_a_200_level_column() -> None:
+    levels = [f"level {i:03d}" for i in range(200)]
+    frame = pd.DataFrame({"city": levels * 2, "outcome": ["yes", "no"] * 200}, dtype="str")
+    feature = infer_schema(frame, target="outcome", positive="yes").feature("city")
+    assert len(feature.categories or ()) == 200
+    assert feature.max_levels == 30
 
 
 def test_segments_prefer_few_categories_and_params_follow_the_metric() -> None:

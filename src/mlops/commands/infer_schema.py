@@ -29,7 +29,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dataset", help="the dataset's name (default: from the file name)")
     parser.add_argument(
-        "--max-categories", type=int, help="most labels a text column may have (default: mlops.infer's)"
+        "--max-categories",
+        type=int,
+        help="most distinct values a text column may have; more is refused as an id or free text "
+        "(default 1000)",
+    )
+    parser.add_argument(
+        "--max-levels",
+        type=int,
+        help="columns with more categories get `max_levels`: one-hot columns for this many levels at "
+        "most, the rarest sharing one 'other' column (default 30)",
+    )
+    parser.add_argument(
+        "--unseen",
+        choices=["encode", "refuse"],
+        default="encode",
+        help="what a category outside the schema's list gets: encoded as unknown (default) or refused",
     )
     parser.add_argument("--out", type=Path, required=True, help="schema.yaml to write")
     parser.add_argument("--params", type=Path, help="params.yaml to point at the new columns (optional)")
@@ -40,7 +55,14 @@ def run(args: argparse.Namespace) -> int:
     import yaml
 
     from mlops.data import read_text_csv
-    from mlops.infer import MAX_CATEGORIES, dataset_name, infer_schema, params_changes, schema_document
+    from mlops.infer import (
+        MAX_CATEGORIES,
+        MAX_LEVELS,
+        dataset_name,
+        infer_schema,
+        params_changes,
+        schema_document,
+    )
 
     frame = read_text_csv(args.data)
     if frame.empty:
@@ -53,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         dataset=args.dataset or dataset_name(args.data.stem),
         source=args.data.name,
         max_categories=args.max_categories or MAX_CATEGORIES,
+        max_levels=args.max_levels or MAX_LEVELS,
+        unseen=args.unseen,
     )
     text = _HEADER.format(name=args.data.name) + yaml.safe_dump(
         schema_document(schema), sort_keys=False, default_flow_style=None, allow_unicode=True, width=100

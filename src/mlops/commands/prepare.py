@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlops.data import read_csv, split
+    from mlops.data import check_split, read_csv, split
     from mlops.io import write_with
     from mlops.params import load_params
     from mlops.schema import load_schema
@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     schema = load_schema(args.schema)
     params = load_params(args.params).prepare
     frame = read_csv(args.data, schema)
+    check_split(frame[schema.target.name], params.test_size, str(args.data))
     train, test = split(frame, schema, params.test_size, params.seed)
     write_with(args.train_out, lambda tmp: train.to_parquet(tmp, index=False))
     write_with(args.test_out, lambda tmp: test.to_parquet(tmp, index=False))

@@ -24,6 +24,7 @@ from mlops.schema import Schema
 Status = Literal["drift", "no_drift", "insufficient_data"]
 HISTOGRAM_BINS = 20
 MISSING = "<missing>"
+UNSEEN = "<unseen>"  # values outside the schema's categories (accepted under `unseen: encode`)
 EMPTY_SEVERITY = 10.0  # a column with values in one sample and none in the other
 
 
@@ -53,6 +54,7 @@ class ColumnDrift:
     current_summary: str
     distribution: Distribution
     compared_with: str = ""  # the reference column, when it differs (prediction vs target)
+    unseen_share: float = 0.0  # share of current rows outside the schema's categories
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,24 @@ def _feature_drift(
     else:
         labels, ref_counts, cur_counts = _category_counts(reference, current, categories)
         column = _categorical(name, labels, ref_counts, cur_counts, params, small, override)
+        column = _with_unseen(column, labels, cur_counts, len(current), params.unseen_share)
     return _replace(column, role=role, compared_with=compared_with)
+
+
+def _with_unseen(
+    column: ColumnDrift, labels: list[str], cur_counts: np.ndarray, rows: int, threshold: float
+) -> ColumnDrift:
+    """The share of current rows outside the schema's categories; past `threshold` the column drifts."""
+    if UNSEEN not in labels or not rows:
+        return column
+    share = float(cur_counts[labels.index(UNSEEN)]) / rows
+    return _replace(
+        column,
+        unseen_share=round(share, 6),
+        drifted=column.drifted or share > threshold,
+        severity=max(column.severity, share / threshold),
+        current_summary=f"{column.current_summary}; unseen: {share:.1%}",
+    )
 
 
 def _replace(column: ColumnDrift, **changes: Any) -> ColumnDrift:
@@ -272,16 +291,17 @@ def _categorical(
 def _category_counts(
     reference: pd.Series, current: pd.Series, categories: tuple[Any, ...] | None
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Counts per declared category; missing values become their own category when present."""
+    """Counts per declared category; missing values and values outside the categories (unseen)
+    become their own categories when present."""
     known = list(categories or ())
     counts = []
     for series in (reference, current):
         codes = _codes(series, known)
-        counts.append(np.bincount(codes + 1, minlength=len(known) + 1))  # slot 0: missing / unknown
-    labels = [str(c) for c in known]
-    if counts[0][0] or counts[1][0]:
-        return [*labels, MISSING], np.roll(counts[0], -1), np.roll(counts[1], -1)
-    return labels, counts[0][1:], counts[1][1:]
+        codes[(codes < 0) & series.notna().to_numpy()] = len(known)  # unseen: after the categories
+        counts.append(np.roll(np.bincount(codes + 1, minlength=len(known) + 2), -1))  # missing: last
+    labels = [*(str(c) for c in known), UNSEEN, MISSING]
+    present = [i for i in range(len(labels)) if i < len(known) or counts[0][i] or counts[1][i]]
+    return [labels[i] for i in present], counts[0][present], counts[1][present]
 
 
 def _codes(series: pd.Series, known: list[Any]) -> np.ndarray:

@@ -123,7 +123,7 @@ def _typed(
             raise
         raise DataValidationError(error.source, [_relabel(p, lines) for p in error.problems]) from None
     if prediction_column in raw.columns:
-        typed[prediction_column] = raw[prediction_column]
+        typed[prediction_column] = _as_numbers_if_possible(raw[prediction_column])
     if TIMESTAMP in raw.columns:
         typed[TIMESTAMP] = _timestamps(raw[TIMESTAMP], path, lines)
     if PROBABILITY in raw.columns:
@@ -162,6 +162,12 @@ def _read_jsonl_arrow(path: Path, prediction_column: str) -> pd.DataFrame | None
     if PROBABILITY in output:
         columns[PROBABILITY] = output[PROBABILITY]
     return pa.table(columns).to_pandas()
+
+
+def _as_numbers_if_possible(column: pd.Series) -> pd.Series:
+    """A CSV's text predictions as numbers when every one is a number, so that `1.0` matches the label 1."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    return numbers if numbers.notna().sum() == column.notna().sum() else column
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -43,6 +43,7 @@ class _OneHot:
     name: str
     columns: dict[Any, int]
     unknown_is_error: bool
+    unknown_column: int | None = None  # the 'other' column of a grouping encoder, else no column
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class CompiledPipeline:
                 out[num.column] = (value - num.mean) / num.scale
             for cat in self.categorical:
                 value = record[cat.name]
-                column = cat.columns.get(value)
+                column = cat.columns.get(value, cat.unknown_column)
                 if column is not None:
                     out[column] = 1.0
                 elif cat.unknown_is_error:
@@ -125,19 +126,24 @@ def _numeric(transformer: Any, columns: list[str], start: int) -> list[_Numeric]
 
 
 def _one_hot(encoder: OneHotEncoder, columns: list[str], start: int) -> list[_OneHot]:
-    if encoder.drop_idx_ is not None or getattr(encoder, "_infrequent_enabled", False):
-        raise UnsupportedPipelineError("OneHotEncoder with drop or infrequent categories is not supported")
+    """The output column of each category; infrequent ones (and, if so set, unknown ones) share the last."""
+    if encoder.drop_idx_ is not None:
+        raise UnsupportedPipelineError("OneHotEncoder with drop is not supported")
+    grouped = getattr(encoder, "_infrequent_enabled", False)
+    if grouped and encoder.handle_unknown != "infrequent_if_exist":
+        raise UnsupportedPipelineError("infrequent categories need handle_unknown='infrequent_if_exist'")
+    infrequent = encoder.infrequent_categories_ if grouped else [None] * len(columns)
     found = []
     position = start
-    for name, categories in zip(columns, encoder.categories_, strict=True):
-        found.append(
-            _OneHot(
-                name,
-                {_plain(c): position + i for i, c in enumerate(categories)},
-                unknown_is_error=encoder.handle_unknown == "error",
-            )
-        )
-        position += len(categories)
+    for name, categories, rare in zip(columns, encoder.categories_, infrequent, strict=True):
+        rare_set = {_plain(c) for c in rare} if rare is not None else set()
+        frequent = [_plain(c) for c in categories if _plain(c) not in rare_set]
+        mapping = {c: position + i for i, c in enumerate(frequent)}
+        other = position + len(frequent) if rare_set else None
+        mapping.update(dict.fromkeys(rare_set, other))
+        unknown_is_error = encoder.handle_unknown == "error"
+        found.append(_OneHot(name, mapping, unknown_is_error, other))
+        position += len(frequent) + (1 if rare_set else 0)
     return found
 
 

@@ -122,11 +122,16 @@ def _fields(body: bytes) -> tuple[str, list[dict[str, str]]]:
         return "invalid request", []
     items = payload.get("detail") if isinstance(payload, dict) else None
     if isinstance(items, list) and all(isinstance(i, dict) and "msg" in i for i in items):
-        detail = [{"field": ".".join(map(str, i.get("loc", ()))), "reason": str(i["msg"])} for i in items]
+        detail = [{"field": ".".join(map(str, i.get("loc", ()))), "reason": _reason(i["msg"])} for i in items]
         return f"{len(detail)} invalid field{'s' if len(detail) != 1 else ''}", detail
     errors = payload if isinstance(payload, list) else [payload]
     reasons = [str(e["error"]) for e in errors if isinstance(e, dict) and "error" in e]
     return "invalid request", [{"field": "", "reason": reason} for reason in reasons]
+
+
+def _reason(message: Any) -> str:
+    """pydantic's message without the "Value error, " it puts before a validator's own words."""
+    return str(message).removeprefix("Value error, ")
 
 
 async def _bad_request(send: Send, scope: Scope, error: str, detail: list[dict[str, str]]) -> None:
