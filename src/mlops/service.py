@@ -48,7 +48,8 @@ EVALUATION = read_evaluation(SETTINGS.metrics_file)
 THRESHOLD = float(EVALUATION.get("threshold", DEFAULT_THRESHOLD))
 ADAPTIVE_MAX_BATCH = 64
 
-Label = Literal[(SCHEMA.target.negative, SCHEMA.target.positive)]  # type: ignore[valid-type]
+TASK = SCHEMA.target.task
+Label = Literal[SCHEMA.target.labels or ("",)]  # type: ignore[valid-type]
 Record = request_model(SCHEMA, "Record")
 REFERENCE: dict[str, Any] | None = METADATA.get("reference")
 EXPLAIN_TOP = 5
@@ -82,14 +83,41 @@ class Prediction(BaseModel):
     )
 
 
+class ClassPrediction(BaseModel):
+    """One multi-class prediction: the most probable class, every class's probability, the model."""
+
+    model_config = ConfigDict(frozen=True)
+    label: Label = Field(description="the most probable class")
+    probabilities: dict[str, float] = Field(description="probability of each class, by its label")
+    model_version: str
+
+
+class ValuePrediction(BaseModel):
+    """One regression prediction: the predicted value and the model that made it."""
+
+    model_config = ConfigDict(frozen=True)
+    value: float = Field(description=f"predicted {SCHEMA.target.name}")
+    model_version: str
+    contributions: list[Contribution] | None = Field(
+        default=None,
+        description='with "explain": true; absent otherwise (value minus the value with the reference)',
+        exclude_if=lambda value: value is None,
+    )
+
+
+# What /predict returns for the model's task: binary keeps label + positive probability.
+Output = {"binary": Prediction, "multiclass": ClassPrediction, "regression": ValuePrediction}[TASK]
+
+
 class Metadata(BaseModel):
     """What /metadata returns: lineage from model.json and the feature schema requests are checked with."""
 
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, validate_by_alias=True)
     model_version: str
     model_sha256: str
+    task: str = Field(default=TASK, description="binary, multiclass or regression (schema.yaml)")
     estimator: str | None = None
-    threshold: float
+    threshold: float | None = Field(description="the positive class's decision threshold (binary only)")
     training_data: dict[str, Any] | None = None
     training_metrics: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = Field(default=None, description="held-out metrics from evaluation")
@@ -147,14 +175,14 @@ class ModelService:
         return self.predictor is not None
 
     @bentoml.api(route="/predict", input_spec=PredictRequest)
-    async def predict(self, **record: Any) -> Prediction:
+    async def predict(self, **record: Any) -> Output:  # type: ignore[valid-type]
         """Predict one record (the body is the record itself); ~1 ms of CPU, run on the event loop."""
         wanted = record.pop("explain", False)
         prediction = self._predict([record])[0]
         return self._explained(prediction, record) if wanted else prediction
 
     @bentoml.api(route="/predict_batch")
-    async def predict_batch(self, records: Records) -> list[Prediction]:  # type: ignore[valid-type]
+    async def predict_batch(self, records: Records) -> list[Output]:  # type: ignore[valid-type]
         """Predict up to MLOPS_MAX_BATCH records in one call: {"records": [...]}.
 
         `async` on purpose: a 100-record call costs ~3 ms of CPU under the GIL, less than the hop
@@ -168,37 +196,58 @@ class ModelService:
         max_batch_size=ADAPTIVE_MAX_BATCH,
         max_latency_ms=10_000,
     )
-    def predict_adaptive(self, records: Records, /) -> list[Prediction]:  # type: ignore[valid-type]
+    def predict_adaptive(self, records: Records, /) -> list[Output]:  # type: ignore[valid-type]
         """A bare JSON array of records; concurrent calls are merged into one model call."""
         return self._predict([r.model_dump() for r in records])
 
     @bentoml.api(route="/metadata")
     def metadata(self) -> Metadata:
         """The model's version, hash, training data, metrics, threshold and feature schema."""
-        return Metadata.model_validate({**METADATA, "threshold": THRESHOLD, "metrics": EVALUATION or None})
+        threshold = THRESHOLD if TASK == "binary" else None
+        return Metadata.model_validate({**METADATA, "threshold": threshold, "metrics": EVALUATION or None})
 
     @bentoml.on_shutdown
     def close(self) -> None:
         if self.inference_log is not None:
             self.inference_log.close()
 
-    def _explained(self, prediction: Prediction, record: Mapping[str, Any]) -> Prediction:
-        if self.predictor is None or REFERENCE is None:
-            raise bentoml.exceptions.BadInput("this model has no reference record to explain with")
-        _, found = explain(self.predictor.positive_proba, record, REFERENCE, EXPLAIN_TOP)
+    def _explained(self, prediction: Any, record: Mapping[str, Any]) -> Any:
+        if self.predictor is None or REFERENCE is None or TASK == "multiclass":
+            raise bentoml.exceptions.BadInput(
+                "explanations need a binary or regression model with a reference"
+            )
+        predict = self.predictor.positive_proba if TASK == "binary" else self.predictor.outputs
+        _, found = explain(predict, record, REFERENCE, EXPLAIN_TOP)
         return prediction.model_copy(update={"contributions": [Contribution(**vars(c)) for c in found]})
 
-    def _predict(self, records: Sequence[Mapping[str, Any]]) -> list[Prediction]:
+    def _predict(self, records: Sequence[Mapping[str, Any]]) -> list[Any]:
         if self.predictor is None:
             raise bentoml.exceptions.ServiceUnavailable("the model failed verification; see the server log")
-        probabilities = self.predictor.positive_proba(records).tolist()
-        positive, negative = SCHEMA.target.positive, SCHEMA.target.negative
-        outputs = [
-            {"label": positive if p >= THRESHOLD else negative, "probability": p} for p in probabilities
-        ]
+        binary = TASK == "binary"
+        raw = self.predictor.positive_proba(records) if binary else self.predictor.outputs(records)
+        outputs = task_outputs(raw)
         if self.inference_log is not None:
             self.inference_log.write(self.version, records, outputs)
-        return [Prediction(**o, model_version=self.version) for o in outputs]
+        return [Output(**o, model_version=self.version) for o in outputs]
+
+
+def task_outputs(raw: Any) -> list[dict[str, Any]]:
+    """The model's outputs as the task's response fields (the inference log records them too):
+    binary from the positive class's probabilities, multi-class from every class's, regression
+    from the values."""
+    if TASK == "regression":
+        return [{"value": v} for v in raw.tolist()]
+    if TASK == "multiclass":
+        labels = SCHEMA.target.labels
+        return [
+            {
+                "label": labels[int(row.argmax())],
+                "probabilities": dict(zip(map(str, labels), row.tolist(), strict=True)),
+            }
+            for row in raw
+        ]
+    positive, negative = SCHEMA.target.positive, SCHEMA.target.negative
+    return [{"label": positive if p >= THRESHOLD else negative, "probability": p} for p in raw.tolist()]
 
 
 ModelService.add_asgi_middleware(CardRoute, card_file=SETTINGS.models_dir / "card.html")
