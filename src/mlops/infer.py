@@ -21,6 +21,8 @@ from mlops.schema import Category, Feature, Schema, Target
 
 MAX_CATEGORIES = 30  # text columns with more distinct values are refused (ids, free text)
 MAX_INTEGER_CODES = 10  # integer columns with at most this many distinct values are codes
+UNIT_METRICS = ("mae", "rmse")  # regression errors, in the target's unit
+RELATIVE_DROP = 0.01
 SHOWN = 8  # how many values or columns an error message lists
 MAX_CLASSES = 30  # a text target with more labels is refused; integer targets with more are regression
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -234,7 +236,8 @@ def params_changes(schema: Schema, metric: str, target: pd.Series | None = None)
 
     Dotted keys. `metric` "auto" is the task's default gate metric; the gate's bound starts at the
     metric's chance level (`chance_level`), to be tightened once the first model's metrics are
-    known. Column lists the data cannot satisfy are emptied.
+    known; for an error in the target's unit (MAE, RMSE) the allowed rise is 1% of that level.
+    Column lists the data cannot satisfy are emptied.
     """
     task = schema.target.task
     chosen = DEFAULT_GATE[task] if metric == AUTO else metric
@@ -242,13 +245,17 @@ def params_changes(schema: Schema, metric: str, target: pd.Series | None = None)
         raise ConfigError(
             f"metric '{chosen}' is not a metric of a {task} task; use one of {', '.join(BY_TASK[task])}"
         )
-    return {
+    bound = chance_level(chosen, schema, target)
+    changes = {
         "evaluate.segments": list(suggest_segments(schema)),
         "gate.metric": chosen,
-        "gate.min": chance_level(chosen, schema, target),
+        "gate.min": bound,
         "drift.key_columns": [],
         "drift.columns": {},
     }
+    if chosen in UNIT_METRICS:  # errors in the target's unit: the allowed rise is 1% of chance's
+        changes["gate.max_drop"] = float(f"{bound * RELATIVE_DROP:.2g}")
+    return changes
 
 
 def chance_level(metric: str, schema: Schema, target: pd.Series | None = None) -> float:

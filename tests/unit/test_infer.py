@@ -188,6 +188,7 @@ def test_regression_gate_starts_at_the_error_of_predicting_the_mean() -> None:
     changes = params_changes(schema, "auto", frame["y"])
     assert changes["gate.metric"] == "rmse"
     assert changes["gate.min"] == pytest.approx(3.452, abs=1e-3)  # population sd of 0..11
+    assert changes["gate.max_drop"] == 0.035  # 1% of it: a rise in RMSE is a fall in quality
     assert params_changes(schema, "mae", frame["y"])["gate.min"] == 3.0  # mean distance to the median
     assert params_changes(schema, "r2", frame["y"])["gate.min"] == 0.0
 
