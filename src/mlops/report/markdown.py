@@ -198,7 +198,8 @@ def _top_features(c: Comparison, top: int = 5) -> str:
             ]
         )
     table = _table(["rank", "feature", "head importance", "base importance", "base rank"], rows)
-    return _details("Top features (permutation importance: drop in ROC AUC when shuffled)", table)
+    scoring = c.head.importance_scoring
+    return _details(f"Top features (permutation importance: drop in {scoring} when shuffled)", table)
 
 
 def _card(c: Comparison) -> str:
@@ -323,7 +324,7 @@ def _residual_chart(base: dict, head: dict) -> str:
     )
 
 
-def _importance_chart(importance: list[dict[str, Any]], scoring: str = "ROC AUC", top: int = 10) -> str:
+def _importance_chart(importance: list[dict[str, Any]], scoring: str, top: int = 10) -> str:
     rows = importance[:top]
     if not rows:
         return ""
