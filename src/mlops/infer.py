@@ -142,6 +142,11 @@ def target_labels(column: pd.Series, name: str, positive: str) -> tuple[Category
         )
     if not positive and values == ["0", "1"]:
         positive = "1"
+    if not positive:
+        raise ConfigError(
+            f"target '{name}' has two labels ({_listed(values)}): name the positive one (the one the "
+            "model scores) with --positive, or the copier answer positive_label"
+        )
     if str(positive) not in values:
         raise ConfigError(
             f"positive label '{positive}' is not a value of the target '{name}'; its values are: "

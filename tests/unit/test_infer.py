@@ -137,7 +137,9 @@ def test_a_given_task_overrides_the_inferred_one() -> None:
 def test_a_zero_one_target_defaults_to_positive_one_and_text_labels_need_naming() -> None:
     frame = FRAME.assign(outcome=["1", "0", "0", "1", "0", "0"])
     assert _schema(frame, positive="").target.positive == 1
-    with pytest.raises(ConfigError, match=r"positive label '' is not a value .* 'no', 'yes'"):
+    with pytest.raises(
+        ConfigError, match=r"two labels \('no', 'yes'\): name the positive one .*positive_label"
+    ):
         _schema(positive="")
 
 
