@@ -97,7 +97,8 @@ def build_card(model_file: Path, inputs: CardInputs) -> Card:
     card.add(**{f"{root}/Fairness": _fairness_text(inputs)})
     for column in inputs.fairness:
         _add_table(card, f"{root}/Fairness/{column}", _fairness_table(inputs, column), "")
-    importance = "Drop in ROC AUC when the feature's values are shuffled (permutation importance)."
+    scoring = {"binary": "ROC AUC", "multiclass": "accuracy", "regression": "R2"}[inputs.schema.target.task]
+    importance = f"Drop in {scoring} when the feature's values are shuffled (permutation importance)."
     _add_table(card, f"{root}/Top features", _importance_table(inputs), importance)
     if text.contact:
         card.add(**{f"{root}/Contact": text.contact})
@@ -128,11 +129,33 @@ def summary(inputs: CardInputs) -> str:
             f"At its decision threshold ({m['threshold']:g}) it finds {m['recall']:.0%} of the positives in "
             f"the test data, and {m['precision']:.0%} of the rows it flags are positive."
         )
+    parts += _multiclass_sentences(m, inputs) + _regression_sentences(m, inputs, target.name)
     parts.append(_fairness_sentence(inputs))
     top = [str(row["feature"]) for row in inputs.importance[:3]]
     if top:
         parts.append("The inputs that matter most to it: " + ", ".join(f"`{t}`" for t in top) + ".")
     return " ".join(parts)
+
+
+def _multiclass_sentences(m: dict[str, Any], inputs: CardInputs) -> list[str]:
+    if not {"accuracy", "f1_macro"} <= m.keys() or "roc_auc" in m:
+        return []
+    classes = len(inputs.schema.target.labels)
+    return [
+        f"It picks the right one of {classes} classes for {m['accuracy']:.0%} of the test rows "
+        f"(accuracy{_interval(inputs, 'accuracy')}); averaged over the classes alike, its F1 is "
+        f"{m['f1_macro']:.3f} (macro F1{_interval(inputs, 'f1_macro')})."
+    ]
+
+
+def _regression_sentences(m: dict[str, Any], inputs: CardInputs, target: str) -> list[str]:
+    if not {"mae", "rmse"} <= m.keys():
+        return []
+    explained = f" and explains {m['r2']:.0%} of its variance (R2)" if "r2" in m else ""
+    return [
+        f"Its predictions of `{target}` are off by {m['mae']:.4g} on average "
+        f"(MAE{_interval(inputs, 'mae')}; RMSE {m['rmse']:.4g}){explained}."
+    ]
 
 
 def _interval(inputs: CardInputs, metric: str) -> str:
@@ -143,7 +166,9 @@ def _interval(inputs: CardInputs, metric: str) -> str:
 
 
 def _fairness_sentence(inputs: CardInputs) -> str:
-    columns = inputs.schema.sensitive
+    columns, task = inputs.schema.sensitive, inputs.schema.target.task
+    if task != "binary":
+        return f"Fairness between groups is checked for binary tasks only: not for this {task} model."
     if not columns:
         return "No input is marked sensitive in schema.yaml, so no fairness check was made."
     checks = check_fairness(inputs.fairness, columns, inputs.gate.fairness)
@@ -168,7 +193,11 @@ def _model_section(inputs: CardInputs) -> str:
             f"- File SHA-256: `{meta.get('model_sha256')}`",
             f"- Estimator: `{meta.get('estimator')}` ({settings}), in one scikit-learn Pipeline with its "
             "preprocessing, saved with skops",
-            f"- Decision threshold: {inputs.metrics.get('threshold', 0.5):g}",
+            *(
+                [f"- Decision threshold: {inputs.metrics.get('threshold', 0.5):g}"]
+                if inputs.schema.target.task == "binary"
+                else []
+            ),
             f"- Libraries: {libraries}",
         ]
     )
@@ -176,20 +205,30 @@ def _model_section(inputs: CardInputs) -> str:
 
 def _data_section(inputs: CardInputs) -> str:
     schema, train = inputs.schema, inputs.metadata.get("training_data", {})
+    binary = schema.target.task == "binary"
+    train_rate = f", positive rate {train.get('positive_rate')}" if binary else ""
+    test_rate = f", positive rate {inputs.metrics.get('positive_rate')}" if binary else ""
     return "\n".join(
         [
             f"- Dataset: `{schema.dataset}`. Source: {schema.source or 'not given'}. "
             f"Licence: {schema.license or 'not given'}.",
             f"- Data version (DVC md5 of the raw data): `{inputs.data_md5 or 'unknown'}`",
-            f"- Training split: {train.get('rows')} rows, SHA-256 `{train.get('sha256')}`, "
-            f"positive rate {train.get('positive_rate')}",
-            f"- Test split: {inputs.metrics.get('rows')} rows, "
-            f"positive rate {inputs.metrics.get('positive_rate')}",
-            f"- Target: `{schema.target.name}`, positive label {schema.target.positive!r}",
+            f"- Training split: {train.get('rows')} rows, SHA-256 `{train.get('sha256')}`{train_rate}",
+            f"- Test split: {inputs.metrics.get('rows')} rows{test_rate}",
+            f"- Target: `{schema.target.name}`, {_target_words(schema)}",
             f"- Features ({len(schema.features)}): " + ", ".join(f"`{f}`" for f in schema.feature_names),
             f"- Sensitive features: {', '.join(f'`{c}`' for c in schema.sensitive) or 'none marked'}",
         ]
     )
+
+
+def _target_words(schema: Schema) -> str:
+    target = schema.target
+    if target.task == "binary":
+        return f"positive label {target.positive!r}"
+    if target.task == "multiclass":
+        return "multi-class: " + ", ".join(repr(c) for c in target.labels)
+    return "regression (a number)"
 
 
 def _metrics_table(inputs: CardInputs) -> pd.DataFrame:
@@ -212,8 +251,15 @@ def _segments_note() -> str:
     return "How the model does for each value of the columns params.yaml `evaluate.segments` names."
 
 
+SEGMENT_COLUMNS = {
+    "binary": ["roc_auc", "recall", "precision"],
+    "multiclass": ["accuracy", "f1_macro"],
+    "regression": ["mae", "rmse"],
+}
+
+
 def _segments_table(inputs: CardInputs) -> pd.DataFrame:
-    names = ["roc_auc", "recall", "precision"]
+    names = SEGMENT_COLUMNS[inputs.schema.target.task]
     rows = [
         {"segment": f"{column} = {value}", "rows": int(scores.get("rows", 0))}
         | {name: _fmt(scores.get(name)) for name in names}
@@ -224,6 +270,8 @@ def _segments_table(inputs: CardInputs) -> pd.DataFrame:
 
 
 def _fairness_text(inputs: CardInputs) -> str:
+    if inputs.schema.target.task != "binary":
+        return _fairness_sentence(inputs)
     meanings = "; ".join(f"{name}: {words}" for name, words in MEANING.items())
     bounds = inputs.gate.fairness
     limits = [f"{m} difference ≤ {v:g}" for m, v in sorted(bounds.max_difference.items())]

@@ -78,12 +78,11 @@ def _column(prefix: bytes, header: list[str], number: int) -> str:
 def split(
     frame: pd.DataFrame, schema: Schema, test_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A seeded split stratified on the target; both parts keep the original row order."""
+    """A seeded split, stratified on the target for classification; both parts keep the row order."""
     from sklearn.model_selection import train_test_split  # only the prepare stage pays for it
 
-    train, test = train_test_split(
-        frame, test_size=test_size, random_state=seed, stratify=frame[schema.target.name]
-    )
+    strata = frame[schema.target.name] if schema.target.is_classification else None
+    train, test = train_test_split(frame, test_size=test_size, random_state=seed, stratify=strata)
     return train.sort_index(), test.sort_index()
 
 
@@ -107,5 +106,13 @@ def check_split(target: pd.Series, test_size: float, source: str) -> None:
 
 
 def target_vector(frame: pd.DataFrame, schema: Schema) -> pd.Series:
-    """The target as 0/1, 1 for the schema's positive label."""
-    return (frame[schema.target.name] == schema.target.positive).astype("int64")
+    """The target as the model learns it: binary 0/1 (1 for the positive label); multi-class the
+    class's position in the schema's `classes`; regression the number itself (float64)."""
+    target = schema.target
+    column = frame[target.name]
+    if target.task == "binary":
+        return (column == target.positive).astype("int64")
+    if target.task == "multiclass":
+        codes = {label: position for position, label in enumerate(target.labels)}
+        return column.map(codes).astype("int64")
+    return column.astype("float64")

@@ -14,8 +14,12 @@ from sklearn.metrics import (
     brier_score_loss,
     f1_score,
     log_loss,
+    mean_absolute_error,
+    mean_squared_error,
     precision_recall_curve,
+    precision_recall_fscore_support,
     precision_score,
+    r2_score,
     recall_score,
     roc_auc_score,
     roc_curve,
@@ -23,6 +27,9 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 
 DIGITS = 6
+# What permutation importance measures the drop of, per task.
+IMPORTANCE_SCORING = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
+RESIDUAL_POINTS = 2000  # the residual plot shows at most this many test rows, evenly spread
 
 
 def _round(value: float) -> float:
@@ -44,6 +51,67 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: flo
         "accuracy": accuracy_score(y_true, predicted),
     }
     return {name: _round(value) for name, value in values.items() if not np.isnan(value)}
+
+
+def multiclass_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """Accuracy, macro/weighted F1, macro precision and recall, log loss; `y_true` holds class codes
+    0..k-1 and `proba` one column per code (the predicted class is the most probable)."""
+    codes = list(range(proba.shape[1]))
+    predicted = proba.argmax(axis=1)
+    values = {
+        "accuracy": accuracy_score(y_true, predicted),
+        "f1_macro": f1_score(y_true, predicted, labels=codes, average="macro", zero_division=0),
+        "f1_weighted": f1_score(y_true, predicted, labels=codes, average="weighted", zero_division=0),
+        "precision_macro": precision_score(y_true, predicted, labels=codes, average="macro", zero_division=0),
+        "recall_macro": recall_score(y_true, predicted, labels=codes, average="macro", zero_division=0),
+        "log_loss": log_loss(y_true, proba, labels=codes),
+    }
+    return {name: _round(value) for name, value in values.items()}
+
+
+def per_class_metrics(
+    y_true: np.ndarray, proba: np.ndarray, labels: tuple[Any, ...]
+) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and test rows of each class, by its label."""
+    codes = list(range(len(labels)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, proba.argmax(axis=1), labels=codes, zero_division=0
+    )
+    return {
+        str(label): {"precision": _round(p), "recall": _round(r), "f1": _round(f), "rows": int(n)}
+        for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True)
+    }
+
+
+def regression_metrics(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """Mean absolute error, root mean squared error (both in the target's unit) and R2."""
+    values = {
+        "mae": mean_absolute_error(y_true, predicted),
+        "rmse": float(np.sqrt(mean_squared_error(y_true, predicted))),
+        "r2": r2_score(y_true, predicted) if len(y_true) > 1 and np.ptp(y_true) > 0 else float("nan"),
+    }
+    return {name: _round(value) for name, value in values.items() if not np.isnan(value)}
+
+
+def task_metrics(task: str, y_true: np.ndarray, predicted: np.ndarray, threshold: float) -> dict[str, float]:
+    """The headline metrics of the task (mlops.metrics.BY_TASK) from `mlops.model.predictions`."""
+    if task == "binary":
+        return classification_metrics(y_true, predicted, threshold)
+    if task == "multiclass":
+        return multiclass_metrics(y_true, predicted)
+    return regression_metrics(y_true, predicted)
+
+
+def residual_points(y_true: np.ndarray, predicted: np.ndarray) -> list[dict[str, float]]:
+    """Predicted value and residual (actual minus predicted) of up to RESIDUAL_POINTS test rows."""
+    rows = np.unique(np.linspace(0, len(y_true) - 1, min(len(y_true), RESIDUAL_POINTS)).astype(int))
+    return [{"predicted": _round(predicted[i]), "residual": _round(y_true[i] - predicted[i])} for i in rows]
+
+
+def class_confusion_rows(y_true: np.ndarray, proba: np.ndarray, labels: tuple[Any, ...]) -> pd.DataFrame:
+    """Actual and predicted label of each test row (multi-class), for DVC's confusion template."""
+    names = np.array([str(label) for label in labels])
+    return pd.DataFrame({"actual": names[y_true], "predicted": names[proba.argmax(axis=1)]})
 
 
 def roc_points(y_true: np.ndarray, proba: np.ndarray) -> list[dict[str, float]]:
@@ -90,26 +158,41 @@ def segment_metrics(
     proba: np.ndarray,
     segments: tuple[str, ...],
     threshold: float,
+    task: str = "binary",
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """Metrics for each value of each segment column, so a reviewer can see who the model fails."""
+    """Metrics for each value of each segment column, so a reviewer can see who the model fails.
+
+    Besides the task's metrics: the rows, and the positive rate (binary) or the target's mean
+    (regression) of each segment.
+    """
     result: dict[str, dict[str, dict[str, float]]] = {}
     for column in segments:
         values = frame[column].to_numpy()
         per_value: dict[str, dict[str, float]] = {}
         for value in pd.unique(values):
             mask = values == value
-            scores = classification_metrics(y_true[mask], proba[mask], threshold)
+            scores = task_metrics(task, y_true[mask], proba[mask], threshold)
             scores["rows"] = int(mask.sum())
-            scores["positive_rate"] = _round(y_true[mask].mean())
+            if task == "binary":
+                scores["positive_rate"] = _round(y_true[mask].mean())
+            elif task == "regression":
+                scores["target_mean"] = _round(y_true[mask].mean())
             per_value[str(value)] = scores
         result[column] = dict(sorted(per_value.items()))
     return result
 
 
 def feature_importance(
-    model: Pipeline, features: pd.DataFrame, y_true: np.ndarray, repeats: int, seed: int, max_rows: int
+    model: Pipeline,
+    features: pd.DataFrame,
+    y_true: np.ndarray,
+    repeats: int,
+    seed: int,
+    max_rows: int,
+    task: str = "binary",
 ) -> list[dict[str, Any]]:
-    """Permutation importance on the raw input columns (ROC AUC drop), largest first.
+    """Permutation importance on the raw input columns, largest first: the drop in the task's
+    IMPORTANCE_SCORING (ROC AUC, accuracy or R2) when a column is shuffled.
 
     Each repeat scores at most `max_rows` sampled rows, so the cost stops growing with the test set.
     """
@@ -117,7 +200,7 @@ def feature_importance(
         model,
         features,
         y_true,
-        scoring="roc_auc",
+        scoring=IMPORTANCE_SCORING[task],
         n_repeats=repeats,
         random_state=seed,
         n_jobs=1,
@@ -140,8 +223,9 @@ def bootstrap_intervals(
     confidence: float,
     seed: int,
     max_rows: int,
+    task: str = "binary",
 ) -> dict[str, dict[str, float]]:
-    """Bootstrap confidence intervals of `classification_metrics` over the test rows.
+    """Bootstrap confidence intervals of the task's metrics (`task_metrics`) over the test rows.
 
     Each of `samples` resamples draws m = min(n, `max_rows`) of the n test rows with replacement; the
     interval is the full-data metric plus the central `confidence` share of the resamples' deviations
@@ -150,13 +234,13 @@ def bootstrap_intervals(
     move on another test set of the same size.
     """
     rng = np.random.default_rng(seed)
-    full = classification_metrics(y_true, proba, threshold)
+    full = task_metrics(task, y_true, proba, threshold)
     size = min(len(y_true), max_rows)
     shrink = np.sqrt(size / len(y_true))
     deviations: dict[str, list[float]] = {name: [] for name in full}
     for _ in range(samples):
         rows = rng.integers(0, len(y_true), size)
-        for name, value in classification_metrics(y_true[rows], proba[rows], threshold).items():
+        for name, value in task_metrics(task, y_true[rows], proba[rows], threshold).items():
             if name in deviations:
                 deviations[name].append((value - full[name]) * shrink)
     tail = (1 - confidence) / 2 * 100

@@ -1,8 +1,8 @@
 """Infer a schema.yaml from a CSV, so a team adopts its own data by reviewing one file.
 
 Pure functions from a frame of text cells (as `mlops.data.read_csv` reads them: blank cells are
-missing) to a `Schema`. Binary classification only: a target with one value, or more than two
-(multi-class classification, regression), is refused with a message saying so.
+missing) to a `Schema`. The task follows from the target (`infer_task`) unless it is given: two
+labels make a binary task, a few labels a multi-class one, and numbers with many values regression.
 """
 
 from __future__ import annotations
@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import ConfigError
+from mlops.metrics import AUTO, BY_TASK, DEFAULT_GATE, Task
 from mlops.schema import Category, Feature, Schema, Target, Unseen
 
 MAX_CATEGORIES = 1000  # text columns with more distinct values are refused (ids, free text)
 MAX_LEVELS = 30  # columns with more categories get `max_levels`: the rarest share one 'other' column
 MAX_INTEGER_CODES = 10  # integer columns with at most this many distinct values are codes
+UNIT_METRICS = ("mae", "rmse")  # regression errors, in the target's unit
+RELATIVE_DROP = 0.01
 SHOWN = 8  # how many values or columns an error message lists
-CHANCE_LEVEL = {"roc_auc": 0.5}  # gate floors for a new dataset; other metrics start at 0
+MAX_CLASSES = 30  # a text target with more labels is refused; integer targets with more are regression
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -30,7 +33,8 @@ def infer_schema(
     frame: pd.DataFrame,
     *,
     target: str,
-    positive: str,
+    positive: str = "",
+    task: Task | str = AUTO,
     ignore: Sequence[str] = (),
     dataset: str = "dataset",
     source: str = "",
@@ -41,14 +45,15 @@ def infer_schema(
 ) -> Schema:
     """The schema of `frame`: one feature per column except the target and the ignored ones.
 
-    `frame` holds text cells with missing values as NA. Raises ConfigError naming the column
-    and what was expected when the target, the positive label or an ignored column is wrong.
+    `frame` holds text cells with missing values as NA. `task` "auto" infers it from the target
+    (`infer_task`); `positive` names a binary target's positive label and is ignored otherwise.
+    Raises ConfigError naming the column and what was expected when the target, the positive label
+    or an ignored column is wrong.
     """
     columns = [str(c) for c in frame.columns]
     _require_columns([target, *ignore], columns)
     if target in ignore:
         raise ConfigError(f"target '{target}' is also listed in the columns to ignore")
-    label, other = target_labels(frame[target], target, positive)
     features = [
         _with_rules(infer_feature(frame[name], name, max_categories, max_integer_codes), max_levels, unseen)
         for name in columns
@@ -59,7 +64,7 @@ def infer_schema(
     return Schema(
         dataset=dataset,
         source=source,
-        target=Target(name=target, positive=label, negative=other),
+        target=infer_target(frame[target], target, task, positive, max_integer_codes),
         ignore=tuple(ignore),
         features=tuple(features),
     )
@@ -79,22 +84,84 @@ def _require_columns(names: Sequence[str], columns: list[str]) -> None:
             raise ConfigError(f"column '{name}' is not in the data; its columns are: {', '.join(columns)}")
 
 
-def target_labels(column: pd.Series, name: str, positive: str) -> tuple[Category, Category]:
-    """(positive, negative) labels of a binary target, as integers when the target is 0/1-coded."""
+def infer_task(column: pd.Series, name: str, max_integer_codes: int = MAX_INTEGER_CODES) -> Task:
+    """binary for two labels; regression for numbers that are fractional or have more than
+    `max_integer_codes` values; multi-class for up to MAX_CLASSES other labels."""
+    values = _target_values(column, name)
+    numbers = pd.to_numeric(column, errors="coerce")
+    if len(values) == 2:
+        return "binary"
+    if numbers.notna().all() and (not _all_integers(column) or len(values) > max_integer_codes):
+        return "regression"
+    if len(values) > MAX_CLASSES:
+        raise ConfigError(
+            f"target '{name}' has {len(values)} distinct text values ({_listed(values)}), more than "
+            f"{MAX_CLASSES} classes: group them into fewer classes first"
+        )
+    return "multiclass"
+
+
+def infer_target(
+    column: pd.Series, name: str, task: Task | str, positive: str, max_integer_codes: int = MAX_INTEGER_CODES
+) -> Target:
+    """The target block of the schema for `task` (or the inferred one when it is "auto")."""
+    chosen = infer_task(column, name, max_integer_codes) if task == AUTO else task
+    if chosen == "binary":
+        label, other = target_labels(column, name, positive)
+        return Target(name=name, task="binary", positive=label, negative=other)
+    if chosen == "regression":
+        numbers = pd.to_numeric(column, errors="coerce")
+        if numbers.isna().any() or not np.isfinite(numbers.to_numpy(dtype="float64")).all():
+            bad = column[numbers.isna()].unique().tolist()
+            raise ConfigError(f"target '{name}' of a regression task must be numbers; found {_listed(bad)}")
+        return Target(name=name, task="regression")
+    values = _target_values(column, name)
+    if len(values) < 3:
+        raise ConfigError(
+            f"target '{name}' has {len(values)} distinct values ({_listed(values)}): a multiclass task "
+            "needs 3 or more; use task binary for two"
+        )
+    classes: tuple[Category, ...] = (
+        tuple(sorted(int(v) for v in values)) if _all_integers(column) else tuple(str(v) for v in values)
+    )
+    return Target(name=name, task="multiclass", classes=classes)
+
+
+def _target_values(column: pd.Series, name: str) -> list[Any]:
     missing = int(column.isna().sum())
     if missing:
         raise ConfigError(f"target '{name}' is blank in {missing} rows; drop those rows or fill them")
-    integers = _all_integers(column)
-    if integers:  # compared as values: `1`, `1.0` and `1.00` are one label
+    if _all_integers(column):  # compared as values: `1`, `1.0` and `1.00` are one label
         column = column.map(lambda text: str(_integer(text)))
-        positive = str(_integer(positive)) if _all_integers(pd.Series([positive])) else positive
     values = sorted(column.unique().tolist(), key=str)
-    if len(values) != 2:
-        kind = _target_kind(column, values)
+    if len(values) < 2:
         raise ConfigError(
-            f"target '{name}' has {len(values)} distinct values ({_listed(values)}): {kind}. "
-            "This template does binary classification only: multi-class classification and "
-            "regression are not supported; map the target to two labels first"
+            f"target '{name}' has {len(values)} distinct values ({_listed(values)}): "
+            "a single class, nothing to learn"
+        )
+    return values
+
+
+def target_labels(column: pd.Series, name: str, positive: str) -> tuple[Category, Category]:
+    """(positive, negative) labels of a binary target, as integers when the target is 0/1-coded.
+
+    Without a `positive` label, a 0/1 target's positive label is 1; other labels must be named.
+    """
+    values = _target_values(column, name)
+    integers = _all_integers(column)
+    if integers and positive and _all_integers(pd.Series([positive])):
+        positive = str(_integer(positive))
+    if len(values) != 2:
+        raise ConfigError(
+            f"target '{name}' has {len(values)} distinct values ({_listed(values)}), not two: "
+            "a binary task needs exactly two labels; use task multiclass or regression"
+        )
+    if not positive and values == ["0", "1"]:
+        positive = "1"
+    if not positive:
+        raise ConfigError(
+            f"target '{name}' has two labels ({_listed(values)}): name the positive one (the one the "
+            "model scores) with --positive, or the copier answer positive_label"
         )
     if str(positive) not in values:
         raise ConfigError(
@@ -105,15 +172,6 @@ def target_labels(column: pd.Series, name: str, positive: str) -> tuple[Category
     if integers:
         return _integer(positive), _integer(other)
     return str(positive), other
-
-
-def _target_kind(column: pd.Series, values: list[Any]) -> str:
-    if len(values) < 2:
-        return "a single class, nothing to learn"
-    numbers = pd.to_numeric(column, errors="coerce")
-    if numbers.notna().all() and len(values) > MAX_INTEGER_CODES:
-        return "it looks like a regression target"
-    return "it looks like a multi-class target"
 
 
 def infer_feature(column: pd.Series, name: str, max_categories: int, max_integer_codes: int) -> Feature:
@@ -187,7 +245,7 @@ def suggest_segments(schema: Schema, limit: int = 3) -> tuple[str, ...]:
 def schema_document(schema: Schema) -> dict[str, Any]:
     """The schema as plain data in schema.yaml's layout, without empty or default fields."""
     document = schema.model_dump(mode="json", exclude_defaults=True)
-    document["target"] = schema.target.model_dump(mode="json")
+    document["target"] = schema.target.model_dump(mode="json", exclude_none=True)
     document["features"] = [_feature_document(f) for f in schema.features]
     return document
 
@@ -201,19 +259,51 @@ def _feature_document(feature: Feature) -> dict[str, Any]:
     return document
 
 
-def params_changes(schema: Schema, metric: str) -> dict[str, Any]:
+def params_changes(schema: Schema, metric: str, target: pd.Series | None = None) -> dict[str, Any]:
     """params.yaml values that name the demo data's columns or tune its gate, for this schema.
 
-    Dotted keys; the gate's floor becomes the metric's chance level, to be raised once the first
-    model's metrics are known. Column lists the data cannot satisfy are emptied.
+    Dotted keys. `metric` "auto" is the task's default gate metric; the gate's bound starts at the
+    metric's chance level (`chance_level`), to be tightened once the first model's metrics are
+    known; for an error in the target's unit (MAE, RMSE) the allowed rise is 1% of that level.
+    Column lists the data cannot satisfy are emptied.
     """
-    return {
+    task = schema.target.task
+    chosen = DEFAULT_GATE[task] if metric == AUTO else metric
+    if chosen not in BY_TASK[task]:
+        raise ConfigError(
+            f"metric '{chosen}' is not a metric of a {task} task; use one of {', '.join(BY_TASK[task])}"
+        )
+    bound = chance_level(chosen, schema, target)
+    changes = {
         "evaluate.segments": list(suggest_segments(schema)),
-        "gate.metric": metric,
-        "gate.min": CHANCE_LEVEL.get(metric, 0.0),
+        "gate.metric": chosen,
+        "gate.min": bound,
         "drift.key_columns": [],
         "drift.columns": {},
     }
+    if chosen in UNIT_METRICS:  # errors in the target's unit: the allowed rise is 1% of chance's
+        changes["gate.max_drop"] = float(f"{bound * RELATIVE_DROP:.2g}")
+    return changes
+
+
+def chance_level(metric: str, schema: Schema, target: pd.Series | None = None) -> float:
+    """What a model that learned nothing scores: the gate's starting bound for a new dataset.
+
+    ROC AUC 0.5; log loss and Brier score those of equal probabilities (log(classes), 0.25);
+    regression RMSE and MAE those of predicting the mean and the median (from the `target` column's
+    values); 0 otherwise.
+    """
+    if metric == "roc_auc":
+        return 0.5
+    if metric == "log_loss":
+        return round(math.log(len(schema.target.labels)), 4)
+    if metric == "brier":
+        return 0.25
+    if metric in ("rmse", "mae") and target is not None:
+        values = pd.to_numeric(target, errors="coerce").dropna().to_numpy(dtype="float64")
+        spread = values.std() if metric == "rmse" else np.abs(values - np.median(values)).mean()
+        return float(f"{spread:.4g}")
+    return 0.0
 
 
 def dataset_name(text: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops.evaluate import classification_metrics
+from mlops.evaluate import task_metrics
 from mlops.io import sha256_file
 from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.params import TrainParams
@@ -30,16 +30,19 @@ def model_metadata(
     schema: Schema,
     params: TrainParams,
     y_train: np.ndarray,
-    train_proba: np.ndarray,
+    train_predictions: np.ndarray,
     reference: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything needed to trust and serve the model file, without loading it.
 
     The service verifies `model_sha256` before it becomes ready; the report and the image labels
-    read `model_version` and `training_data`; `reference` (a typical training record) is what the
-    service's explanations replace features with (mlops.explain).
+    read `model_version` and `training_data`; `train_predictions` (`mlops.model.predictions` on the
+    training rows) give the training metrics of the schema's task; `reference` (a typical training
+    record) is what the service's explanations replace features with (mlops.explain).
     """
     digest = sha256_file(model_path)
+    task = schema.target.task
+    summary = {"positive_rate": round(float(y_train.mean()), 6)} if task == "binary" else {}
     return {
         "model_version": model_version(digest),
         "model_file": model_path.name,
@@ -51,9 +54,9 @@ def model_metadata(
             "file": train_path.name,
             "sha256": sha256_file(train_path),
             "rows": len(y_train),
-            "positive_rate": round(float(y_train.mean()), 6),
+            **summary,
         },
-        "training_metrics": classification_metrics(y_train, train_proba, threshold=DEFAULT_THRESHOLD),
+        "training_metrics": task_metrics(task, y_train, train_predictions, DEFAULT_THRESHOLD),
         "libraries": {
             "python": ".".join(platform.python_version_tuple()[:2]),
             **{name: version(name) for name in LIBRARIES},

@@ -10,22 +10,23 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 import skops.io as sio
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mlops.errors import MlopsError
 from mlops.io import write_with
+from mlops.metrics import Task
 from mlops.params import TrainParams
-from mlops.schema import Feature, Schema
+from mlops.schema import Feature, Schema, Target
 
 # Every type a saved model may contain beyond skops' own defaults. Loading refuses anything else.
 TRUSTED_TYPES = [
@@ -33,12 +34,18 @@ TRUSTED_TYPES = [
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn._loss.link.Interval",
+    "sklearn._loss.link.IdentityLink",
     "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
     "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.loss.HalfSquaredError",
     "sklearn.impute._base.SimpleImputer",
     "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model._ridge.Ridge",
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._data.StandardScaler",
@@ -51,7 +58,8 @@ _OBJECT_ID = re.compile(r'(?:"__id__": |"file": ")(\d+)')
 
 
 def build_pipeline(schema: Schema, params: TrainParams) -> Pipeline:
-    """An unfitted Pipeline: impute and scale numbers, one-hot encode categories, then classify.
+    """An unfitted Pipeline: impute and scale numbers, one-hot encode categories, then the estimator
+    of the schema's task (a classifier, or for regression its regressor counterpart).
 
     The encoders take their categories from the schema, so the column layout never depends on the
     data, and a value outside them (allowed by `unseen: encode`) is encoded as unknown: no column set.
@@ -72,7 +80,9 @@ def build_pipeline(schema: Schema, params: TrainParams) -> Pipeline:
     grouped = [f for f in schema.categorical if f.grouped]
     transformers += [(f"levels_{f.name}", _grouping_encoder(f), [f.name]) for f in grouped]
     preprocess = ColumnTransformer(transformers, verbose_feature_names_out=False)
-    return Pipeline([("preprocess", preprocess), ("classifier", _estimator(params))])
+    task = schema.target.task
+    step = "regressor" if task == "regression" else "classifier"
+    return Pipeline([("preprocess", preprocess), (step, _estimator(params, task))])
 
 
 def _grouping_encoder(feature: Feature) -> OneHotEncoder:
@@ -86,30 +96,61 @@ def _grouping_encoder(feature: Feature) -> OneHotEncoder:
     )
 
 
-def _estimator(params: TrainParams) -> LogisticRegression | HistGradientBoostingClassifier:
+Estimator: TypeAlias = (
+    LogisticRegression | HistGradientBoostingClassifier | Ridge | HistGradientBoostingRegressor
+)
+
+
+def _estimator(params: TrainParams, task: Task) -> Estimator:
+    """params.yaml's estimator for the task; for regression, the same family's regressor:
+    logistic regression becomes ridge regression (alpha = 1 / C, the same L2 penalty), gradient
+    boosting its regressor with the same settings (class weights apply to classification only)."""
+    regression = task == "regression"
     if params.estimator == "logistic_regression":
         chosen = params.logistic_regression
+        if regression:
+            return Ridge(alpha=1 / chosen.C, max_iter=chosen.max_iter, random_state=params.seed)
         return LogisticRegression(
             C=chosen.C,
             max_iter=chosen.max_iter,
             class_weight=chosen.class_weight,
             random_state=params.seed,
         )
-    chosen_hgb = params.hist_gradient_boosting
-    return HistGradientBoostingClassifier(
-        learning_rate=chosen_hgb.learning_rate,
-        max_iter=chosen_hgb.max_iter,
-        max_leaf_nodes=chosen_hgb.max_leaf_nodes,
-        min_samples_leaf=chosen_hgb.min_samples_leaf,
-        l2_regularization=chosen_hgb.l2_regularization,
-        class_weight=chosen_hgb.class_weight,
-        random_state=params.seed,
-    )
+    hgb = params.hist_gradient_boosting
+    shared = {
+        "learning_rate": hgb.learning_rate,
+        "max_iter": hgb.max_iter,
+        "max_leaf_nodes": hgb.max_leaf_nodes,
+        "min_samples_leaf": hgb.min_samples_leaf,
+        "l2_regularization": hgb.l2_regularization,
+        "random_state": params.seed,
+    }
+    if regression:
+        return HistGradientBoostingRegressor(**shared)
+    return HistGradientBoostingClassifier(**shared, class_weight=hgb.class_weight)
 
 
 def positive_proba(model: Pipeline, features: pd.DataFrame) -> np.ndarray:
     """Probability of the positive class (the model is fitted on 0/1 targets)."""
     return model.predict_proba(features)[:, 1]
+
+
+def class_proba(model: Pipeline, features: pd.DataFrame, classes: int) -> np.ndarray:
+    """Probabilities of every class, one column per class code 0..classes-1 (mlops.data.target_vector),
+    zero for a class the model never saw in training."""
+    proba = np.zeros((len(features), classes))
+    proba[:, model.classes_.astype(int)] = model.predict_proba(features)
+    return proba
+
+
+def predictions(model: Pipeline, features: pd.DataFrame, target: Target) -> np.ndarray:
+    """What each task's metrics are computed from: binary the positive class's probability,
+    multi-class every class's probability (rows x classes), regression the predicted value."""
+    if target.task == "binary":
+        return positive_proba(model, features)
+    if target.task == "regression":
+        return np.asarray(model.predict(features), dtype="float64")
+    return class_proba(model, features, len(target.labels))
 
 
 def save_model(model: Pipeline, path: Path) -> None:

@@ -7,8 +7,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from mlops.errors import ConfigError
 from mlops.io import read_validated
-from mlops.metrics import Metric
+from mlops.metrics import BY_TASK, Metric
 from mlops.schema import Frozen, Schema
 
 
@@ -89,7 +90,7 @@ class FairnessGateParams(Frozen):
 class GateParams(Frozen):
     """The quality gate a pull request must pass. The report applies the base revision's gate."""
 
-    metric: Metric = Field(description="A headline metric of eval/metrics.json (mlops.metrics).")
+    metric: Metric = Field(description="A headline metric of the task (mlops.metrics.BY_TASK).")
     min: float = Field(description="The head's metric must be at least this.")
     max_drop: float = Field(ge=0, description="Largest allowed fall against the base, absolute.")
     fairness: FairnessGateParams = Field(default_factory=FairnessGateParams)
@@ -155,3 +156,25 @@ def schema_problems(params: Params, schema: Schema) -> list[str]:
 def load_params(path: Path) -> Params:
     """Read params.yaml; a misspelt or unknown key fails with its dotted path."""
     return read_validated(path, Params, "params")
+
+
+def check_task(params: Params, task: str, source: Path) -> None:
+    """The choices of params.yaml that depend on the schema's task (binary, multiclass, regression).
+
+    The gate's metric must be one the task's evaluation writes, and class weights apply to
+    classification only; either mistake is named with its key and the metrics that would do.
+    """
+    allowed = BY_TASK[task]
+    if params.gate.metric not in allowed:
+        raise ConfigError(
+            f"{source}: gate.metric '{params.gate.metric}' is not a metric of a {task} task; "
+            f"use one of {', '.join(allowed)}"
+        )
+    train = params.train
+    weighted = [
+        f"train.{name}.class_weight"
+        for name in ("logistic_regression", "hist_gradient_boosting")
+        if getattr(train, name).class_weight is not None
+    ]
+    if task == "regression" and weighted:
+        raise ConfigError(f"{source}: {', '.join(weighted)} applies to classification only; set it to null")

@@ -26,6 +26,7 @@ from pydantic import (
 
 from mlops.errors import DataValidationError
 from mlops.io import read_validated
+from mlops.metrics import Task
 
 Category = str | int
 Unseen = Literal["encode", "refuse"]
@@ -119,11 +120,44 @@ class Feature(Frozen):
 
 
 class Target(Frozen):
-    """The binary target column and which of its two labels is the positive class."""
+    """The column to predict and the task it makes: binary or multi-class classification, or regression.
+
+    A binary target names its positive and negative labels (the model scores the positive one); a
+    multi-class target lists its classes (at least three); a regression target is a number and lists
+    nothing. `task` defaults to binary, so a schema written before tasks existed still reads.
+    """
 
     name: str
-    positive: Category
-    negative: Category
+    task: Task = "binary"
+    positive: Category | None = None
+    negative: Category | None = None
+    classes: tuple[Category, ...] | None = None
+
+    @model_validator(mode="after")
+    def _check_task(self) -> Target:
+        binary = self.positive is not None and self.negative is not None
+        if self.task == "binary" and (not binary or self.classes is not None):
+            raise ValueError(f"target '{self.name}': a binary target names `positive` and `negative` only")
+        if self.task == "binary" and self.positive == self.negative:
+            raise ValueError(f"target '{self.name}': `positive` and `negative` must differ")
+        if self.task != "binary" and (self.positive is not None or self.negative is not None):
+            raise ValueError(f"target '{self.name}': `positive`/`negative` apply to a binary target only")
+        if self.task == "multiclass" and (self.classes is None or len(set(self.classes)) < 3):
+            raise ValueError(f"target '{self.name}': a multiclass target lists its `classes` (3 or more)")
+        if self.task == "regression" and self.classes is not None:
+            raise ValueError(f"target '{self.name}': a regression target lists no `classes`")
+        return self
+
+    @property
+    def labels(self) -> tuple[Category, ...]:
+        """The classes in the model's column order (binary: negative then positive); () for regression."""
+        if self.task == "binary":
+            return (self.negative, self.positive)  # type: ignore[return-value]
+        return tuple(self.classes or ())
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task != "regression"
 
 
 class Schema(Frozen):
@@ -199,15 +233,18 @@ def validate_frame(
         typed[feature.name], broken = _check_column(frame[feature.name], feature)
         problems.extend(broken)
     if with_target:
-        target = schema.target
-        labels = [target.negative, target.positive]
-        typed[target.name], broken = _check_categories(
-            frame[target.name], target.name, labels, nullable=False
-        )
+        typed[schema.target.name], broken = _check_target(frame[schema.target.name], schema.target)
         problems.extend(broken)
     if problems:
         raise DataValidationError(source, problems)
     return pd.DataFrame(typed, index=frame.index)
+
+
+def _check_target(column: pd.Series, target: Target) -> tuple[pd.Series, list[str]]:
+    """Classification targets hold one of their labels; a regression target holds a finite number."""
+    if target.is_classification:
+        return _check_categories(column, target.name, list(target.labels), nullable=False)
+    return _check_numeric(column, Feature(name=target.name, type="float"))
 
 
 def _check_column(column: pd.Series, feature: Feature) -> tuple[pd.Series, list[str]]:

@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from mlops.errors import MlopsError
 from mlops.explain import explain
 from mlops.metrics import DEFAULT_THRESHOLD
-from mlops.schema import known_categories, request_model, unseen_counts
+from mlops.schema import Target, known_categories, request_model, unseen_counts
 from mlops.serving.bundle import (
     Predictor,
     ServingSettings,
@@ -62,8 +62,9 @@ class Metadata(BaseModel):
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, validate_by_alias=True)
     model_version: str
     model_sha256: str
+    task: str = Field(description="binary, multiclass or regression (schema.yaml)")
     estimator: str | None = None
-    threshold: float
+    threshold: float | None = Field(description="the positive class's decision threshold (binary only)")
     training_data: dict[str, Any] | None = None
     training_metrics: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = Field(default=None, description="held-out metrics from evaluation")
@@ -119,7 +120,8 @@ def build_service(settings: ServingSettings) -> Any:
     reference: dict[str, Any] | None = metadata.get("reference")
     known = known_categories(schema)  # features whose unseen values are accepted, and counted
 
-    label_type = Literal[(schema.target.negative, schema.target.positive)]  # type: ignore[valid-type]
+    task = schema.target.task
+    label_type = Literal[schema.target.labels or ("",)]  # type: ignore[valid-type]
     record_type = request_model(schema, "Record")
     request_type = create_model(
         "PredictRequest",
@@ -141,6 +143,29 @@ def build_service(settings: ServingSettings) -> Any:
             description='with "explain": true; absent otherwise',
             exclude_if=lambda value: value is None,
         )
+
+    class ClassPrediction(BaseModel):
+        """One multi-class prediction: the most probable class, every class's probability, the model."""
+
+        model_config = ConfigDict(frozen=True)
+        label: label_type = Field(description="the most probable class")  # type: ignore[valid-type]
+        probabilities: dict[str, float] = Field(description="probability of each class, by its label")
+        model_version: str
+
+    class ValuePrediction(BaseModel):
+        """One regression prediction: the predicted value and the model that made it."""
+
+        model_config = ConfigDict(frozen=True)
+        value: float = Field(description=f"predicted {schema.target.name}")
+        model_version: str
+        contributions: list[Contribution] | None = Field(
+            default=None,
+            description='with "explain": true; absent otherwise (value minus the value with the reference)',
+            exclude_if=lambda value: value is None,
+        )
+
+    # What /predict returns for the model's task: binary keeps label + positive probability.
+    output_type = {"binary": Prediction, "multiclass": ClassPrediction, "regression": ValuePrediction}[task]
 
     records_type = Annotated[list[record_type], Field(min_length=1, max_length=settings.max_batch)]  # type: ignore[valid-type]
 
@@ -181,14 +206,14 @@ def build_service(settings: ServingSettings) -> Any:
             return self.predictor is not None
 
         @bentoml.api(route="/predict", input_spec=request_type)
-        async def predict(self, **fields: Any) -> Prediction:
+        async def predict(self, **fields: Any) -> output_type:  # type: ignore[valid-type]
             """Predict one record (the body is the record itself); ~1 ms of CPU, run on the event loop."""
             wanted = fields.pop("explain", False)
             predicted = self._predict([fields])[0]
             return self._explained(predicted, fields) if wanted else predicted
 
         @bentoml.api(route="/predict_batch")
-        async def predict_batch(self, records: records_type) -> list[Prediction]:  # type: ignore[valid-type]
+        async def predict_batch(self, records: records_type) -> list[output_type]:  # type: ignore[valid-type]
             """Predict up to MLOPS_MAX_BATCH records in one call: {"records": [...]}.
 
             `async` on purpose: a 100-record call costs ~3 ms of CPU under the GIL, less than the hop
@@ -202,7 +227,7 @@ def build_service(settings: ServingSettings) -> Any:
             max_batch_size=ADAPTIVE_MAX_BATCH,
             max_latency_ms=10_000,
         )
-        def predict_adaptive(self, records: records_type, /) -> list[Prediction]:  # type: ignore[valid-type]
+        def predict_adaptive(self, records: records_type, /) -> list[output_type]:  # type: ignore[valid-type]
             """A bare JSON array of records; concurrent calls are merged into one model call."""
             return self._predict([r.model_dump() for r in records])
 
@@ -210,7 +235,12 @@ def build_service(settings: ServingSettings) -> Any:
         def metadata(self) -> Metadata:
             """The model's version, hash, training data, metrics, threshold and feature schema."""
             return Metadata.model_validate(
-                {**metadata, "threshold": threshold, "metrics": evaluation or None}
+                {
+                    **metadata,
+                    "task": task,
+                    "threshold": threshold if task == "binary" else None,
+                    "metrics": evaluation or None,
+                }
             )
 
         @bentoml.on_shutdown
@@ -218,27 +248,28 @@ def build_service(settings: ServingSettings) -> Any:
             if self.inference_log is not None:
                 self.inference_log.close()
 
-        def _explained(self, predicted: Prediction, record: Mapping[str, Any]) -> Prediction:
-            if self.predictor is None or reference is None:
-                raise bentoml.exceptions.BadInput("this model has no reference record to explain with")
-            _, found = explain(self.predictor.positive_proba, record, reference, EXPLAIN_TOP)
+        def _explained(self, predicted: Any, record: Mapping[str, Any]) -> Any:
+            if self.predictor is None or reference is None or task == "multiclass":
+                raise bentoml.exceptions.BadInput(
+                    "explanations need a binary or regression model with a reference"
+                )
+            predict = self.predictor.positive_proba if task == "binary" else self.predictor.outputs
+            _, found = explain(predict, record, reference, EXPLAIN_TOP)
             return predicted.model_copy(update={"contributions": [Contribution(**vars(c)) for c in found]})
 
-        def _predict(self, rows: Sequence[Mapping[str, Any]]) -> list[Prediction]:
+        def _predict(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
             if self.predictor is None:
                 raise bentoml.exceptions.ServiceUnavailable(
                     "the model failed verification; see the server log"
                 )
-            probabilities = self.predictor.positive_proba(rows).tolist()
             for name, count in unseen_counts(rows, known).items():
                 unseen_categories().labels(column=name).inc(count)
-            positive, negative = schema.target.positive, schema.target.negative
-            outputs = [
-                {"label": positive if p >= threshold else negative, "probability": p} for p in probabilities
-            ]
+            binary = task == "binary"
+            raw = self.predictor.positive_proba(rows) if binary else self.predictor.outputs(rows)
+            outputs = task_outputs(raw, schema.target, threshold)
             if self.inference_log is not None:
                 self.inference_log.write(self.version, rows, outputs)
-            return [Prediction(**o, model_version=self.version) for o in outputs]
+            return [output_type(**o, model_version=self.version) for o in outputs]
 
     ModelService.add_asgi_middleware(CardRoute, card_file=settings.models_dir / "card.html")
     ModelService.add_asgi_middleware(
@@ -247,3 +278,22 @@ def build_service(settings: ServingSettings) -> Any:
         json_paths=[ModelService.apis["predict_adaptive"].route],
     )
     return ModelService
+
+
+def task_outputs(raw: Any, target: Target, threshold: float) -> list[dict[str, Any]]:
+    """The model's outputs as the task's response fields (the inference log records them too):
+    binary from the positive class's probabilities, multi-class from every class's, regression
+    from the values."""
+    if target.task == "regression":
+        return [{"value": v} for v in raw.tolist()]
+    if target.task == "multiclass":
+        labels = target.labels
+        return [
+            {
+                "label": labels[int(row.argmax())],
+                "probabilities": dict(zip(map(str, labels), row.tolist(), strict=True)),
+            }
+            for row in raw
+        ]
+    positive, negative = target.positive, target.negative
+    return [{"label": positive if p >= threshold else negative, "probability": p} for p in raw.tolist()]

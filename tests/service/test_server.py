@@ -70,7 +70,7 @@ def test_metadata_names_the_model_its_data_and_schema(
     assert body["training_data"]["sha256"] == metadata["training_data"]["sha256"]
     assert body["training_metrics"]["roc_auc"] == metadata["training_metrics"]["roc_auc"]
     assert body["metrics"] == evaluation  # the held-out metrics travel inside the bento
-    assert body["threshold"] == evaluation["threshold"]
+    assert (body["task"], body["threshold"]) == ("binary", evaluation["threshold"])
     assert [f["name"] for f in body["schema"]["features"]] == [
         f["name"] for f in metadata["schema"]["features"]
     ]

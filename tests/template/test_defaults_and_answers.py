@@ -60,14 +60,15 @@ def test_answers_are_validated_before_anything_is_written(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("target", "labels", "message"),
+    ("target", "labels", "task", "message"),
     [
-        ("churned", ["yes", "no"], "its columns are: patient_id, age, plan, outcome"),
-        ("outcome", ["a", "b", "c"], "binary classification only: multi-class classification"),
+        ("churned", ["yes", "no"], "auto", "its columns are: patient_id, age, plan, outcome"),
+        ("outcome", ["a", "b", "c"], "binary", "a binary task needs exactly two labels"),
+        ("outcome", ["a", "b"], "regression", "regression task must be numbers; found 'a', 'b'"),
     ],
 )
 def test_data_answers_that_do_not_fit_the_csv_are_refused(
-    template: Path, tmp_path: Path, target: str, labels: list[str], message: str
+    template: Path, tmp_path: Path, target: str, labels: list[str], task: str, message: str
 ) -> None:
     data = tmp_path / "team.csv"
     pd.DataFrame(
@@ -79,7 +80,7 @@ def test_data_answers_that_do_not_fit_the_csv_are_refused(
         }
     ).to_csv(data, index=False)
     dest = tmp_path / "bad"
-    answers = {"data_file": str(data), "target": target, "positive_label": labels[0]}
+    answers = {"data_file": str(data), "target": target, "task": task, "positive_label": labels[0]}
     answers["ignore_columns"] = "patient_id"
     output = generate(dest, template, answers, check=False)
     assert message in output

@@ -38,7 +38,12 @@ def project(template: Path, breast_cancer_csv: Path, tmp_path_factory: pytest.Te
 
 def test_schema_is_inferred_from_the_team_data(project: Path) -> None:
     schema = yaml.safe_load((project / "schema.yaml").read_text())
-    assert schema["target"] == {"name": "diagnosis", "positive": "malignant", "negative": "benign"}
+    assert schema["target"] == {
+        "name": "diagnosis",
+        "task": "binary",
+        "positive": "malignant",
+        "negative": "benign",
+    }
     assert schema["ignore"] == ["patient_id"]
     assert schema["dataset"] == "tumour-triage"
     assert len(schema["features"]) == 30
@@ -64,7 +69,7 @@ def test_project_files_name_the_project_and_its_data(project: Path, breast_cance
     }
     readme = (project / "README.md").read_text()
     assert readme.startswith("# Tumour Triage\n\nFlags malignant tumours")
-    assert "`diagnosis` (positive label `malignant`)" in readme
+    assert "`diagnosis` (positive label `malignant`, task\n`auto`" in readme
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert (answers["target"], answers["data_file"]) == ("diagnosis", str(breast_cancer_csv))
     assert (project / "data" / "breast_cancer.csv").read_bytes() == breast_cancer_csv.read_bytes()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mlops import evaluate
-from mlops.metrics import HEADLINE
+from mlops.metrics import BY_TASK
 
 Y = np.array([0, 0, 1, 1, 1, 0])
 P = np.array([0.1, 0.6, 0.7, 0.9, 0.4, 0.2])
@@ -20,7 +20,7 @@ def test_classification_metrics_match_hand_counts() -> None:
     assert metrics["recall"] == pytest.approx(2 / 3, abs=1e-6)
     assert metrics["accuracy"] == pytest.approx(4 / 6, abs=1e-6)
     assert metrics["roc_auc"] == pytest.approx(8 / 9, abs=1e-6)  # 8 of 9 positive-negative pairs ordered
-    assert set(metrics) == set(HEADLINE)
+    assert set(metrics) == set(BY_TASK["binary"])
 
 
 def test_threshold_moves_thresholded_metrics_only() -> None:

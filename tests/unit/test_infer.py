@@ -49,7 +49,12 @@ def test_types_categories_and_nullability_are_inferred() -> None:
     assert (plan.type, plan.categories, plan.nullable) == ("categorical", ("basic", "pro", "team"), True)
     assert (flag.type, flag.categories) == ("categorical", (0, 1))
     assert (temp.type, temp.min, temp.max) == ("float", -20, 30)
-    assert schema.target.model_dump() == {"name": "outcome", "positive": "yes", "negative": "no"}
+    assert schema.target.model_dump(exclude_none=True) == {
+        "name": "outcome",
+        "task": "binary",
+        "positive": "yes",
+        "negative": "no",
+    }
     assert schema.ignore == ("id",)
 
 
@@ -90,17 +95,58 @@ def test_ignored_column_must_exist() -> None:
         _schema(ignore=["customer"])
 
 
-def test_multiclass_target_is_refused_as_binary_only() -> None:
+def test_a_few_labels_make_a_multiclass_target_listing_its_classes() -> None:
+    schema = _schema(frame=FRAME.assign(plan=["b", "a", "c", "a", "b", "c"]), target="plan", positive="a")
+    assert schema.target.model_dump(exclude_none=True) == {
+        "name": "plan",
+        "task": "multiclass",
+        "classes": ("a", "b", "c"),
+    }
+
+
+def test_integer_coded_classes_stay_integers() -> None:
+    frame = FRAME.assign(plan=["2", "0", "1", "0", "2", "1"])
+    schema = _schema(frame=frame, target="plan", max_integer_codes=10)
+    assert (schema.target.task, schema.target.classes) == ("multiclass", (0, 1, 2))
+
+
+def test_numbers_with_many_values_make_a_regression_target() -> None:
+    frame = _frame(x=["a", "b"] * 6, y=[str(n / 4) for n in range(12)])
+    schema = _schema(frame=frame, target="y", positive="", ignore=[])
+    assert schema.target.model_dump(exclude_none=True) == {"name": "y", "task": "regression"}
+
+
+def test_fractional_numbers_are_regression_even_when_few() -> None:
+    frame = _frame(x=["a", "b"] * 3, y=["0.5", "1.5", "2.5", "0.5", "1.5", "2.5"])
+    assert _schema(frame=frame, target="y", ignore=[]).target.task == "regression"
+
+
+def test_a_given_task_overrides_the_inferred_one() -> None:
+    frame = _frame(x=["a", "b"] * 3, y=["1", "2", "3", "1", "2", "3"])
+    assert _schema(frame=frame, target="y", ignore=[], max_integer_codes=10).target.task == "multiclass"
+    assert _schema(frame=frame, target="y", ignore=[], max_integer_codes=2).target.task == "regression"
+    assert _schema(frame=frame, target="y", ignore=[], task="regression").target.task == "regression"
     with pytest.raises(
-        ConfigError, match=r"target 'plan' has 3 distinct values .*binary classification only"
+        ConfigError, match=r"target 'y' has 3 distinct values .*not two.*multiclass or regression"
     ):
-        _schema(frame=FRAME.assign(plan=["a", "b", "c", "a", "b", "c"]), target="plan", positive="a")
+        _schema(frame=frame, target="y", ignore=[], task="binary", positive="1")
+    with pytest.raises(ConfigError, match=r"regression task must be numbers; found 'yes', 'no'"):
+        _schema(task="regression")
 
 
-def test_numeric_target_with_many_values_is_called_regression() -> None:
-    with pytest.raises(ConfigError, match="looks like a regression target"):
-        frame = _frame(x=["a"] * 12, y=[str(n / 4) for n in range(12)])
-        _schema(frame=frame, target="y", positive="0.0", ignore=[])
+def test_a_zero_one_target_defaults_to_positive_one_and_text_labels_need_naming() -> None:
+    frame = FRAME.assign(outcome=["1", "0", "0", "1", "0", "0"])
+    assert _schema(frame, positive="").target.positive == 1
+    with pytest.raises(
+        ConfigError, match=r"two labels \('no', 'yes'\): name the positive one .*positive_label"
+    ):
+        _schema(positive="")
+
+
+def test_too_many_text_classes_are_refused() -> None:
+    frame = _frame(x=["a"] * 40, y=[f"label{n}" for n in range(40)])
+    with pytest.raises(ConfigError, match=r"target 'y' has 40 distinct text values .*more than 30 classes"):
+        _schema(frame=frame, target="y", ignore=[])
 
 
 def test_single_class_target_is_refused() -> None:
@@ -155,6 +201,22 @@ def test_segments_prefer_few_categories_and_params_follow_the_metric() -> None:
     assert changes["drift.key_columns"] == []
     assert (changes["gate.metric"], changes["gate.min"]) == ("f1", 0.0)
     assert params_changes(schema, "roc_auc")["gate.min"] == 0.5
+    assert params_changes(schema, "auto")["gate.metric"] == "roc_auc"
+    assert params_changes(schema, "log_loss")["gate.min"] == pytest.approx(0.6931)
+    with pytest.raises(ConfigError, match="metric 'rmse' is not a metric of a binary task"):
+        params_changes(schema, "rmse")
+
+
+def test_regression_gate_starts_at_the_error_of_predicting_the_mean() -> None:
+    values = [str(n) for n in range(12)]
+    frame = _frame(x=["a", "b"] * 6, y=values)
+    schema = _schema(frame=frame, target="y", ignore=[], max_integer_codes=5)
+    changes = params_changes(schema, "auto", frame["y"])
+    assert changes["gate.metric"] == "rmse"
+    assert changes["gate.min"] == pytest.approx(3.452, abs=1e-3)  # population sd of 0..11
+    assert changes["gate.max_drop"] == 0.035  # 1% of it: a rise in RMSE is a fall in quality
+    assert params_changes(schema, "mae", frame["y"])["gate.min"] == 3.0  # mean distance to the median
+    assert params_changes(schema, "r2", frame["y"])["gate.min"] == 0.0
 
 
 def test_document_round_trips_through_the_schema_loader(tmp_path: Path) -> None:

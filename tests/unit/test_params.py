@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from mlops.errors import ConfigError
-from mlops.params import load_params
+from mlops.metrics import BY_TASK, DEFAULT_GATE, HEADLINE, TASKS
+from mlops.params import check_task, load_params
 
 COMMITTED = Path(__file__).resolve().parents[2] / "params.yaml"
 
@@ -56,3 +57,43 @@ def test_models_are_frozen() -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_params(tmp_path / "params.yaml")
+
+
+def test_every_tasks_metrics_are_headline_metrics_once() -> None:
+    listed = [name for names in BY_TASK.values() for name in names]
+    assert set(listed) == set(HEADLINE)
+    assert set(DEFAULT_GATE) == set(BY_TASK) == set(TASKS)
+    assert all(DEFAULT_GATE[task] in BY_TASK[task] for task in TASKS)
+
+
+@pytest.mark.parametrize(
+    ("task", "metric", "allowed"),
+    [("regression", "roc_auc", "mae, rmse, r2"), ("multiclass", "f1", "accuracy, f1_macro")],
+)
+def test_the_gate_metric_must_be_one_of_the_tasks(task: str, metric: str, allowed: str) -> None:
+    params = load_params(COMMITTED)
+    changed = params.model_copy(update={"gate": params.gate.model_copy(update={"metric": metric})})
+    with pytest.raises(
+        ConfigError,
+        match=rf"params.yaml: gate.metric '{metric}' is not a metric of a {task} task; use one of {allowed}",
+    ):
+        check_task(changed, task, Path("params.yaml"))
+    check_task(params, "binary", Path("params.yaml"))  # the demo's roc_auc is a binary metric
+
+
+def test_class_weights_are_refused_for_regression() -> None:
+    params = load_params(COMMITTED)
+    train = params.train.model_copy(
+        update={
+            "logistic_regression": params.train.logistic_regression.model_copy(
+                update={"class_weight": "balanced"}
+            )
+        }
+    )
+    gate = params.gate.model_copy(update={"metric": "rmse"})
+    changed = params.model_copy(update={"train": train, "gate": gate})
+    with pytest.raises(
+        ConfigError, match=r"train.logistic_regression.class_weight applies to classification only"
+    ):
+        check_task(changed, "regression", Path("params.yaml"))
+    check_task(changed.model_copy(update={"gate": params.gate}), "binary", Path("params.yaml"))

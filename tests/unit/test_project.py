@@ -33,7 +33,7 @@ def test_paths_come_from_the_stage_commands(project: Path) -> None:
     }
     assert {paths.train, paths.test, paths.model, paths.metadata, paths.segments} <= outs
     assert paths.metrics == Path(next(iter(stages["evaluate"]["metrics"][0])))
-    assert all(Path(next(iter(p))).parent == paths.plots_dir for p in stages["evaluate"]["plots"])
+    assert [Path(next(iter(p))) for p in stages["evaluate"]["plots"]] == [paths.plots_dir]
     assert (paths.schema, paths.params, paths.lock) == (
         Path("schema.yaml"),
         Path("params.yaml"),

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ConfigError
+from mlops.metrics import BY_TASK
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
     from mlops.params import EvaluateParams
+    from mlops.schema import Schema
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +42,15 @@ def run(args: argparse.Namespace) -> int:
     from mlops import evaluate
     from mlops.data import target_vector
     from mlops.io import write_json
-    from mlops.model import load_model, positive_proba
-    from mlops.params import load_params
+    from mlops.model import load_model, predictions
+    from mlops.params import check_task, load_params
     from mlops.schema import load_schema
 
     schema = load_schema(args.schema)
-    params = load_params(args.params).evaluate
+    all_params = load_params(args.params)
+    task = schema.target.task
+    check_task(all_params, task, args.params)
+    params = all_params.evaluate
     unknown = [s for s in params.segments if s not in schema.feature_names]
     if unknown:
         raise ConfigError(f"{args.params}: evaluate.segments names {unknown}, not features of the schema")
@@ -53,56 +58,88 @@ def run(args: argparse.Namespace) -> int:
     features = test[schema.feature_names]
     y = target_vector(test, schema).to_numpy()
     model = load_model(args.model)
-    proba = positive_proba(model, features)
-    metrics = evaluate.classification_metrics(y, proba, params.threshold)
-    metrics |= {"threshold": params.threshold, "rows": len(y), "positive_rate": round(float(y.mean()), 6)}
-    labels = (str(schema.target.negative), str(schema.target.positive))
-    _write_plots(args.plots_dir, y, proba, params.threshold, labels)
+    predicted = predictions(model, features, schema.target)
+    metrics = evaluate.task_metrics(task, y, predicted, params.threshold) | _context(schema, y, params)
+    if task == "multiclass":
+        metrics["per_class"] = evaluate.per_class_metrics(y, predicted, schema.target.labels)
+    _write_plots(args.plots_dir, schema, y, predicted, params.threshold)
     importance = evaluate.feature_importance(
-        model, features, y, params.importance_repeats, params.seed, params.importance_max_rows
+        model, features, y, params.importance_repeats, params.seed, params.importance_max_rows, task
     )
     write_json(args.plots_dir / "importance.json", {"importance": importance})
-    segments = evaluate.segment_metrics(test, y, proba, params.segments, params.threshold)
+    segments = evaluate.segment_metrics(test, y, predicted, params.segments, params.threshold, task)
     write_json(args.segments_out, segments)
-    _write_governance(args, params, test[schema.sensitive], y, proba)
+    _write_governance(args, params, schema, test[schema.sensitive], y, predicted)
     write_json(args.metrics_out, metrics)
-    log.info("ROC AUC %.4f, F1 %.4f on %d test rows", metrics["roc_auc"], metrics["f1"], len(y))
+    shown = ", ".join(f"{name} {metrics[name]:.4f}" for name in BY_TASK[task][:3] if name in metrics)
+    log.info("%s: %s on %d test rows", task, shown, len(y))
     return 0
 
 
-def _write_plots(
-    plots: Path, y: np.ndarray, proba: np.ndarray, threshold: float, labels: tuple[str, str]
-) -> None:
-    """The curves and the confusion rows DVC plots (dvc.yaml's `plots`)."""
+def _context(schema: Schema, y: np.ndarray, params: EvaluateParams) -> dict[str, Any]:
+    """What the metrics were measured on: the rows, and the threshold and positive rate (binary)
+    or the target's mean (regression)."""
+    task = schema.target.task
+    if task == "binary":
+        return {"threshold": params.threshold, "rows": len(y), "positive_rate": round(float(y.mean()), 6)}
+    if task == "regression":
+        return {"rows": len(y), "target_mean": round(float(y.mean()), 6)}
+    return {"rows": len(y)}
+
+
+def _write_plots(plots: Path, schema: Schema, y: np.ndarray, predicted: np.ndarray, threshold: float) -> None:
+    """The plot data of the task (dvc.yaml's `plots`): binary the curves and confusion rows,
+    multi-class the confusion rows, regression the residuals."""
     from mlops import evaluate
     from mlops.io import write_json, write_with
 
-    write_json(plots / "roc.json", {"roc": evaluate.roc_points(y, proba)})
-    write_json(
-        plots / "precision_recall.json",
-        {"precision_recall": evaluate.precision_recall_points(y, proba)},
-    )
-    write_json(plots / "calibration.json", {"calibration": evaluate.calibration_points(y, proba)})
-    confusion = evaluate.confusion_rows(y, proba, threshold, labels)
+    target = schema.target
+    if target.task == "regression":
+        write_json(plots / "residuals.json", {"residuals": evaluate.residual_points(y, predicted)})
+        return
+    if target.task == "multiclass":
+        confusion = evaluate.class_confusion_rows(y, predicted, target.labels)
+    else:
+        write_json(plots / "roc.json", {"roc": evaluate.roc_points(y, predicted)})
+        write_json(
+            plots / "precision_recall.json",
+            {"precision_recall": evaluate.precision_recall_points(y, predicted)},
+        )
+        write_json(plots / "calibration.json", {"calibration": evaluate.calibration_points(y, predicted)})
+        labels = (str(target.negative), str(target.positive))
+        confusion = evaluate.confusion_rows(y, predicted, threshold, labels)
     write_with(plots / "confusion.csv", lambda tmp: confusion.to_csv(tmp, index=False, lineterminator="\n"))
 
 
 def _write_governance(
-    args: argparse.Namespace, params: EvaluateParams, groups: pd.DataFrame, y: np.ndarray, proba: np.ndarray
+    args: argparse.Namespace,
+    params: EvaluateParams,
+    schema: Schema,
+    groups: pd.DataFrame,
+    y: np.ndarray,
+    predicted: np.ndarray,
 ) -> None:
-    """The metrics' confidence intervals and the fairness gaps between groups of each sensitive column."""
+    """The metrics' confidence intervals and, for a binary task, the fairness gaps between groups of
+    each sensitive column (its rates are of the positive class; other tasks write {} and say so)."""
     from mlops import evaluate, fairness
     from mlops.io import write_json
 
+    task = schema.target.task
     intervals = evaluate.bootstrap_intervals(
         y,
-        proba,
+        predicted,
         params.threshold,
         params.bootstrap_samples,
         params.confidence,
         params.seed,
         params.bootstrap_max_rows,
+        task,
     )
     write_json(args.intervals_out, intervals)
-    gaps = fairness.group_fairness(groups, y, proba, params.threshold, params.min_group_rows)
+    if task != "binary":
+        if schema.sensitive:
+            log.warning("fairness is checked for binary tasks only: not for this %s task", task)
+        write_json(args.fairness_out, {})
+        return
+    gaps = fairness.group_fairness(groups, y, predicted, params.threshold, params.min_group_rows)
     write_json(args.fairness_out, gaps)

@@ -14,16 +14,23 @@ from typing import Any
 
 from mlops.errors import ConfigError, DataValidationError
 from mlops.io import write_text, write_with
-from mlops.metrics import HIGHER_IS_BETTER
+from mlops.metrics import AUTO, HEADLINE, TASKS
 
 log = logging.getLogger(__name__)
-GATE_METRICS = sorted(name for name, higher in HIGHER_IS_BETTER.items() if higher)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True, help="the CSV to describe")
-    parser.add_argument("--target", required=True, help="the column to predict (two labels)")
-    parser.add_argument("--positive", required=True, help="the target's label for the positive class")
+    parser.add_argument("--target", required=True, help="the column to predict")
+    parser.add_argument(
+        "--task",
+        default=AUTO,
+        choices=[AUTO, *TASKS],
+        help="binary, multiclass or regression (default: inferred from the target's values)",
+    )
+    parser.add_argument(
+        "--positive", default="", help="a binary target's positive label (default: 1 for a 0/1 target)"
+    )
     parser.add_argument(
         "--ignore", nargs="*", action="extend", default=[], help="columns that are not features, e.g. ids"
     )
@@ -48,7 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, required=True, help="schema.yaml to write")
     parser.add_argument("--params", type=Path, help="params.yaml to point at the new columns (optional)")
-    parser.add_argument("--metric", default="roc_auc", choices=GATE_METRICS, help="the quality gate's metric")
+    parser.add_argument(
+        "--metric",
+        default=AUTO,
+        choices=[AUTO, *HEADLINE],
+        help="the quality gate's metric, one of the task's (default: the task's, mlops.metrics.DEFAULT_GATE)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         frame,
         target=args.target,
         positive=args.positive,
+        task=args.task,
         ignore=[name.strip() for item in args.ignore for name in item.split(",") if name.strip()],
         dataset=args.dataset or dataset_name(args.data.stem),
         source=args.data.name,
@@ -86,9 +99,16 @@ def run(args: argparse.Namespace) -> int:
     kinds = {
         kind: sum(f.type == kind for f in schema.features) for kind in ("integer", "float", "categorical")
     }
-    log.info("%s: %d rows; wrote %s with %s features; review it", args.data, len(frame), args.out, kinds)
+    log.info(
+        "%s: %d rows, a %s task; wrote %s with %s features; review it",
+        args.data,
+        len(frame),
+        schema.target.task,
+        args.out,
+        kinds,
+    )
     if args.params:
-        changes = params_changes(schema, args.metric)
+        changes = params_changes(schema, args.metric, frame[schema.target.name])
         update_params(args.params, changes)
         log.info("%s: set %s", args.params, ", ".join(f"{k}={v}" for k, v in changes.items()))
     return 0

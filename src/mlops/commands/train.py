@@ -24,12 +24,14 @@ def run(args: argparse.Namespace) -> int:
     from mlops.explain import reference_record
     from mlops.io import write_json
     from mlops.metadata import model_metadata
-    from mlops.model import build_pipeline, positive_proba, save_model
-    from mlops.params import load_params
+    from mlops.model import build_pipeline, predictions, save_model
+    from mlops.params import check_task, load_params
     from mlops.schema import load_schema
 
     schema = load_schema(args.schema)
-    params = load_params(args.params).train
+    all_params = load_params(args.params)
+    check_task(all_params, schema.target.task, args.params)
+    params = all_params.train
     train = pd.read_parquet(args.train)
     y = target_vector(train, schema).to_numpy()
     model = build_pipeline(schema, params).fit(train[schema.feature_names], y)
@@ -40,9 +42,15 @@ def run(args: argparse.Namespace) -> int:
         schema,
         params,
         y,
-        positive_proba(model, train[schema.feature_names]),
+        predictions(model, train[schema.feature_names], schema.target),
         reference_record(train, schema),
     )
     write_json(args.metadata_out, metadata)
-    log.info("model %s saved to %s (%s)", metadata["model_version"], args.model_out, params.estimator)
+    log.info(
+        "%s model %s saved to %s (%s)",
+        schema.target.task,
+        metadata["model_version"],
+        args.model_out,
+        params.estimator,
+    )
     return 0

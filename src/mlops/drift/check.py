@@ -358,24 +358,34 @@ def _outputs(
     """The target and the prediction, when the current data has them, tested apart from the features.
 
     A prediction is compared with the reference's prediction if it has one, else (when its values are
-    the target's labels) with the reference's target: "does the model predict churn as often as it
-    happened in training?".
+    the target's: one of its labels for classification, numbers for regression) with the reference's
+    target: "does the model predict churn as often as it happened in training?". Classes are compared
+    as categories, a regression target and its predicted values as numbers.
     """
     target = schema.target
-    labels = (target.negative, target.positive)
+    regression = not target.is_classification
+    labels = None if regression else target.labels
     found = []
     if target.name in reference and target.name in current:
         found.append(
-            _feature_drift(reference[target.name], current[target.name], target.name, False, labels,
+            _feature_drift(reference[target.name], current[target.name], target.name, regression, labels,
                            params, small, role="target")
         )  # fmt: skip
     name = params.prediction_column
     if name in current:
         base = name if name in reference else target.name
-        if base in reference and (base == name or current[name].dropna().isin(labels).all()):
-            numeric = base == name and pd.api.types.is_numeric_dtype(reference[name])
+        if base in reference and (base == name or _like_target(current[name], labels)):
+            numeric = regression or (base == name and pd.api.types.is_numeric_dtype(reference[name]))
             found.append(
                 _feature_drift(reference[base], current[name], name, numeric, None if numeric else labels,
                                params, small, role="prediction", compared_with=base if base != name else "")
             )  # fmt: skip
     return tuple(found)
+
+
+def _like_target(prediction: pd.Series, labels: tuple[Any, ...] | None) -> bool:
+    """Predictions that can stand beside the target: its labels (classification) or numbers (regression)."""
+    values = prediction.dropna()
+    if labels is None:
+        return bool(pd.to_numeric(values, errors="coerce").notna().all())
+    return bool(values.isin(labels).all())

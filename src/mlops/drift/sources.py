@@ -8,10 +8,10 @@ Inference-log records (one JSON object per line, as src/mlops/serving/inference_
     {"timestamp": "2025-01-31T12:00:00.000000+00:00", "model_version": "...",
      "inputs": {"tenure": 3, ...}, "output": {"label": "Yes", "probability": 0.71}}
 `inputs` holds the features; the output's field named by `drift.prediction_column`, else its
-`label`, becomes the prediction column; the output's `probability` (the model's score for the positive
-class) and the record's `model_version` become the `probability` and `model_version` columns, for
-the performance estimate. CSV and Parquet batches may carry a `timestamp` column for time windows,
-and a `probability` column.
+`label` (classification) or `value` (regression), becomes the prediction column; the output's
+`probability` (a binary model's score for the positive class) and the record's `model_version`
+become the `probability` and `model_version` columns, for the performance estimate. CSV and Parquet
+batches may carry a `timestamp` column for time windows, and a `probability` column.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ MODEL_VERSION = "model_version"  # the model that logged it
 _RELATIVE = re.compile(r"^(\d+)([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 MAX_LISTED = 5
-OUTPUT_LABELS = ("label",)  # the service's output field for the predicted class (src/mlops/service.py)
+# The service's output fields for the prediction (src/mlops/service.py): the class, or a regression's value.
+OUTPUT_LABELS = ("label", "value")
 log = logging.getLogger(__name__)
 
 
@@ -208,7 +209,8 @@ def _read_jsonl(path: Path, prediction_column: str) -> tuple[pd.DataFrame, list[
 def _log_row(line: str, prediction_column: str) -> dict[str, Any]:
     """One log record as a row: its inputs, its prediction and its timestamp. ValueError if malformed.
 
-    The prediction is the output's `prediction_column` field, else its `label` (what the service writes).
+    The prediction is the output's `prediction_column` field, else its `label` or `value` (what the
+    service writes).
     """
     record = json.loads(line)
     inputs = record.get("inputs") if isinstance(record, dict) else None

@@ -27,6 +27,16 @@ def precision_on_grid(points: list[dict[str, float]]) -> list[float]:
     return [round(v, 4) for v in best]
 
 
+def residuals_by_decile(points: list[dict[str, float]], bins: int = 10) -> list[float]:
+    """Mean residual (actual minus predicted) in each tenth of the rows ordered by predicted value:
+    a model without bias stays near 0 in every tenth."""
+    if not points:
+        return []
+    ordered = sorted(points, key=lambda p: p["predicted"])
+    parts = np.array_split(np.array([p["residual"] for p in ordered]), min(bins, len(ordered)))
+    return [round(float(part.mean()), 4) for part in parts]
+
+
 def calibration_on_grid(points: list[dict[str, float]]) -> list[float]:
     """Observed positive rate at each predicted probability of GRID (linear, clamped at the ends)."""
     if not points:

@@ -31,6 +31,7 @@ CURVES = {
     "precision_recall": ("Precision-recall curve", "recall", "precision", "Recall", "Precision"),
     "calibration": ("Calibration", "predicted", "observed", "Mean predicted probability", "Observed rate"),
 }
+RESIDUALS = ("Residuals", "predicted", "residual", "Predicted value", "Actual minus predicted")
 
 
 def render_html(comparison: Comparison) -> str:
@@ -62,6 +63,7 @@ def render_html(comparison: Comparison) -> str:
             for label, r in sides
         ]
         parts.append(_figure(title, specs))
+    parts.append(_figure(RESIDUALS[0], [_residual_spec(label, r) for label, r in sides]))
     parts.append(_figure("Confusion matrix", [_confusion_spec(label, r) for label, r in sides]))
     parts.append(_figure("Permutation importance", [_importance_spec(label, r) for label, r in sides]))
     parts.append("</body></html>")
@@ -150,9 +152,10 @@ def _num(value: float | None, fmt: str = ".4f") -> str:
 
 
 def _figure(title: str, specs: list[dict[str, Any] | None]) -> str:
+    """A titled row of panels; nothing when no side has data (a plot the task does not make)."""
     drawn = [s for s in specs if s]
     if not drawn:
-        return f"<h2>{escape(title)}</h2><p>No data.</p>"
+        return ""
     svg = vl_convert.vegalite_to_svg({"hconcat": drawn, "resolve": {"scale": {"color": "independent"}}})
     return f"<h2>{escape(title)}</h2><figure>{svg}</figure>"
 
@@ -197,6 +200,25 @@ _DIAGONAL = {
 }
 
 
+def _residual_spec(label: str, results: Results) -> dict[str, Any] | None:
+    points = results.curves.get("residuals", [])
+    if not points:
+        return None
+    _, x, y, x_label, y_label = RESIDUALS
+    color = "#d62728" if label == "head" else "#9e9e9e"
+    return {
+        "title": f"{RESIDUALS[0]}, {label}",
+        "width": WIDTH,
+        "height": HEIGHT,
+        "data": {"values": points},
+        "mark": {"type": "point", "color": color, "opacity": 0.5},
+        "encoding": {
+            "x": {"field": x, "type": "quantitative", "title": x_label},
+            "y": {"field": y, "type": "quantitative", "title": y_label},
+        },
+    }
+
+
 def _confusion_spec(label: str, results: Results) -> dict[str, Any] | None:
     if not results.confusion:
         return None
@@ -231,6 +253,10 @@ def _importance_spec(label: str, results: Results) -> dict[str, Any] | None:
         "mark": "bar",
         "encoding": {
             "y": {"field": "feature", "type": "nominal", "sort": "-x", "title": None},
-            "x": {"field": "importance", "type": "quantitative", "title": "Drop in ROC AUC when shuffled"},
+            "x": {
+                "field": "importance",
+                "type": "quantitative",
+                "title": f"Drop in {results.importance_scoring} when shuffled",
+            },
         },
     }

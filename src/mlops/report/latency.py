@@ -39,10 +39,10 @@ def median_latency_ms(predictor: Predictor, record: dict[str, Any], calls: int) 
     """
     timings = []
     with threadpool_limits(limits=1):
-        predictor.positive_proba([record])
+        predictor.outputs([record])
         for _ in range(calls):
             start = time.perf_counter()
-            predictor.positive_proba([record])
+            predictor.outputs([record])
             timings.append(time.perf_counter() - start)
     return statistics.median(timings) * 1000
 

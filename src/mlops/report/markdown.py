@@ -198,7 +198,8 @@ def _top_features(c: Comparison, top: int = 5) -> str:
             ]
         )
     table = _table(["rank", "feature", "head importance", "base importance", "base rank"], rows)
-    return _details("Top features (permutation importance: drop in ROC AUC when shuffled)", table)
+    scoring = c.head.importance_scoring
+    return _details(f"Top features (permutation importance: drop in {scoring} when shuffled)", table)
 
 
 def _card(c: Comparison) -> str:
@@ -279,7 +280,8 @@ def _charts(c: Comparison) -> str:
             base,
             head,
         ),
-        _importance_chart(c.head.importance),
+        _residual_chart(base, head),
+        _importance_chart(c.head.importance, c.head.importance_scoring),
     ]
     body = "\n\n".join(p for p in parts if p)
     caption = "Grey: base, red: head." if c.base else "Head only (the base has no results)."
@@ -305,7 +307,24 @@ def _line_chart(
     )
 
 
-def _importance_chart(importance: list[dict[str, Any]], top: int = 10) -> str:
+def _residual_chart(base: dict, head: dict) -> str:
+    series = [charts.residuals_by_decile(curves.get("residuals", [])) for curves in (base, head)]
+    lines = [f"    line {json.dumps(values)}" for values in series if values]
+    if not lines:
+        return ""
+    deciles = ", ".join(f'"{n}"' for n in range(1, len(series[-1] or series[0]) + 1))
+    return _mermaid(
+        [
+            '    title "Mean residual by tenth of the predicted values"',
+            f'    x-axis "Tenth of the test rows, lowest predictions first" [{deciles}]',
+            '    y-axis "Actual minus predicted"',
+            *lines,
+        ],
+        PALETTE if len(lines) == 2 else PALETTE.split(", ")[1],
+    )
+
+
+def _importance_chart(importance: list[dict[str, Any]], scoring: str, top: int = 10) -> str:
     rows = importance[:top]
     if not rows:
         return ""
@@ -313,9 +332,9 @@ def _importance_chart(importance: list[dict[str, Any]], top: int = 10) -> str:
     values = json.dumps([round(float(r["importance"]), 4) for r in rows])
     return _mermaid(
         [
-            '    title "Permutation importance, head (drop in ROC AUC)"',
+            f'    title "Permutation importance, head (drop in {scoring})"',
             f"    x-axis [{names}]",
-            '    y-axis "ROC AUC drop"',
+            f'    y-axis "{scoring} drop"',
             f"    bar {values}",
         ],
         PALETTE.split(", ")[1],

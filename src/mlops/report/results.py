@@ -23,7 +23,7 @@ from mlops.project import ProjectPaths, data_md5
 
 # Reads one file of a revision by its path relative to the project root; None when it is absent.
 Reader = Callable[[Path], str | None]
-CURVES = ("roc", "precision_recall", "calibration")
+CURVES = ("roc", "precision_recall", "calibration", "residuals")  # those of the task are written
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,16 @@ class Results:
     schema: dict[str, Any] = field(default_factory=dict)
     fairness: dict[str, Any] = field(default_factory=dict)
     card: str | None = None
+
+    @property
+    def task(self) -> str:
+        """binary, multiclass or regression: schema.yaml's `target.task` (binary before tasks existed)."""
+        return str((self.schema.get("target") or {}).get("task", "binary"))
+
+    @property
+    def importance_scoring(self) -> str:
+        """What permutation importance measured the drop of (mlops.evaluate.IMPORTANCE_SCORING)."""
+        return {"multiclass": "accuracy", "regression": "R2"}.get(self.task, "ROC AUC")
 
 
 def worktree_reader(root: Path) -> Reader:

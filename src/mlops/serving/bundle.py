@@ -22,7 +22,7 @@ from mlops.io import read_json, sha256_file
 from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.model import load_model
 from mlops.schema import Schema
-from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline
+from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline, model_outputs
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,10 @@ def _positive_int(variable: str, raw: str) -> int:
 
 
 class Predictor(Protocol):
+    def outputs(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Class probabilities (rows x classes) of a classifier, values of a regressor."""
+        ...
+
     def positive_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray: ...
 
 
@@ -87,9 +91,12 @@ class PipelinePredictor:
     model: Pipeline
     columns: tuple[str, ...]
 
-    def positive_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    def outputs(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         frame = pd.DataFrame([[r[c] for c in self.columns] for r in records], columns=list(self.columns))
-        return self.model.predict_proba(frame.fillna(np.nan))[:, 1]
+        return model_outputs(self.model, frame.fillna(np.nan))
+
+    def positive_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return self.outputs(records)[:, 1]
 
 
 def read_metadata(models_dir: Path) -> dict[str, Any]:

@@ -48,7 +48,8 @@ class _OneHot:
 
 @dataclass(frozen=True)
 class CompiledPipeline:
-    """Fills the classifier's input for a batch of records, then asks the fitted classifier."""
+    """Fills the estimator's input for a batch of records, then asks the fitted estimator
+    (`classifier`: the Pipeline's last step, a regressor for a regression task)."""
 
     numeric: tuple[_Numeric, ...]
     categorical: tuple[_OneHot, ...]
@@ -74,13 +75,24 @@ class CompiledPipeline:
                     raise ValueError(f"field '{cat.name}': unknown category {value!r}")
         return matrix
 
+    def outputs(self, records: Sequence[Record]) -> np.ndarray:
+        """A classifier's probabilities (rows x classes), a regressor's predicted values."""
+        return model_outputs(self.classifier, self.transform(records))
+
     def positive_proba(self, records: Sequence[Record]) -> np.ndarray:
-        """Probability of the positive class for each record."""
-        return self.classifier.predict_proba(self.transform(records))[:, 1]
+        """Probability of the positive class for each record (binary models)."""
+        return self.outputs(records)[:, 1]
+
+
+def model_outputs(estimator: Any, matrix: Any) -> np.ndarray:
+    """`predict_proba` of a classifier, `predict` of a regressor."""
+    if hasattr(estimator, "predict_proba"):
+        return np.asarray(estimator.predict_proba(matrix))
+    return np.asarray(estimator.predict(matrix), dtype="float64")
 
 
 def compile_pipeline(model: Pipeline) -> CompiledPipeline:
-    """Read the fitted constants out of `Pipeline([("preprocess", ColumnTransformer), ("classifier", ...)])`.
+    """Read the fitted constants out of `Pipeline([("preprocess", ColumnTransformer), (estimator)])`.
 
     Raises UnsupportedPipelineError for any other layout, so a changed model can never be served by a
     transform that silently differs from the one it was trained with.

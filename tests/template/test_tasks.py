@@ -1,0 +1,188 @@
+"""Projects generated on a multi-class table (scikit-learn's wine) and a regression table (diabetes),
+with the task left to inference (`task: auto`): the schema says the task, the pipeline trains and
+evaluates it, the report gates it, the service answers in the task's terms and the drift check reads
+its own inference log. One generated project per task, shared by its tests (slow: copier, DVC)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sklearn.datasets import load_diabetes, load_wine
+
+from tests.conftest import run
+from tests.template.conftest import generate, task_env
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    target: str
+    task: str
+    gate: str
+
+
+WINE = Table("wine", "cultivar", "multiclass", "f1_macro")
+DIABETES = Table("diabetes", "progression", "regression", "rmse")
+
+# Run in the generated project with its own Python: the service class through its ASGI app,
+# on the test split's records, logging to the folder given.
+SERVICE_SCRIPT = """
+import json, os, sys
+os.environ["MLOPS_INFERENCE_LOG_DIR"] = sys.argv[1]
+import pandas as pd
+from starlette.testclient import TestClient
+import mlops.service as service
+
+schema = service.SCHEMA
+test = pd.read_parquet("artifacts/prepared/test.parquet")
+def typed(feature, value):
+    whole = feature.type == "integer" or all(isinstance(c, int) for c in feature.categories or ("",))
+    return int(value) if whole else value
+records = [{f.name: typed(f, row[f.name]) for f in schema.features} for _, row in test.iterrows()]
+with TestClient(service.ModelService.to_asgi(), raise_server_exceptions=False) as client:
+    one = client.post("/predict", json={**records[0], "explain": True})
+    batch = client.post("/predict_batch", json={"records": records}).json()
+    meta = client.post("/metadata").json()
+answer = {"explained": [one.status_code, one.json()], "batch": batch, "task": meta["task"],
+          "threshold": meta["threshold"], "actual": test[schema.target.name].tolist()}
+sys.stdout.write(json.dumps(answer))
+"""
+
+
+def write_table(table: Table, folder: Path) -> Path:
+    """The bundled table as a team's CSV: wine with text class names, diabetes in its raw units."""
+    if table is WINE:
+        frame = load_wine(as_frame=True).frame
+        frame = frame.rename(columns=lambda name: name.replace("/", "_"))
+        frame[table.target] = frame.pop("target").map({0: "barolo", 1: "grignolino", 2: "barbera"})
+    else:
+        frame = load_diabetes(as_frame=True, scaled=False).frame.rename(columns={"target": table.target})
+    path = folder / f"{table.name}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module", params=[WINE, DIABETES], ids=lambda table: table.name)
+def trained(
+    request: pytest.FixtureRequest, template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Table, Path]:
+    """A project generated on the table with default answers, its pipeline run once with `dvc repro`."""
+    table: Table = request.param
+    data = write_table(table, tmp_path_factory.mktemp(f"{table.name}-data"))
+    dest = tmp_path_factory.mktemp("generated") / table.name
+    generate(dest, template, {"data_file": str(data), "target": table.target})
+    run(["dvc", "repro", "--quiet"], cwd=dest, env=task_env())
+    return table, dest
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def test_the_task_is_inferred_and_the_gate_follows_it(trained: tuple[Table, Path]) -> None:
+    table, project = trained
+    target = yaml.safe_load((project / "schema.yaml").read_text())["target"]
+    if table is WINE:
+        assert target == {
+            "name": "cultivar",
+            "task": "multiclass",
+            "classes": ["barbera", "barolo", "grignolino"],
+        }
+    else:
+        assert target == {"name": "progression", "task": "regression"}
+    gate = yaml.safe_load((project / "params.yaml").read_text())["gate"]
+    assert gate["metric"] == table.gate
+    if table is DIABETES:  # starts at the RMSE of predicting the mean: the target's spread
+        assert gate["min"] == pytest.approx(77.01, abs=0.01)
+        assert gate["max_drop"] == pytest.approx(0.77)
+
+
+def test_the_pipeline_writes_the_tasks_metrics_and_plots(trained: tuple[Table, Path]) -> None:
+    table, project = trained
+    metrics = read_json(project / "eval" / "metrics.json")
+    plots = sorted(path.name for path in (project / "eval" / "plots").iterdir())
+    intervals = read_json(project / "eval" / "intervals.json")
+    if table is WINE:
+        assert metrics["accuracy"] > 0.9 and metrics["f1_macro"] > 0.9
+        assert 0 < metrics["log_loss"] < 0.5
+        assert sorted(metrics["per_class"]) == ["barbera", "barolo", "grignolino"]
+        assert sum(c["rows"] for c in metrics["per_class"].values()) == metrics["rows"] == 36
+        assert plots == ["confusion.csv", "importance.json"]
+        assert intervals["f1_macro"]["low"] <= metrics["f1_macro"] <= intervals["f1_macro"]["high"]
+    else:
+        assert set(metrics) == {"mae", "rmse", "r2", "rows", "target_mean"}
+        assert metrics["mae"] < metrics["rmse"] < 77  # better than predicting the mean
+        assert 0.2 < metrics["r2"] < 0.8
+        assert plots == ["importance.json", "residuals.json"]
+        residuals = read_json(project / "eval" / "plots" / "residuals.json")["residuals"]
+        assert len(residuals) == metrics["rows"] == 89
+        assert intervals["rmse"]["low"] <= metrics["rmse"] <= intervals["rmse"]["high"]
+    assert read_json(project / "eval" / "fairness.json") == {}
+    card = (project / "models" / "card.md").read_text()
+    assert "checked for binary tasks only" in card
+    assert "ROC AUC" not in card
+
+
+def test_the_report_gates_on_the_tasks_metric(trained: tuple[Table, Path]) -> None:
+    table, project = trained
+    out = project / "report"
+    run(["mlops", "report", "--latency-calls", "5", "--out", out], cwd=project, env=task_env())
+    report = (out / "report.md").read_text()
+    assert f"`{table.gate}`" in report
+    assert "passed" in report.lower()
+    assert "ROC" not in report and "roc_auc" not in report
+    if table is WINE:
+        assert "f1_weighted" in report and "Confusion" in report
+    else:
+        assert "| r2 |" in report or "r2" in report
+
+
+def test_the_service_answers_in_the_tasks_terms(
+    trained: tuple[Table, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    table, project = trained
+    log_dir = tmp_path_factory.mktemp(f"{table.name}-log")
+    python = project / ".venv" / "bin" / "python"
+    result = run([python, "-c", SERVICE_SCRIPT, log_dir], cwd=project, env=task_env())
+    answer = json.loads(result.stdout)
+    assert (answer["task"], answer["threshold"]) == (table.task, None)
+    batch, actual = answer["batch"], answer["actual"]
+    status, explained = answer["explained"]
+    if table is WINE:
+        assert status == 400  # explanations are for binary and regression models
+        assert all(set(p) == {"label", "probabilities", "model_version"} for p in batch)
+        assert all(sum(p["probabilities"].values()) == pytest.approx(1) for p in batch)
+        assert all(p["label"] == max(p["probabilities"], key=p["probabilities"].get) for p in batch)
+        assert sum(p["label"] == a for p, a in zip(batch, actual, strict=True)) / len(actual) > 0.9
+    else:
+        assert status == 200 and len(explained["contributions"]) == 5
+        assert all(set(p) == {"value", "model_version"} for p in batch)
+        errors = [abs(p["value"] - a) for p, a in zip(batch, actual, strict=True)]
+        metrics = read_json(project / "eval" / "metrics.json")
+        assert sum(errors) / len(errors) == pytest.approx(metrics["mae"], abs=1e-3)
+    drift_check_reads_the_inference_log(table, project, log_dir)
+
+
+def drift_check_reads_the_inference_log(table: Table, project: Path, log_dir: Path) -> None:
+    """`mlops drift` on the service's own log: features, and the prediction compared with the
+    training split's target (as classes for wine, as numbers for diabetes)."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["drift"]["min_rows"] = 30  # the test split is small
+    params_file = log_dir.parent / f"{table.name}-params.yaml"
+    params_file.write_text(yaml.safe_dump(params))
+    out = log_dir.parent / f"{table.name}-drift"
+    args = ["mlops", "drift", "--current", log_dir, "--params", params_file, "--out", out]
+    result = run(args, cwd=project, env=task_env(), check=False)
+    assert result.returncode in (0, 1), result.stderr
+    found = read_json(out / "drift.json")
+    (prediction,) = [c for c in found["outputs"] if c["role"] == "prediction"]
+    assert prediction["compared_with"] == table.target
+    assert prediction["kind"] == ("categorical" if table is WINE else "numeric")
+    assert prediction["current_rows"] == found["current_rows"] == (36 if table is WINE else 89)
