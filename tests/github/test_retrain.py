@@ -73,6 +73,12 @@ def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
     assert md5 in run(["git", "show", f"{branch}:data.dvc"], cwd=origin).stdout
     metrics = json.loads(run(["git", "show", f"{branch}:eval/metrics.json"], cwd=origin).stdout)
     assert 0 < metrics["rows"] < rows  # evaluated on a test split of the new, smaller data
+    data_deps = {
+        ref: [d["md5"] for d in lock["stages"]["prepare"]["deps"] if d["path"].startswith("data")]
+        for ref in ("main", branch)
+        for lock in [yaml.safe_load(run(["git", "show", f"{ref}:dvc.lock"], cwd=origin).stdout)]
+    }
+    assert data_deps["main"] and data_deps[branch] != data_deps["main"]  # the stages ran on the new data
 
     env = {**gh_env, "GITHUB_OUTPUT": str(outputs)}
     opened = step("open-pr", "--repo", OWNER_REPO, "--base", "main", cwd=runner, env=env)
