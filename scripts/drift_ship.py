@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         folder = dataset_folder(args.dataset)
-        _run(["dvc", "pull", "--quiet", str(args.dataset)])
+        if args.dataset.is_file():  # else the first version: `dvc add` makes the .dvc file
+            _run(["dvc", "pull", "--quiet", str(args.dataset)])
         shipped = copy_closed(args.log, folder / LOG_FOLDER)
         if not shipped:
             log.info("nothing to ship: no new or grown closed files in %s", args.log)
@@ -53,9 +54,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dataset_folder(dvc_file: Path) -> Path:
-    """The folder a .dvc file tracks (its one output), relative to the .dvc file's folder."""
+    """The folder a .dvc file tracks (its one output), relative to the .dvc file's folder; for a
+    dataset not versioned yet, the folder of the same name (production.dvc -> production/)."""
     if not dvc_file.is_file():
-        raise ValueError(f"{dvc_file}: not found; give the dataset's .dvc file (production.dvc)")
+        if dvc_file.suffix != ".dvc":
+            raise ValueError(f"{dvc_file}: expected the dataset's .dvc file (production.dvc)")
+        return dvc_file.with_suffix("")
     outs = (read_yaml(dvc_file) or {}).get("outs") or []
     if len(outs) != 1 or "path" not in outs[0]:
         raise ValueError(f"{dvc_file}: expected one output with a 'path', found {outs}")
@@ -84,7 +88,7 @@ def _version(dvc_file: Path, folder: Path, shipped: list[Path], push: bool) -> N
         _run(["dvc", "add", "--quiet", str(folder)])
         _run(["dvc", "push", "--quiet", str(dvc_file)])
     except subprocess.CalledProcessError:
-        _run(["git", "checkout", "--", str(dvc_file)], check=False)
+        _run(["git", "checkout", "--", str(dvc_file)], check=False)  # the version before, if any
         raise
     _run(["git", "add", str(dvc_file)])
     names = f"{shipped[0].name} to {shipped[-1].name}"

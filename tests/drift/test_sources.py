@@ -41,3 +41,20 @@ def test_an_unfinished_last_line_is_skipped_but_a_broken_line_inside_is_an_error
     log.write_text(rows[0] + '\n{"inputs": {"tenure": 1\n' + rows[1] + "\n")
     with pytest.raises(DataValidationError, match="line 2: not valid JSON"):
         read_current(log, schema, "prediction")
+
+
+def test_the_logged_probability_and_model_version_are_read_and_a_bad_probability_names_its_line(
+    tmp_path: Path, schema
+):
+    frame = synthetic(schema, 4, 5)
+    writer = InferenceLog(tmp_path / "log")
+    writer.write("v7", records(frame), [{"label": "No", "probability": p} for p in (0.1, 0.2, 0.3, 0.4)])
+    writer.close()
+    read = read_current(tmp_path / "log", schema, "prediction")
+    assert read["probability"].tolist() == [0.1, 0.2, 0.3, 0.4] and read["model_version"].eq("v7").all()
+    log = next((tmp_path / "log").iterdir())
+    log.write_text(log.read_text().replace('"probability":0.3', '"probability":1.3'))
+    with pytest.raises(
+        DataValidationError, match=r"column 'probability': expected a number from 0 to 1, found line 3: 1.3"
+    ):
+        read_current(log, schema, "prediction")

@@ -24,7 +24,7 @@ def step(*args: str, cwd: Path, env: dict[str, str] | None = None, check: bool =
 
 
 @pytest.fixture
-def origin_and_version(tmp_path: Path) -> tuple[Path, str]:
+def origin_and_version(tmp_path: Path) -> tuple[Path, str, int]:
     """A bare 'GitHub' repository using a shared local DVC remote, and a new labelled data version
     pushed to that remote (the old data minus its last 700 rows) but not committed anywhere."""
     project = copy_project(tmp_path / "project")
@@ -35,18 +35,19 @@ def origin_and_version(tmp_path: Path) -> tuple[Path, str]:
     data = next((project / "data").glob("*.csv"))
     frame = pd.read_csv(data, dtype=str, keep_default_na=False)
     frame.iloc[:-700].to_csv(data, index=False, lineterminator="\n")
+    rows = len(frame) - 700
     run(["dvc", "add", "--quiet", "data"], cwd=project)
     run(["dvc", "push", "--quiet", "data.dvc"], cwd=project)
     md5 = str(yaml.safe_load((project / "data.dvc").read_text())["outs"][0]["md5"])
     run(["git", "checkout", "--", "data.dvc"], cwd=project)
     run(["git", "clone", "-q", "--bare", str(project), str(tmp_path / "origin.git")], cwd=tmp_path)
-    return tmp_path / "origin.git", md5
+    return tmp_path / "origin.git", md5, rows
 
 
 def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
     origin_and_version, tmp_path: Path, github, gh_env
 ):
-    origin, md5 = origin_and_version
+    origin, md5, rows = origin_and_version
     runner = tmp_path / "runner"
     run(["git", "clone", "-q", str(origin), str(runner)], cwd=tmp_path)
     for key, value in (("user.name", "github-actions[bot]"), ("user.email", "bot@example.com")):
@@ -57,7 +58,7 @@ def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
     )
     branch = f"retrain/{md5[:12]}"
     assert f"on {branch}" in result.stdout and outputs.read_text() == f"branch={branch}\n"
-    assert len(pd.read_csv(next((runner / "data").glob("*.csv")))) == 7_043 - 700
+    assert len(pd.read_csv(next((runner / "data").glob("*.csv")))) == rows
 
     shim = tmp_path / "uv-shim"
     shim.write_text(f'#!/bin/sh\nshift 2\nPATH="{BIN}:$PATH" exec "$@"\n')
@@ -71,9 +72,13 @@ def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
     assert {"data.dvc", "dvc.lock", "models/model.json"} <= set(changed)
     assert md5 in run(["git", "show", f"{branch}:data.dvc"], cwd=origin).stdout
     metrics = json.loads(run(["git", "show", f"{branch}:eval/metrics.json"], cwd=origin).stdout)
-    assert (
-        metrics["rows"] != json.loads((REPO / "eval" / "metrics.json").read_text())["rows"]
-    )  # new test split
+    assert 0 < metrics["rows"] < rows  # evaluated on a test split of the new, smaller data
+    data_deps = {
+        ref: [d["md5"] for d in lock["stages"]["prepare"]["deps"] if d["path"].startswith("data")]
+        for ref in ("main", branch)
+        for lock in [yaml.safe_load(run(["git", "show", f"{ref}:dvc.lock"], cwd=origin).stdout)]
+    }
+    assert data_deps["main"] and data_deps[branch] != data_deps["main"]  # the stages ran on the new data
 
     env = {**gh_env, "GITHUB_OUTPUT": str(outputs)}
     opened = step("open-pr", "--repo", OWNER_REPO, "--base", "main", cwd=runner, env=env)
@@ -86,7 +91,7 @@ def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
 def test_a_version_missing_from_the_remote_is_an_error_and_changes_nothing(
     origin_and_version, tmp_path: Path
 ):
-    origin, _ = origin_and_version
+    origin, _, _ = origin_and_version
     runner = tmp_path / "runner"
     run(["git", "clone", "-q", str(origin), str(runner)], cwd=tmp_path)
     missing = step("checkout", "--data-md5", "0" * 32, cwd=runner, check=False)

@@ -246,7 +246,7 @@ def _probabilities(column: pd.Series, path: Path, lines: list[int] | None) -> pd
         raise DataValidationError(
             str(path),
             [f"column '{PROBABILITY}': expected a number from 0 to 1, found line {line}: "
-             f"{column.iloc[position]!r}"],
+             f"{column.tolist()[position]!r}"],
         )  # fmt: skip
     return parsed
 
