@@ -46,6 +46,23 @@ def test_the_start_up_heap_is_frozen_out_of_the_collector(client: TestClient) ->
     assert gc.get_freeze_count() > 100_000
 
 
+def test_predictions_make_no_span_and_no_access_log_line_other_routes_do(
+    client: TestClient, records: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """mlops.serving.overhead: BentoML's unsampled spans and access-log lines cost a prediction
+    about half its Python calls (docs/performance.md); /metadata keeps both (its request id comes
+    from its span)."""
+    with caplog.at_level(logging.INFO, logger="bentoml.access"):
+        predicted = client.post("/predict", json=records[0])
+        described = client.post("/metadata", json={})
+    assert predicted.status_code == described.status_code == 200
+    assert "x-bentoml-request-id" not in predicted.headers
+    assert "x-bentoml-request-id" in described.headers
+    logged = [r.getMessage() for r in caplog.records if r.name == "bentoml.access"]
+    assert [line for line in logged if "path=/metadata" in line]
+    assert not [line for line in logged if "path=/predict" in line]
+
+
 def test_the_batch_bound_comes_from_the_environment(
     client: TestClient, records: list[dict[str, Any]]
 ) -> None:
