@@ -86,10 +86,14 @@ def split(
     return train.sort_index(), test.sort_index()
 
 
-def check_split(target: pd.Series, test_size: float, source: str) -> None:
-    """Refuse data too small or too one-sided for a stratified split, saying what it needs."""
-    counts = target.value_counts()
+def check_split(target: pd.Series, test_size: float, source: str, classification: bool = True) -> None:
+    """Refuse data too small or too one-sided for the split, saying what it needs: every label on
+    both sides of a stratified split, or for regression a target that varies and two rows a side."""
     column = f"column '{target.name}'"
+    if not classification:
+        _check_regression_split(target, test_size, source, column)
+        return
+    counts = target.value_counts()
     if len(counts) < 2:
         only = shorten(counts.index[0]) if len(counts) else "none"
         raise DataValidationError(source, [f"{column}: every row has the label {only}; a model needs two"])
@@ -103,6 +107,17 @@ def check_split(target: pd.Series, test_size: float, source: str) -> None:
     if min(test_rows, rows - test_rows) < len(counts):
         split = f"{rows} rows split {rows - test_rows} / {test_rows} (prepare.test_size {test_size})"
         raise DataValidationError(source, [f"{split} cannot put each of {len(counts)} labels on both sides"])
+
+
+def _check_regression_split(target: pd.Series, test_size: float, source: str, column: str) -> None:
+    if target.nunique() < 2:
+        only = shorten(target.tolist()[0]) if len(target) else "none"
+        raise DataValidationError(source, [f"{column}: every row has the value {only}; nothing to learn"])
+    rows = len(target)
+    test_rows = math.ceil(test_size * rows)
+    if min(test_rows, rows - test_rows) < MIN_LABEL_ROWS:
+        split = f"{rows} rows split {rows - test_rows} / {test_rows} (prepare.test_size {test_size})"
+        raise DataValidationError(source, [f"{split}: each side needs at least {MIN_LABEL_ROWS} rows"])
 
 
 def target_vector(frame: pd.DataFrame, schema: Schema) -> pd.Series:

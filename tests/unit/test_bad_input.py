@@ -98,3 +98,23 @@ def test_small_or_one_class_data_gets_one_line(
 def test_an_unparsable_line_is_named_and_cut(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = prepare(folder, HEADER + rows(4) + "1,2,3,4,5\n" + rows(4), capsys)
     assert "cannot be parsed as CSV" in err and "line 6" in err
+
+
+def test_a_regression_target_needs_variation_and_rows_not_labels() -> None:
+    import pandas as pd
+
+    from mlops.data import check_split
+
+    varied = pd.Series([float(i) for i in range(50)], name="price")
+    check_split(varied, 0.2, "data.csv", classification=False)  # every value once: fine for regression
+    with pytest.raises(DataValidationError) as caught:
+        check_split(varied, 0.2, "data.csv", classification=True)
+    assert "the split needs at least 2 rows of each label" in str(caught.value)
+    with pytest.raises(DataValidationError) as caught:
+        check_split(pd.Series([3.5] * 40, name="price"), 0.2, "data.csv", classification=False)
+    assert caught.value.problems == ["column 'price': every row has the value 3.5; nothing to learn"]
+    with pytest.raises(DataValidationError) as caught:
+        check_split(varied[:3], 0.2, "data.csv", classification=False)
+    assert caught.value.problems == [
+        "3 rows split 2 / 1 (prepare.test_size 0.2): each side needs at least 2 rows"
+    ]

@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     schema = load_schema(args.schema)
     params = load_params(args.params).prepare
     frame = read_csv(args.data, schema)
-    check_split(frame[schema.target.name], params.test_size, str(args.data))
+    target = schema.target
+    check_split(frame[target.name], params.test_size, str(args.data), target.is_classification)
     train, test = split(frame, schema, params.test_size, params.seed)
     write_with(args.train_out, lambda tmp: train.to_parquet(tmp, index=False))
     write_with(args.test_out, lambda tmp: test.to_parquet(tmp, index=False))
