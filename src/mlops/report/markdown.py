@@ -13,6 +13,7 @@ from typing import Any
 
 from mlops.fairness import FairnessCheck
 from mlops.github import COMMENT_LIMIT
+from mlops.metrics import HIGHER_IS_BETTER
 from mlops.report import charts
 from mlops.report.compare import Comparison, MetricRow
 from mlops.report.results import Results
@@ -67,6 +68,14 @@ def _fit(required: list[str], optional: list[str], footer: str) -> str:
     return text
 
 
+def _bound_words(metric: str) -> str:
+    return "at least" if HIGHER_IS_BETTER.get(metric, True) else "at most"
+
+
+def _move_words(metric: str) -> str:
+    return "falling" if HIGHER_IS_BETTER.get(metric, True) else "rising"
+
+
 def _verdict(c: Comparison) -> str:
     mark, word = ("✅", "passed") if c.gate.passed else ("❌", "failed")
     gate = c.gate_params
@@ -75,8 +84,9 @@ def _verdict(c: Comparison) -> str:
         f"## {mark} Quality gate {word}: {c.gate.reason}",
         *_governance(c),
         "",
-        f"Gate ({source} params.yaml `gate`): `{gate.metric}` at least {gate.min:g}, falling at most "
-        f"{gate.max_drop:g} against the base. Head model `{_version(c.head)}`, base `{c.base_label}`"
+        f"Gate ({source} params.yaml `gate`): `{gate.metric}` {_bound_words(gate.metric)} {gate.min:g}, "
+        f"{_move_words(gate.metric)} at most {gate.max_drop:g} against the base. "
+        f"Head model `{_version(c.head)}`, base `{c.base_label}`"
         + (f" (model `{_version(c.base)}`)." if c.base else "."),
     ]
     if not c.has_base:
