@@ -13,7 +13,7 @@ import yaml
 
 from mlops.cli import main
 from mlops.io import sha256_file
-from mlops.metrics import HIGHER_IS_BETTER
+from mlops.metrics import BY_TASK
 from mlops.params import load_params
 from mlops.schema import Schema, load_schema
 from tests.conftest import copy_built, run, stage_commands
@@ -33,7 +33,7 @@ def project(built_project: Path, tmp_path: Path) -> Path:
 
 def test_outputs_metrics_and_lineage(built_project: Path) -> None:
     metrics = json.loads((built_project / "eval/metrics.json").read_text())
-    assert set(HIGHER_IS_BETTER) <= set(metrics)
+    assert set(BY_TASK["binary"]) <= set(metrics)
     gate = load_params(built_project / "params.yaml").gate
     assert metrics[gate.metric] >= gate.min
     assert all(

@@ -145,7 +145,9 @@ def test_the_log_reads_back_as_a_frame(tmp_path: Path) -> None:
     log.close()
     frame = read_inference_log(tmp_path)
     assert list(frame["tenure"]) == [3, 3, 3]
-    assert list(frame.columns) == ["tenure", "contract", "total_charges", "label", "timestamp"]
+    assert list(frame.columns) == [
+        "tenure", "contract", "total_charges", "label", "timestamp", "probability", "model_version"
+    ]  # fmt: skip
     assert list(frame["label"]) == ["No"] * 3
     assert str(frame["timestamp"].dtype).startswith("datetime64")
 

@@ -62,7 +62,7 @@ def project(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_schema_keeps_the_200_cities_and_reads_the_target_as_numbers(project: Path) -> None:
     schema = yaml.safe_load((project / "schema.yaml").read_text())
-    assert schema["target"] == {"name": "churned", "positive": 1, "negative": 0}
+    assert schema["target"] == {"name": "churned", "task": "binary", "positive": 1, "negative": 0}
     city = next(f for f in schema["features"] if f["name"] == "city")
     assert len(city["categories"]) == 200 and city["max_levels"] == 30
     assert "unseen" not in city  # the default, `encode`

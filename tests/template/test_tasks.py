@@ -38,15 +38,17 @@ import json, os, sys
 os.environ["MLOPS_INFERENCE_LOG_DIR"] = sys.argv[1]
 import pandas as pd
 from starlette.testclient import TestClient
-import mlops.service as service
+from mlops.service import build_service
+from mlops.serving.bundle import ServingSettings, metadata_schema, read_metadata
 
-schema = service.SCHEMA
+settings = ServingSettings.from_env()
+schema = metadata_schema(read_metadata(settings.models_dir))
 test = pd.read_parquet("artifacts/prepared/test.parquet")
 def typed(feature, value):
     whole = feature.type == "integer" or all(isinstance(c, int) for c in feature.categories or ("",))
     return int(value) if whole else value
 records = [{f.name: typed(f, row[f.name]) for f in schema.features} for _, row in test.iterrows()]
-with TestClient(service.ModelService.to_asgi(), raise_server_exceptions=False) as client:
+with TestClient(build_service(settings).to_asgi(), raise_server_exceptions=False) as client:
     one = client.post("/predict", json={**records[0], "explain": True})
     batch = client.post("/predict_batch", json={"records": records}).json()
     meta = client.post("/metadata").json()
