@@ -21,11 +21,11 @@ as actions/checkout does, never on a command line or in a log.
 from __future__ import annotations
 
 import argparse
-import base64
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from github_api import git_environment
 
 FILE_NAME = "history.jsonl"
 ERROR = 2
@@ -75,22 +75,14 @@ def publish(remote: str, branch: str, file: Path) -> None:
 
 def _git(*args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
-        ["git", *args], input=stdin, capture_output=True, text=True, check=True, env=_environment()
+        ["git", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=git_environment("HISTORY_TOKEN"),
     )
     return result.stdout
-
-
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    token = env.pop("HISTORY_TOKEN", "")
-    if token:
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        env.update(
-            GIT_CONFIG_COUNT="1",
-            GIT_CONFIG_KEY_0="http.extraHeader",
-            GIT_CONFIG_VALUE_0=f"AUTHORIZATION: basic {basic}",
-        )
-    return env
 
 
 def _parser() -> argparse.ArgumentParser:

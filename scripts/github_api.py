@@ -7,7 +7,9 @@ releases, while these calls mean the same to every gh version and to GitHub's do
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import subprocess
 from typing import Any
 
@@ -57,3 +59,21 @@ def _gh(command: list[str], stdin: str | None) -> str:
         detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
         raise GitHubError(f"{' '.join(command[:5])}: {detail[-1] if detail else f'exit {result.returncode}'}")
     return result.stdout
+
+
+def git_environment(token_variable: str, *, authorize: bool = True) -> dict[str, str]:
+    """The environment for a git command, with the token in `token_variable` taken out of it.
+
+    With `authorize`, the token is handed to git as an HTTP header through git's environment, as
+    actions/checkout does: never on a command line, in a remote URL or in a log.
+    """
+    env = dict(os.environ)
+    token = env.pop(token_variable, "")
+    if authorize and token:
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        env.update(
+            GIT_CONFIG_COUNT="1",
+            GIT_CONFIG_KEY_0="http.extraHeader",
+            GIT_CONFIG_VALUE_0=f"AUTHORIZATION: basic {basic}",
+        )
+    return env

@@ -15,16 +15,16 @@ and `--push` pushes without force, so the remote refuses to overwrite an existin
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from github_api import git_environment
 
 log = logging.getLogger("gitops")
 
@@ -62,15 +62,7 @@ def push_ref(repo: Path, ref: str) -> None:
     In a workflow the checkout keeps no credentials; GITOPS_PUSH_TOKEN (the job's token) is handed
     to git through its environment, as actions/checkout does, never on a command line or in a log.
     """
-    env = dict(os.environ)
-    token = env.pop("GITOPS_PUSH_TOKEN", "")
-    if token:
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        env.update(
-            GIT_CONFIG_COUNT="1",
-            GIT_CONFIG_KEY_0="http.extraHeader",
-            GIT_CONFIG_VALUE_0=f"AUTHORIZATION: basic {basic}",
-        )
+    env = git_environment("GITOPS_PUSH_TOKEN")
     result = subprocess.run(
         ["git", "push", "origin", ref], cwd=repo, env=env, capture_output=True, text=True, check=False
     )

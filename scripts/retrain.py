@@ -21,7 +21,6 @@ git through its environment, never on a command line. Exits 0 on success, 2 on a
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -30,7 +29,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from github_api import GitHubError, api
+from github_api import GitHubError, api, git_environment
 
 from mlops.io import read_yaml, write_text
 from mlops.project import load_project
@@ -127,12 +126,7 @@ def _data_dvc() -> Path:
 
 
 def _run(*command: str, token: bool = False) -> str:
-    env = dict(os.environ)
-    secret = env.pop("RETRAIN_PUSH_TOKEN", "")
-    if token and secret:
-        basic = base64.b64encode(f"x-access-token:{secret}".encode()).decode()
-        env |= {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
-                "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}"}  # fmt: skip
+    env = git_environment("RETRAIN_PUSH_TOKEN", authorize=token)
     result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
