@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict
-from skops.card import Card
 
 from mlops.errors import ConfigError
 from mlops.fairness import MEANING, Fairness, check_fairness
@@ -25,6 +24,9 @@ from mlops.io import read_yaml
 from mlops.metrics import HIGHER_IS_BETTER
 from mlops.params import GateParams
 from mlops.schema import Schema
+
+if TYPE_CHECKING:  # skops.card imports scikit-learn: `mlops validate` reads card words without it
+    from skops.card import Card
 
 TOP_FEATURES = 10
 STYLE = """
@@ -76,6 +78,8 @@ class CardInputs:
 
 def build_card(model_file: Path, inputs: CardInputs) -> Card:
     """The card, sections in reading order: summary first, then use, data, metrics, fairness, features."""
+    from skops.card import Card
+
     card = Card(model_file, template=None, model_diagram=False)
     root = f"Model card: {inputs.name}"
     version = inputs.metadata.get("model_version")

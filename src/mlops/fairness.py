@@ -11,26 +11,24 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
 
 from mlops.params import FairnessGateParams
 
+if TYPE_CHECKING:  # fairlearn imports scikit-learn: only the stages that measure pay for it
+    from fairlearn.metrics import MetricFrame
+
 DIGITS = 6
-METRICS = {
-    "selection_rate": selection_rate,
-    "true_positive_rate": true_positive_rate,
-    "false_positive_rate": false_positive_rate,
-}
-# In plain words, for the report and the model card.
+# fairlearn's metric functions of the same names, in plain words for the report and the model card.
 MEANING = {
     "selection_rate": "share predicted positive",
     "true_positive_rate": "share of actual positives caught",
     "false_positive_rate": "share of actual negatives wrongly flagged",
 }
+METRICS = tuple(MEANING)
 
 # {column: {"groups": {value: {metric: v, "rows": n}}, "difference": {metric: v}, "ratio": {metric: v},
 #           "small_groups": [value, ...]}}
@@ -74,7 +72,10 @@ def group_fairness(
 
 
 def _metric_frame(y_true: np.ndarray, predicted: np.ndarray, groups: np.ndarray) -> MetricFrame:
-    return MetricFrame(metrics=METRICS, y_true=y_true, y_pred=predicted, sensitive_features=groups)
+    from fairlearn import metrics
+
+    functions = {name: getattr(metrics, name) for name in METRICS}
+    return metrics.MetricFrame(metrics=functions, y_true=y_true, y_pred=predicted, sensitive_features=groups)
 
 
 def _by_group(frame: MetricFrame, counts: pd.Series) -> dict[str, dict[str, float | int | None]]:
