@@ -101,7 +101,6 @@ def test_pipeline_trains_on_the_team_data(project: Path) -> None:
     assert model["schema"]["target"]["name"] == "diagnosis"
 
 
-@pytest.mark.generated
 def test_the_projects_own_tests_pass(project: Path) -> None:
     """The new project's lint (ruff, mypy) and its quick suite on the team's data: unit, data, model,
     report and in-process service tests on its own trained model (`make lint test-fast`).
