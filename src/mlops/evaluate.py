@@ -10,8 +10,6 @@ from sklearn.calibration import calibration_curve
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import (
     accuracy_score,
-    average_precision_score,
-    brier_score_loss,
     f1_score,
     log_loss,
     mean_absolute_error,
@@ -21,7 +19,6 @@ from sklearn.metrics import (
     precision_score,
     r2_score,
     recall_score,
-    roc_auc_score,
     roc_curve,
 )
 from sklearn.pipeline import Pipeline
@@ -37,20 +34,56 @@ def _round(value: float) -> float:
 
 
 def classification_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, float]:
-    """Threshold-free (ROC AUC, PR AUC, log loss, Brier) and thresholded (F1, precision, ...) metrics."""
-    predicted = (proba >= threshold).astype(int)
-    both_classes = len(np.unique(y_true)) == 2
+    """Threshold-free (ROC AUC, PR AUC, log loss, Brier) and thresholded (F1, precision, ...) metrics.
+
+    The same formulas as scikit-learn's `roc_auc_score`, `average_precision_score`, `log_loss`,
+    `brier_score_loss`, `f1_score`, `precision_score`, `recall_score` and `accuracy_score` (with
+    `zero_division=0`), computed from one sort and four counts: about 1 ms on the demo's test split
+    against 20 ms through scikit-learn's validation of every call, which the bootstrap makes hundreds of
+    (tests/unit/test_evaluate.py holds them equal to scikit-learn's).
+    """
+    y = np.asarray(y_true) == 1
+    p = np.asarray(proba, dtype=float)
+    predicted = p >= threshold
+    tp = int(np.count_nonzero(predicted & y))
+    fp = int(np.count_nonzero(predicted & ~y))
+    fn = int(np.count_nonzero(~predicted & y))
+    positives = tp + fn
     values = {
-        "roc_auc": roc_auc_score(y_true, proba) if both_classes else float("nan"),
-        "pr_auc": average_precision_score(y_true, proba) if both_classes else float("nan"),
-        "log_loss": log_loss(y_true, proba, labels=[0, 1]),
-        "brier": brier_score_loss(y_true, proba),
-        "f1": f1_score(y_true, predicted, zero_division=0),
-        "precision": precision_score(y_true, predicted, zero_division=0),
-        "recall": recall_score(y_true, predicted, zero_division=0),
-        "accuracy": accuracy_score(y_true, predicted),
+        "log_loss": _log_loss(y, p),
+        "brier": float(np.mean((p - y) ** 2)),
+        "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tp / positives if positives else 0.0,
+        "accuracy": float(np.count_nonzero(predicted == y) / len(y)),
     }
-    return {name: _round(value) for name, value in values.items() if not np.isnan(value)}
+    if 0 < positives < len(y):  # both classes present
+        values = {**_ranking_metrics(y, p), **values}
+    return {name: _round(value) for name, value in values.items()}
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    """scikit-learn's binary log loss: probabilities clipped to [eps, 1 - eps] of float64."""
+    eps = np.finfo(p.dtype).eps
+    clipped = np.clip(p, eps, 1 - eps)
+    return float(-np.mean(np.where(y, np.log(clipped), np.log1p(-clipped))))
+
+
+def _ranking_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """ROC AUC (trapezoids under the ROC curve) and average precision (steps under the precision-recall
+    curve) over the distinct scores, highest first, as scikit-learn's `_binary_clf_curve` builds them."""
+    order = np.argsort(p, kind="mergesort")[::-1]
+    scores, hits = p[order], y[order]
+    last_of_each = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
+    tps = np.cumsum(hits)[last_of_each]
+    fps = 1 + last_of_each - tps
+    tpr = np.r_[0, tps] / tps[-1]
+    fpr = np.r_[0, fps] / fps[-1]
+    precision = tps / (tps + fps)
+    return {
+        "roc_auc": float(np.trapezoid(tpr, fpr)),
+        "pr_auc": float(np.sum(np.diff(tpr) * precision)),
+    }
 
 
 def multiclass_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import metrics
 
 from mlops import evaluate
 from mlops.metrics import BY_TASK
@@ -28,6 +29,38 @@ def test_threshold_moves_thresholded_metrics_only() -> None:
     high = evaluate.classification_metrics(Y, P, threshold=0.8)
     assert low["recall"] == 1.0 and high["recall"] == pytest.approx(1 / 3, abs=1e-6)
     assert low["roc_auc"] == high["roc_auc"]
+
+
+def scikit_learn_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, float]:
+    """The binary metrics as scikit-learn computes them, rounded as the report shows them."""
+    predicted = (proba >= threshold).astype(int)
+    values = {
+        "log_loss": metrics.log_loss(y, proba, labels=[0, 1]),
+        "brier": metrics.brier_score_loss(y, proba),
+        "f1": metrics.f1_score(y, predicted, zero_division=0),
+        "precision": metrics.precision_score(y, predicted, zero_division=0),
+        "recall": metrics.recall_score(y, predicted, zero_division=0),
+        "accuracy": metrics.accuracy_score(y, predicted),
+    }
+    if len(np.unique(y)) == 2:
+        values["roc_auc"] = metrics.roc_auc_score(y, proba)
+        values["pr_auc"] = metrics.average_precision_score(y, proba)
+    return {name: round(float(value), evaluate.DIGITS) for name, value in values.items()}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_classification_metrics_equal_scikit_learns(seed: int) -> None:
+    """Random sizes, tied scores (rounded to 0.1), one-class labels, all-zero scores, edge thresholds."""
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(2, 2000))
+    y = rng.integers(0, 2, size) if seed % 5 else np.ones(size, dtype=int)
+    proba = rng.random(size)
+    if seed % 3 == 0:
+        proba = np.round(proba, 1)
+    if seed % 13 == 0:
+        proba[:] = 0.0
+    threshold = (0.5, 0.3, 0.0, 1.0)[seed % 4]
+    assert evaluate.classification_metrics(y, proba, threshold) == scikit_learn_metrics(y, proba, threshold)
 
 
 def test_single_class_segment_drops_undefined_metrics() -> None:
