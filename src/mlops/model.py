@@ -155,11 +155,21 @@ def predictions(model: Pipeline, features: pd.DataFrame, target: Target) -> np.n
 
 def save_model(model: Pipeline, path: Path) -> None:
     """Save with skops, atomically, after checking the file will load with TRUSTED_TYPES."""
+    _forget_the_machine(model)
     payload = _reproducible_zip(sio.dumps(model))
     untrusted = [t for t in sio.get_untrusted_types(data=payload) if t not in TRUSTED_TYPES]
     if untrusted:
         raise MlopsError(f"{path}: the model holds types not in model.TRUSTED_TYPES: {untrusted}")
     write_with(path, lambda tmp: tmp.write_bytes(payload))
+
+
+def _forget_the_machine(model: Pipeline) -> None:
+    """HistGradientBoosting's binner keeps the OpenMP thread count of the machine that fit it, so the
+    same model saved on 1, 2 or 8 cores gave three files and three model versions. It is set back to
+    None, the estimator's own default: use the cores of the machine that predicts."""
+    binner = getattr(model[-1], "_bin_mapper", None)
+    if binner is not None:
+        binner.n_threads = None
 
 
 def _reproducible_zip(payload: bytes) -> bytes:

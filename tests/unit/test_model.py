@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
+from threadpoolctl import threadpool_limits
 
 from mlops.errors import MlopsError
 from mlops.model import build_pipeline, load_model, positive_proba, save_model
@@ -53,6 +54,17 @@ def test_saving_the_same_model_twice_gives_the_same_bytes(tmp_path: Path) -> Non
     for name in ("a.skops", "b.skops"):
         save_model(build_pipeline(SCHEMA, params).fit(features, y), tmp_path / name)
     assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
+
+
+def test_the_same_model_fit_on_one_or_two_cores_gives_the_same_bytes(tmp_path: Path) -> None:
+    """The model version is the file's hash: a laptop and a CI runner must agree on it."""
+    params = load_params(ROOT / "params.yaml").train
+    features, y = toy()
+    for threads in (1, 2):
+        with threadpool_limits(threads, user_api="openmp"):
+            model = build_pipeline(SCHEMA, params).fit(features, y)
+        save_model(model, tmp_path / f"{threads}.skops")
+    assert (tmp_path / "1.skops").read_bytes() == (tmp_path / "2.skops").read_bytes()
 
 
 def test_unknown_category_at_prediction_is_tolerated() -> None:
