@@ -51,6 +51,8 @@ BENTOML_DEFAULTS = {
         }
     }
 }
+# FastAPI doing on each request what the service does besides BentoML's own work (fastapi_app.py)
+SAME_WORK = "FastAPI + compiled, the service's work"
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 BATCH = 100
@@ -174,6 +176,19 @@ def targets(models: Path, log_dir: Path) -> list[Target]:
             "FastAPI + compiled",
             uvicorn,
             {**fastapi_env, "FASTAPI_PATH": "compiled"},
+            "/predict",
+            batch,
+            dict,
+        ),
+        Target(
+            SAME_WORK,
+            uvicorn,
+            {
+                **fastapi_env,
+                "FASTAPI_PATH": "compiled",
+                "FASTAPI_FEATURES": "service",
+                "MLOPS_INFERENCE_LOG_DIR": str(log_dir.with_name("fastapi-log")),
+            },
             "/predict",
             batch,
             dict,
