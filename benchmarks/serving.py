@@ -5,6 +5,9 @@
 
 With --image, the image from `make image` runs too (podman, as tests/image runs it): the same
 routes inside the container, its cold start (container start to the first 200) and its memory.
+With --before-src, the service is also served from an earlier source tree, to compare with in the
+same run: `mkdir /tmp/before && git archive <commit> src | tar -x -C /tmp/before`, then
+`--before-src /tmp/before/src`.
 
 All servers run at once and take turns under the same load (`--rounds` turns of `--seconds`
 each), so the ratios between them hold on a shared machine whose background load shifts.
@@ -206,6 +209,13 @@ def targets(models: Path, log_dir: Path) -> list[Target]:
     ]
 
 
+def before_target(models: Path, log_dir: Path, src: Path) -> Target:
+    """The service as an earlier source tree has it (its `mlops` package first on the path)."""
+    bento = [str(BIN / "bentoml"), "serve", "mlops.service:ModelService", "--host", "127.0.0.1"]
+    env = {"MLOPS_MODELS_DIR": str(models), "MLOPS_INFERENCE_LOG_DIR": str(log_dir), "PYTHONPATH": str(src)}
+    return Target("BentoML plain, before", bento, env, "/predict", "/predict_batch", dict)
+
+
 def start(target: Target, body: Any) -> tuple[subprocess.Popen[bytes], float]:
     """Start the server; seconds until its first successful prediction."""
     target.port = free_port()
@@ -362,6 +372,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="names of the servers to run (default: all)")
     parser.add_argument("--image", help="also run this image (build/image-ref from `make image`) with podman")
     parser.add_argument("--image-before", help="and this one, an earlier build to compare with")
+    parser.add_argument("--before-src", type=Path, help="also serve the service from this src/ folder")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
     models = args.models.resolve()
@@ -372,6 +383,8 @@ def main() -> int:
         extra = [image_target(args.image)] if args.image else []
         if args.image_before:
             extra.append(image_target(args.image_before, "BentoML plain, in the image before"))
+        if args.before_src:
+            extra.append(before_target(models, Path(tmp) / "log-before", args.before_src.resolve()))
         chosen = [
             t for t in [*targets(models, Path(tmp) / "log"), *extra] if not args.only or t.name in args.only
         ]

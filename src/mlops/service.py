@@ -211,11 +211,9 @@ def build_service(settings: ServingSettings) -> Any:
 
         @bentoml.api(route="/predict")
         async def predict(self, request: request_type, /) -> output_type:  # type: ignore[valid-type]
-            """Predict one record (the body is the record itself); ~1 ms of CPU, run on the event loop.
-
-            The record is the API's one positional-only argument, so BentoML passes the validated
-            model as it is; the answer is the JSON of `output_type`, made here in one step.
-            """
+            """Predict one record (the body is the record itself); ~1 ms of CPU, run on the event loop."""
+            # One positional-only input: BentoML passes the validated model as it is (keyword inputs
+            # cost a pydantic deprecation warning per request); the answer is made JSON here, once.
             fields = request.model_dump()
             wanted = fields.pop("explain")
             predicted = self._predict([fields])[0]
