@@ -115,6 +115,7 @@ def main() -> int:
     parser.add_argument("--test", type=Path, default=Path("artifacts/prepared/test.parquet"))
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before-src", type=Path, help="also the service from this src/ (serving.py)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--app", default="bentoml", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -123,12 +124,15 @@ def main() -> int:
         return 0
     models = args.models.resolve()
     record = records_of(args.test, metadata_schema(read_metadata(models)).feature_names)[0]
-    found: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
+    variants = dict(VARIANTS)
+    if args.before_src:
+        variants["BentoML, before"] = ("bentoml", {"PYTHONPATH": str(args.before_src.resolve())})
+    found: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as tmp:
         body_file = Path(tmp) / "body.json"
         body_file.write_text(json.dumps(record))
         for _ in range(args.rounds):
-            for name, (kind, variant_env) in VARIANTS.items():
+            for name, (kind, variant_env) in variants.items():
                 env = {**os.environ, "OMP_NUM_THREADS": "1", "BENTOML_DO_NOT_TRACK": "true",
                        "MLOPS_MODELS_DIR": str(models), "MODELS_DIR": str(models),
                        "MLOPS_INFERENCE_LOG_DIR": str(Path(tmp) / kind), **variant_env}  # fmt: skip
