@@ -8,7 +8,9 @@ FastAPI app doing the same work (benchmarks/fastapi_app.py, FASTAPI_FEATURES=ser
 Each variant runs in its own process (BentoML's configuration is global), alternately, `--rounds`
 times. Python calls per request are counted with sys.setprofile: a count, not a time, so it does
 not move with the machine's load. CPU per request is the lowest over batches of 100 requests. The
-access log's formatting and writing are not counted: in-process, logging is not set up.
+access log's formatting and writing are not counted: in-process, logging is not set up. With
+--constant-model the compiled model answers a constant, so the counts are the framework's and the
+service's work only.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
         {"BENTOML_CONFIG_OVERRIDES": json.dumps(BENTOML_DEFAULTS)},
     ),
     SAME_WORK: ("fastapi", {"FASTAPI_PATH": "compiled", "FASTAPI_FEATURES": "service"}),
+    "FastAPI + compiled, bare": ("fastapi", {"FASTAPI_PATH": "compiled", "FASTAPI_FEATURES": "bare"}),
 }
 
 
@@ -60,6 +63,18 @@ async def _call(app: Any, body: bytes) -> None:
     await app(scope, receive, send)
     if statuses != [200]:
         raise RuntimeError(f"/predict answered {statuses}")
+
+
+def _constant_model() -> None:
+    """The compiled model answers a constant: what is left is the framework's and the service's work."""
+    import numpy as np
+
+    from mlops.serving.fast import CompiledPipeline
+
+    def constant(self: CompiledPipeline, rows: Any) -> Any:
+        return np.full(len(rows), 0.25)
+
+    CompiledPipeline.positive_proba = constant  # type: ignore[method-assign]
 
 
 def _app(kind: str) -> Any:
@@ -116,10 +131,13 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before-src", type=Path, help="also the service from this src/ (serving.py)")
+    parser.add_argument("--constant-model", action="store_true", help="count without the model's own calls")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--app", default="bentoml", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if args.constant_model:
+            _constant_model()
         child(args.app, args.child, args.requests)
         return 0
     models = args.models.resolve()
@@ -138,7 +156,7 @@ def main() -> int:
                        "MLOPS_INFERENCE_LOG_DIR": str(Path(tmp) / kind), **variant_env}  # fmt: skip
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", str(body_file), "--requests", str(args.requests),
-                     "--app", kind],
+                     "--app", kind, *(["--constant-model"] if args.constant_model else [])],
                     env=env, capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 found[name].append(json.loads(out.stdout.splitlines()[-1]))
