@@ -5,6 +5,9 @@
 
 With --image, the image from `make image` runs too (podman, as tests/image runs it): the same
 routes inside the container, its cold start (container start to the first 200) and its memory.
+With --before-src, the service is also served from an earlier source tree, to compare with in the
+same run: `mkdir /tmp/before && git archive <commit> src | tar -x -C /tmp/before`, then
+`--before-src /tmp/before/src`.
 
 All servers run at once and take turns under the same load (`--rounds` turns of `--seconds`
 each), so the ratios between them hold on a shared machine whose background load shifts.
@@ -51,6 +54,8 @@ BENTOML_DEFAULTS = {
         }
     }
 }
+# FastAPI doing on each request what the service does besides BentoML's own work (fastapi_app.py)
+SAME_WORK = "FastAPI + compiled, the service's work"
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 BATCH = 100
@@ -178,6 +183,19 @@ def targets(models: Path, log_dir: Path) -> list[Target]:
             batch,
             dict,
         ),
+        Target(
+            SAME_WORK,
+            uvicorn,
+            {
+                **fastapi_env,
+                "FASTAPI_PATH": "compiled",
+                "FASTAPI_FEATURES": "service",
+                "MLOPS_INFERENCE_LOG_DIR": str(log_dir.with_name("fastapi-log")),
+            },
+            "/predict",
+            batch,
+            dict,
+        ),
         Target("BentoML plain", bento, bento_env, "/predict", batch, dict),
         Target(
             "BentoML plain, BentoML's tracing and access log",
@@ -189,6 +207,13 @@ def targets(models: Path, log_dir: Path) -> list[Target]:
         ),
         Target("BentoML adaptive", bento, bento_env, "/predict_adaptive", batch, lambda r: [r]),
     ]
+
+
+def before_target(models: Path, log_dir: Path, src: Path) -> Target:
+    """The service as an earlier source tree has it (its `mlops` package first on the path)."""
+    bento = [str(BIN / "bentoml"), "serve", "mlops.service:ModelService", "--host", "127.0.0.1"]
+    env = {"MLOPS_MODELS_DIR": str(models), "MLOPS_INFERENCE_LOG_DIR": str(log_dir), "PYTHONPATH": str(src)}
+    return Target("BentoML plain, before", bento, env, "/predict", "/predict_batch", dict)
 
 
 def start(target: Target, body: Any) -> tuple[subprocess.Popen[bytes], float]:
@@ -347,6 +372,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="names of the servers to run (default: all)")
     parser.add_argument("--image", help="also run this image (build/image-ref from `make image`) with podman")
     parser.add_argument("--image-before", help="and this one, an earlier build to compare with")
+    parser.add_argument("--before-src", type=Path, help="also serve the service from this src/ folder")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
     models = args.models.resolve()
@@ -357,6 +383,8 @@ def main() -> int:
         extra = [image_target(args.image)] if args.image else []
         if args.image_before:
             extra.append(image_target(args.image_before, "BentoML plain, in the image before"))
+        if args.before_src:
+            extra.append(before_target(models, Path(tmp) / "log-before", args.before_src.resolve()))
         chosen = [
             t for t in [*targets(models, Path(tmp) / "log"), *extra] if not args.only or t.name in args.only
         ]

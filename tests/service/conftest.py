@@ -150,6 +150,18 @@ def bento_tag(built_project: Path, bentoml_home: Path, tmp_path_factory: pytest.
     return (folder / "tag").read_text()
 
 
+def private_home(bentoml_home: Path, folder: Path) -> Path:
+    """A BENTOML_HOME of one server's own that sees the run's bento store.
+
+    BentoML keeps the Prometheus files behind /metrics in BENTOML_HOME and empties that folder
+    whenever a server starts: servers sharing a home lose each other's counts.
+    """
+    home = folder / "bentoml-home"
+    home.mkdir()
+    (home / "bentos").symlink_to(bentoml_home / "bentos", target_is_directory=True)
+    return home
+
+
 @pytest.fixture(scope="session")
 def inference_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("inference-log")
@@ -162,7 +174,7 @@ def server(
     """The built bento served for real, shared by the tests that do not stop or break it."""
     workdir = tmp_path_factory.mktemp("serve")
     env = {
-        "BENTOML_HOME": str(bentoml_home),
+        "BENTOML_HOME": str(private_home(bentoml_home, workdir)),
         "MLOPS_INFERENCE_LOG_DIR": str(inference_log_dir),
         "MLOPS_MAX_BODY_BYTES": str(1 << 20),
         "MLOPS_MAX_BATCH": "100",

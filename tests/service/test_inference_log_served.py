@@ -17,7 +17,7 @@ import pytest
 
 from mlops.serving.inference_log import log_files
 from tests.conftest import BIN, REPO
-from tests.service.conftest import Server, free_port
+from tests.service.conftest import Server, free_port, private_home
 
 pytestmark = [
     pytest.mark.slow,
@@ -62,7 +62,7 @@ def served_project(
     shutil.copy(REPO / "Makefile", project / "Makefile")
     (project / "build").mkdir()
     (project / "build" / "bento-tag").write_text(bento_tag + "\n")
-    server = MakeServe(project, bentoml_home)
+    server = MakeServe(project, private_home(bentoml_home, project))
     server.wait_until_up("/readyz")
     yield project, server
     server.stop()
@@ -104,7 +104,8 @@ def unwritable_server(
     """The bento served with its log folder under a plain file: no user, root included, can create it."""
     workdir = tmp_path_factory.mktemp("unwritable")
     (workdir / "volume").write_text("not a folder")
-    env = {"BENTOML_HOME": str(bentoml_home), "MLOPS_INFERENCE_LOG_DIR": str(workdir / "volume" / "log")}
+    home = private_home(bentoml_home, workdir)
+    env = {"BENTOML_HOME": str(home), "MLOPS_INFERENCE_LOG_DIR": str(workdir / "volume" / "log")}
     started = Server(bento_tag, workdir, env, workdir / "server.log")
     started.wait_until_up("/readyz")
     yield started

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _bentoml_sdk.method import APIMethod
 from starlette.testclient import TestClient
 
 from mlops.service import build_service
@@ -145,3 +147,47 @@ def test_an_internal_error_keeps_its_traceback_in_the_log(
     monkeypatch.setattr(CompiledPipeline, "positive_proba", broken)
     assert client.post("/predict", json=records[0]).status_code == 500
     assert [r.exc_info[0] for r in bentoml_request_log if r.exc_info] == [RuntimeError]
+
+
+def test_predictions_warn_nothing(client: TestClient, records: list[dict[str, Any]]) -> None:
+    """BentoML passes keyword inputs by reading `model_fields` on the parsed instance, which
+    pydantic deprecates with a warning on every request; the prediction routes take their one
+    input positionally, so no warning is made (docs/performance.md, "Serving overhead")."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert client.post("/predict", json=records[0]).status_code == 200
+        assert client.post("/predict_batch", json={"records": records[:2]}).status_code == 200
+    assert [str(w.message) for w in caught] == []
+
+
+def test_the_api_methods_are_bound_once_not_per_request(
+    client: TestClient, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BentoML's API descriptor reads the function's signature each time it is looked up; the
+    service binds its methods at start-up, so a request looks up none."""
+    made: list[str] = []
+    build = APIMethod._local_call
+
+    def counted(self: APIMethod[Any, Any], instance: Any) -> Any:
+        made.append(self.name)
+        return build(self, instance)
+
+    monkeypatch.setattr(APIMethod, "_local_call", counted)
+    for route, body in [("/predict", records[0]), ("/predict_batch", {"records": records[:2]})]:
+        assert client.post(route, json=body).status_code == 200
+    assert made == []
+
+
+def test_the_prediction_bodies_are_the_response_models_json(
+    client: TestClient, records: list[dict[str, Any]]
+) -> None:
+    """The routes serialise their answer themselves: the same JSON BentoML made, typed as before."""
+    one = client.post("/predict", json=records[0])
+    many = client.post("/predict_batch", json={"records": records[:3]})
+    assert one.headers["content-type"] == many.headers["content-type"] == "application/json"
+    assert one.headers["content-length"] == str(len(one.content))
+    assert many.json()[0] == one.json()
+    assert [set(answer) for answer in many.json()] == [{"label", "probability", "model_version"}] * 3
+    explained = client.post("/predict", json={**records[0], "explain": True}).json()
+    assert {k: v for k, v in explained.items() if k != "contributions"} == one.json()
+    assert len(explained["contributions"]) == 5
