@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,14 @@ from mlops.service import build_service
 from mlops.serving.bundle import ServingSettings
 from mlops.serving.fast import CompiledPipeline
 from mlops.serving.limits import BENTOML_REQUEST_LOG
+from tests.project_task import project_task
+
+# What /predict answers for one record, per task (schema.yaml's target.task), besides model_version.
+ANSWER_FIELDS = {
+    "binary": {"label", "probability"},
+    "multiclass": {"label", "probabilities"},
+    "regression": {"value"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +43,20 @@ def client(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield test_client
 
 
-def test_one_record_is_predicted(client: TestClient, records: list[dict[str, Any]]) -> None:
+def test_one_record_is_predicted(
+    client: TestClient, records: list[dict[str, Any]], built_project: Path, metadata: dict[str, Any]
+) -> None:
+    task = project_task(built_project)
     body = client.post("/predict", json=records[0]).json()
-    assert set(body) == {"label", "probability", "model_version"}
-    assert 0 <= body["probability"] <= 1
+    assert set(body) == ANSWER_FIELDS[task] | {"model_version"}
+    if task == "binary":
+        assert 0 <= body["probability"] <= 1
+    elif task == "multiclass":
+        assert sorted(body["probabilities"]) == sorted(map(str, metadata["schema"]["target"]["classes"]))
+        assert sum(body["probabilities"].values()) == pytest.approx(1)
+        assert body["label"] == max(body["probabilities"], key=body["probabilities"].get)
+    else:
+        assert math.isfinite(body["value"])
 
 
 def test_the_start_up_heap_is_frozen_out_of_the_collector(client: TestClient) -> None:
@@ -79,7 +98,7 @@ def test_an_internal_error_is_500_without_a_traceback(
     def broken(self: object, records: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(CompiledPipeline, "positive_proba", broken)
+    monkeypatch.setattr(CompiledPipeline, "outputs", broken)  # every task's predictions go through it
     response = client.post("/predict", json=records[0])
     assert response.status_code == 500
     assert "secret" not in response.text
@@ -142,6 +161,6 @@ def test_an_internal_error_keeps_its_traceback_in_the_log(
     def broken(self: object, records: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(CompiledPipeline, "positive_proba", broken)
+    monkeypatch.setattr(CompiledPipeline, "outputs", broken)  # every task's predictions go through it
     assert client.post("/predict", json=records[0]).status_code == 500
     assert [r.exc_info[0] for r in bentoml_request_log if r.exc_info] == [RuntimeError]
