@@ -57,9 +57,10 @@ FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report
 test-fast: install ## the quick loop: unit, data, model, in-process service and report tests (no servers)
 	$(UV) run --frozen pytest $(XDIST) -m "not slow and not generated" $(FAST_TESTS) $(PYTEST_ARGS)
 
-# CI (.ci/run) runs it after `make test`: a project made with `copier copy` on other data passes
-# its own `make lint test-fast`. Only the template has it (tests/template is not copied).
-test-generated: install ## a new project from the template passes its own lint and quick tests
+# CI (.ci/run) runs it after `make test`: projects made with `copier copy` on a binary, a multi-class
+# and a regression table pass their own `make lint test-fast`. Only the template has it
+# (tests/template is not copied).
+test-generated: install ## new projects from the template (binary, multi-class, regression) pass their own lint and quick tests
 	@if [ -d tests/template ]; then $(UV) run --frozen pytest -m generated tests/template $(PYTEST_ARGS); \
 	else echo "make test-generated: no tests/template here (a project made from the template)"; fi
 
