@@ -109,7 +109,9 @@ def test_the_projects_own_tests_pass(project: Path) -> None:
     The slow tests (real DVC runs, real servers, bento builds) are the same code this repository's
     suite runs on its own data; the test above trains the new project for real with `dvc repro`.
     """
-    assert_own_quick_suite_passes(project)
+    # Skipped, each saying why: the Telco demo data's checks (the table, 3 behaviours), the fairness
+    # tests (no sensitive feature marked yet), the encoder check (no categorical feature).
+    assert_own_quick_suite_passes(project, skipped=7)
 
 
 def test_codeowners_name_the_answered_owners(project: Path) -> None:
