@@ -16,6 +16,9 @@ from sklearn.pipeline import Pipeline
 
 from mlops.schema import load_schema
 
+# Headline metrics (mlops.metrics) that are not shares or probabilities, so not within 0 and 1.
+UNBOUNDED = frozenset({"log_loss", "mae", "rmse", "r2"})
+
 
 def project_task(project: Path) -> str:
     """binary, multiclass or regression: what the project's schema.yaml says its target is."""
