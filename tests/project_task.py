@@ -8,6 +8,7 @@ a binary-only feature calls `binary_only` and is skipped, saying why, in a proje
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,3 +38,20 @@ def outputs(model: Pipeline, features: pd.DataFrame) -> np.ndarray:
     if hasattr(model, "predict_proba"):
         return np.asarray(model.predict_proba(features))
     return np.asarray(model.predict(features), dtype="float64")
+
+
+def expected_answers(model: Pipeline, features: pd.DataFrame, task: str) -> np.ndarray:
+    """The numbers /predict should answer for these rows: a binary model's positive-class
+    probability, a multi-class model's class probabilities (rows x classes), a regressor's value."""
+    found = outputs(model, features)
+    return found[:, 1] if task == "binary" else found
+
+
+def answered(body: dict[str, Any], target: dict[str, Any]) -> float | list[float]:
+    """The numbers in one /predict answer, comparable with `expected_answers` (`target` is the
+    schema's target block, as model.json holds it)."""
+    if target["task"] == "binary":
+        return float(body["probability"])
+    if target["task"] == "multiclass":
+        return [body["probabilities"][str(label)] for label in target["classes"]]
+    return float(body["value"])
