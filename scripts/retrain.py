@@ -32,12 +32,12 @@ import yaml
 from github_api import GitHubError, api, git_environment
 
 from mlops.io import read_yaml, write_text
+from mlops.metrics import HEADLINE
 from mlops.project import load_project
 
 ERROR = 2
 PREFIX = "retrain/"
 MD5 = re.compile(r"^[0-9a-f]{32}\.dir$")
-HEADLINE = ("roc_auc", "f1", "precision", "recall", "accuracy")
 
 
 class RetrainError(Exception):
@@ -108,6 +108,7 @@ def _message(branch: str) -> str:
     project = load_project()
     metrics = json.loads((project.root / project.metrics).read_text(encoding="utf-8"))
     version = branch.removeprefix(PREFIX)
+    # the task's headline metrics (binary, multi-class or regression), in the tables' order
     figures = "\n".join(f"- {name}: {metrics[name]:.4f}" for name in HEADLINE if name in metrics)
     return (
         f"Retrain on labelled data version {version}\n\n"

@@ -16,7 +16,7 @@ from mlops.schema import load_schema
 from mlops.serving.inference_log import InferenceLog, log_files
 from tests.conftest import BIN, copy_project, run
 from tests.drift.conftest import REPO, demo_only
-from tests.template.test_remote_s3 import KEY_ID, SECRET, s3_endpoint
+from tests.s3 import KEY_ID, SECRET, s3_endpoint
 
 pytestmark = [demo_only, pytest.mark.slow, pytest.mark.timeout(600)]
 SHIP = [str(BIN / "python"), str(REPO / "scripts" / "drift_ship.py")]

@@ -13,6 +13,7 @@ import pytest
 
 from mlops.model import load_model, positive_proba
 from mlops.schema import Schema, load_schema
+from tests.project_task import outputs
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,11 @@ def test_features(built_project: Path, schema: Schema) -> pd.DataFrame:
     return pd.read_parquet(built_project / "artifacts/prepared/test.parquet")[schema.feature_names]
 
 
+@pytest.fixture(scope="module")
+def test_target(built_project: Path, schema: Schema) -> pd.Series:
+    return pd.read_parquet(built_project / "artifacts/prepared/test.parquet")[schema.target.name]
+
+
 @pytest.fixture
 def telco(schema: Schema) -> None:
     if schema.dataset != "telco-customer-churn":
@@ -37,23 +43,26 @@ def telco(schema: Schema) -> None:
 
 
 def test_predictions_do_not_depend_on_row_order(model, test_features: pd.DataFrame) -> None:
-    shuffled = test_features.sample(frac=1.0, random_state=7)
-    direct = pd.Series(positive_proba(model, test_features), index=test_features.index)
-    np.testing.assert_allclose(
-        positive_proba(model, shuffled), direct.loc[shuffled.index], rtol=0, atol=1e-12
-    )
+    order = np.random.default_rng(7).permutation(len(test_features))
+    direct = outputs(model, test_features)
+    np.testing.assert_allclose(outputs(model, test_features.iloc[order]), direct[order], rtol=0, atol=1e-12)
 
 
 def test_one_row_scores_as_in_a_batch(model, test_features: pd.DataFrame) -> None:
-    batch = positive_proba(model, test_features.head(20))
-    single = [positive_proba(model, test_features.iloc[[i]])[0] for i in range(20)]
+    batch = outputs(model, test_features.head(20))
+    single = [outputs(model, test_features.iloc[[i]])[0] for i in range(20)]
     np.testing.assert_allclose(single, batch, atol=1e-12)
 
 
-def test_probabilities_are_spread_not_constant(model, test_features: pd.DataFrame) -> None:
-    proba = positive_proba(model, test_features)
-    assert ((proba >= 0) & (proba <= 1)).all()
-    assert proba.std() > 0.1
+def test_predictions_are_spread_not_constant(
+    model, schema: Schema, test_features: pd.DataFrame, test_target: pd.Series
+) -> None:
+    predicted = outputs(model, test_features)
+    if schema.target.task == "regression":  # values vary with the rows, as the target does
+        assert predicted.std() > 0.1 * test_target.std()
+    else:  # each class's probability, in [0, 1], varies across the rows
+        assert ((predicted >= 0) & (predicted <= 1)).all()
+        assert predicted.std(axis=0).min() > 0.1
 
 
 def test_higher_monthly_charges_do_not_make_confident_churners_stay(

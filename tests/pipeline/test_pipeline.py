@@ -13,10 +13,18 @@ import yaml
 
 from mlops.cli import main
 from mlops.io import sha256_file
-from mlops.metrics import BY_TASK
+from mlops.metrics import BY_TASK, LOWER_IS_BETTER
 from mlops.params import load_params
 from mlops.schema import Schema, load_schema
 from tests.conftest import copy_built, run, stage_commands
+from tests.project_task import UNBOUNDED, project_task
+
+# The plots `mlops evaluate` writes per task (schema.yaml's target.task).
+PLOTS = {
+    "binary": ("roc.json", "precision_recall.json", "calibration.json", "importance.json", "confusion.csv"),
+    "multiclass": ("confusion.csv", "importance.json"),
+    "regression": ("importance.json", "residuals.json"),
+}
 
 pytestmark = pytest.mark.slow
 
@@ -32,20 +40,23 @@ def project(built_project: Path, tmp_path: Path) -> Path:
 
 
 def test_outputs_metrics_and_lineage(built_project: Path) -> None:
+    task = project_task(built_project)
     metrics = json.loads((built_project / "eval/metrics.json").read_text())
-    assert set(BY_TASK["binary"]) <= set(metrics)
+    assert set(BY_TASK[task]) <= set(metrics)
     gate = load_params(built_project / "params.yaml").gate
-    assert metrics[gate.metric] >= gate.min
-    assert all(
-        0 <= metrics[name] <= 1 for name in ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier")
-    )
+    if gate.metric in LOWER_IS_BETTER:  # gate.min is then the worst acceptable value
+        assert metrics[gate.metric] <= gate.min
+    else:
+        assert metrics[gate.metric] >= gate.min
+    assert all(0 <= metrics[name] <= 1 for name in set(BY_TASK[task]) - UNBOUNDED)
     metadata = json.loads((built_project / "models/model.json").read_text())
     assert metadata["model_sha256"] == sha256_file(built_project / "models/model.skops")
     assert metadata["model_version"] == metadata["model_sha256"][:12]
     assert metadata["training_data"]["sha256"] == sha256_file(
         built_project / "artifacts/prepared/train.parquet"
     )
-    for plot in ("roc.json", "precision_recall.json", "calibration.json", "importance.json", "confusion.csv"):
+    assert sorted(path.name for path in (built_project / "eval/plots").iterdir()) == sorted(PLOTS[task])
+    for plot in PLOTS[task]:
         assert (built_project / "eval/plots" / plot).stat().st_size > 0
     segments = json.loads((built_project / "eval/segments.json").read_text())
     assert set(segments) == set(load_params(built_project / "params.yaml").evaluate.segments)
@@ -65,20 +76,25 @@ def test_forced_rerun_gives_byte_identical_model_and_metrics(project: Path) -> N
 
 
 def test_one_param_change_reruns_only_dependent_stages(project: Path) -> None:
+    before = json.loads((project / "eval/intervals.json").read_text())
     params = yaml.safe_load((project / "params.yaml").read_text())
-    params["evaluate"]["threshold"] = 0.4
+    params["evaluate"]["confidence"] = 0.8
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     output = run(["dvc", "repro"], cwd=project).stdout
     assert "Running stage 'evaluate'" in output
     assert "Running stage 'train'" not in output and "Running stage 'prepare'" not in output
-    assert json.loads((project / "eval/metrics.json").read_text())["threshold"] == 0.4
+    after = json.loads((project / "eval/intervals.json").read_text())
+    assert sorted(after) == sorted(before)
+    for name, interval in after.items():  # the same resamples, a narrower share of them
+        assert interval["confidence"] == 0.8
+        assert before[name]["low"] <= interval["low"] <= interval["high"] <= before[name]["high"]
 
 
 def test_experiment_with_a_set_param(project: Path) -> None:
     run(["dvc", "exp", "run", "-S", "train.estimator=logistic_regression", "--name", "logreg"], cwd=project)
     shown = json.loads(run(["dvc", "exp", "show", "--json"], cwd=project).stdout)
     names = json.dumps(shown)
-    assert "logreg" in names and "roc_auc" in names
+    assert "logreg" in names and load_params(project / "params.yaml").gate.metric in names
 
 
 def break_data(frame: pd.DataFrame, schema: Schema, case: str) -> tuple[pd.DataFrame | str, str]:

@@ -13,6 +13,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,37 @@ import pytest
 import yaml
 
 from mlops.cli import main
+from mlops.metrics import HIGHER_IS_BETTER
 from tests.conftest import copy_project, run
+from tests.project_task import project_task
 
-BASE_ROC_AUC = 0.85
+
+@dataclass(frozen=True)
+class TaskMetrics:
+    """Three of a task's headline metrics the tests below change: the gate's (higher is better), one
+    where lower is better, and one they leave alone."""
+
+    gate: str
+    lower: str
+    other: str
+
+
+TASK_METRICS = {
+    "binary": TaskMetrics(gate="roc_auc", lower="brier", other="f1"),
+    "multiclass": TaskMetrics(gate="f1_macro", lower="log_loss", other="accuracy"),
+    "regression": TaskMetrics(gate="r2", lower="mae", other="rmse"),
+}
+BASE_VALUE = 0.85  # the gate metric's value on the base, whatever the data
+
+
+def task_metrics(project: Path) -> TaskMetrics:
+    """The metrics the report tests use in this project (its schema.yaml's task)."""
+    return TASK_METRICS[project_task(project)]
+
+
+def label(metric: str) -> str:
+    """The metric's name in the report's table: an arrow says which way is better."""
+    return f"{metric} {'↑' if HIGHER_IS_BETTER[metric] else '↓'}"
 
 
 @pytest.fixture
@@ -34,13 +63,12 @@ def repo(tmp_path: Path, built_project: Path) -> Path:
     """
     project = copy_project(tmp_path / "project", root=built_project)
     shutil.copy2(built_project / "models" / "model.skops", project / "models" / "model.skops")
-    # The same gate and base ROC AUC on any dataset (a team's answers may pick another metric), so
-    # the tests below read the same in every project made from the template.
-    edit_yaml(
-        project / "params.yaml", lambda p: p | {"gate": {"metric": "roc_auc", "min": 0.5, "max_drop": 0.01}}
-    )
-    edit_json(project / "eval" / "metrics.json", lambda m: m | {"roc_auc": BASE_ROC_AUC})
-    commit(project, "the base: a known gate and ROC AUC")
+    # The same gate on the task's metric and the same base value on any dataset (a team's answers may
+    # pick another metric), so the tests below read the same in every project made from the template.
+    gate = task_metrics(project).gate
+    edit_yaml(project / "params.yaml", lambda p: p | {"gate": {"metric": gate, "min": 0.5, "max_drop": 0.01}})
+    edit_json(project / "eval" / "metrics.json", lambda m: m | {gate: BASE_VALUE})
+    commit(project, f"the base: a known gate and {gate}")
     run(["git", "switch", "-q", "-c", "feature"], cwd=project)
     return project
 

@@ -11,20 +11,27 @@ import pytest
 
 from mlops.schema import load_schema
 from tests.conftest import REPO, run
-from tests.report.conftest import commit, edit_json, edit_yaml, report, row
+from tests.project_task import project_task
+from tests.report.conftest import commit, edit_json, edit_yaml, label, report, row, task_metrics
 
 pytestmark = pytest.mark.timeout(300)
+# Per task, the report's Mermaid charts and their base and head lines: binary ROC, precision-recall
+# and calibration (a line each for base and head) and importance (bars); multi-class importance;
+# regression mean residuals by tenth (base and head) and importance.
+CHARTS = {"binary": (4, 6), "multiclass": (1, 0), "regression": (2, 2)}
 
 
 def _better_head(project: Path) -> None:
+    m = task_metrics(project)
+
     def params(tree: dict) -> dict:
         tree["train"]["hist_gradient_boosting"]["learning_rate"] = 0.1
         return tree
 
     def metrics(values: dict) -> dict:
         return values | {
-            "roc_auc": round(values["roc_auc"] + 0.012, 6),
-            "brier": round(values["brier"] - 0.01, 6),
+            m.gate: round(values[m.gate] + 0.012, 6),
+            m.lower: round(values[m.lower] - 0.01, 6),
         }
 
     edit_yaml(project / "params.yaml", params)
@@ -33,6 +40,7 @@ def _better_head(project: Path) -> None:
 
 
 def test_changed_param_with_better_metrics_passes(repo: Path) -> None:
+    m = task_metrics(repo)
     base = json.loads((repo / "eval/metrics.json").read_text())
     _better_head(repo)
 
@@ -40,19 +48,20 @@ def test_changed_param_with_better_metrics_passes(repo: Path) -> None:
 
     assert code == 0, log
     assert markdown.splitlines()[0].startswith("## ✅ Quality gate passed")
-    assert f"{base['roc_auc']:.4f}" in row(markdown, "roc_auc ↑")[1]
-    assert row(markdown, "roc_auc ↑")[3:] == ["+0.0120", f"{0.012 / base['roc_auc']:+.2%}", "🟢 better"]
-    # Brier fell: lower is better, so the marker says better although the change is negative.
-    assert row(markdown, "brier ↓")[3] == "-0.0100"
-    assert row(markdown, "brier ↓")[5] == "🟢 better"
-    assert row(markdown, "f1 ↑")[5] == "⚪ same"
+    assert f"{base[m.gate]:.4f}" in row(markdown, label(m.gate))[1]
+    assert row(markdown, label(m.gate))[3:] == ["+0.0120", f"{0.012 / base[m.gate]:+.2%}", "🟢 better"]
+    # Brier (log loss, MAE) fell: lower is better, so the marker says better although the change is negative.
+    assert row(markdown, label(m.lower))[3] == "-0.0100"
+    assert row(markdown, label(m.lower))[5] == "🟢 better"
+    assert row(markdown, label(m.other))[5] == "⚪ same"
     assert row(markdown, "`train.hist_gradient_boosting.learning_rate`")[1:] == ["0.05", "0.1"]
     assert "Params changed (1)" in markdown
     assert "report written to report/report.md" in log
 
 
 def test_drop_past_the_gate_fails_after_writing_the_report(repo: Path) -> None:
-    edit_json(repo / "eval/metrics.json", lambda m: m | {"roc_auc": round(m["roc_auc"] - 0.015, 6)})
+    gate = task_metrics(repo).gate
+    edit_json(repo / "eval/metrics.json", lambda m: m | {gate: round(m[gate] - 0.015, 6)})
     commit(repo, "worse model")
 
     code, markdown, log = report(repo)
@@ -61,8 +70,8 @@ def test_drop_past_the_gate_fails_after_writing_the_report(repo: Path) -> None:
     first = markdown.splitlines()[0]
     assert first.startswith("## ❌ Quality gate failed")
     assert "worsened by 0.0150" in first and "more than the allowed 0.01" in first
-    assert row(markdown, "roc_auc ↑")[3] == "-0.0150"
-    assert row(markdown, "roc_auc ↑")[5] == "🔴 worse"
+    assert row(markdown, label(gate))[3] == "-0.0150"
+    assert row(markdown, label(gate))[5] == "🔴 worse"
     assert (repo / "report/report.html").stat().st_size > 10_000
     assert "quality gate failed" in log
 
@@ -78,37 +87,40 @@ def test_base_without_results_says_so(repo: Path) -> None:
 
     assert code == 0, log
     assert f"**The base `{base_revision}` has no results yet**" in markdown
-    assert row(markdown, "roc_auc ↑")[1] == "—"
-    assert row(markdown, "roc_auc ↑")[5] == "new"
+    gate = task_metrics(repo).gate
+    assert row(markdown, label(gate))[1] == "—"
+    assert row(markdown, label(gate))[5] == "new"
     if json.loads((repo / "eval/segments.json").read_text()):
-        assert "Weakest segments (roc_auc)" in markdown
+        assert f"Weakest segments ({gate})" in markdown
     assert "has no eval/metrics.json" in log
 
 
 def test_missing_metric_on_head_fails_the_gate(repo: Path) -> None:
-    edit_json(repo / "eval/metrics.json", lambda m: {k: v for k, v in m.items() if k != "roc_auc"})
-    commit(repo, "metrics without roc_auc")
+    gate = task_metrics(repo).gate
+    edit_json(repo / "eval/metrics.json", lambda m: {k: v for k, v in m.items() if k != gate})
+    commit(repo, f"metrics without {gate}")
 
     code, markdown, _ = report(repo)
 
     assert code == 1
-    assert "have no `roc_auc`" in markdown.splitlines()[0]
-    assert row(markdown, "roc_auc ↑")[2] == "—"
-    assert row(markdown, "roc_auc ↑")[5] == "removed"
+    assert f"have no `{gate}`" in markdown.splitlines()[0]
+    assert row(markdown, label(gate))[2] == "—"
+    assert row(markdown, label(gate))[5] == "removed"
 
 
 def test_metric_missing_on_base_is_new(repo: Path) -> None:
+    m = task_metrics(repo)
     run(["git", "switch", "-q", "main"], cwd=repo)
-    edit_json(repo / "eval/metrics.json", lambda m: {k: v for k, v in m.items() if k != "brier"})
-    commit(repo, "an older base without brier")
+    edit_json(repo / "eval/metrics.json", lambda values: {k: v for k, v in values.items() if k != m.lower})
+    commit(repo, f"an older base without {m.lower}")
     run(["git", "switch", "-q", "feature"], cwd=repo)
 
     code, markdown, _ = report(repo)
 
     assert code == 0
-    assert row(markdown, "brier ↓")[1] == "—"
-    assert row(markdown, "brier ↓")[5] == "new"
-    assert row(markdown, "roc_auc ↑")[5] == "⚪ same"
+    assert row(markdown, label(m.lower))[1] == "—"
+    assert row(markdown, label(m.lower))[5] == "new"
+    assert row(markdown, label(m.gate))[5] == "⚪ same"
 
 
 def test_unknown_base_revision_is_refused(repo: Path) -> None:
@@ -126,14 +138,15 @@ def test_the_comment_carries_charts_tables_and_links(repo: Path) -> None:
     code, markdown, _ = report(repo, "main", "--run-url", url, "--artifact-name", "pr-report")
 
     assert code == 0
-    assert markdown.count("```mermaid") == 4
-    assert markdown.count("xychart-beta") == 4
-    assert (
-        len(re.findall(r"^    line \[", markdown, flags=re.MULTILINE)) == 6
-    )  # base+head x ROC, PR, calibration
+    charts, lines = CHARTS[project_task(repo)]
+    assert markdown.count("```mermaid") == markdown.count("xychart-beta") == charts
+    assert len(re.findall(r"^    line \[", markdown, flags=re.MULTILINE)) == lines
     assert markdown.count("<details") == markdown.count("</details>") >= 5
-    positive = load_schema(repo / "schema.yaml").target.positive
-    assert row(markdown, f"actual **{positive}**")[0] == f"actual **{positive}**"
+    target = load_schema(repo / "schema.yaml").target
+    if target.task == "regression":
+        assert "Confusion matrix" not in markdown
+    for actual in target.labels:  # a classifier's confusion matrix: a row per class
+        assert row(markdown, f"actual **{actual}**")[0] == f"actual **{actual}**"
     assert f"[Workflow run]({url})" in markdown
     assert "`pr-report`" in markdown
     assert len(markdown.encode()) < 65_536

@@ -4,6 +4,7 @@ fairness is bounded and shown base against head, the model card's changes are sh
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +12,15 @@ import pytest
 import yaml
 
 from tests.conftest import run
-from tests.report.conftest import commit, edit_json, edit_yaml, report, row
+from tests.project_task import binary_only
+from tests.report.conftest import commit, edit_json, edit_yaml, report, row, task_metrics
 
 pytestmark = pytest.mark.timeout(300)
 FAIRNESS_GATE = {"max_difference": {"true_positive_rate": 0.2}, "min_ratio": {}}
 
 
-def _worse(metrics: dict[str, Any]) -> dict[str, Any]:
-    return metrics | {"roc_auc": round(metrics["roc_auc"] - 0.015, 6)}
+def _worse(gate: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda metrics: metrics | {gate: round(metrics[gate] - 0.015, 6)}
 
 
 def _sensitive(repo: Path) -> list[str]:
@@ -36,7 +38,8 @@ def _with_fairness_gate(repo: Path) -> None:
 
 def test_lowering_the_gate_does_not_let_a_worse_model_pass(repo: Path) -> None:
     edit_yaml(repo / "params.yaml", lambda p: p | {"gate": p["gate"] | {"min": 0.3, "max_drop": 0.05}})
-    edit_json(repo / "eval/metrics.json", _worse)
+    gate = task_metrics(repo).gate
+    edit_json(repo / "eval/metrics.json", _worse(gate))
     commit(repo, "a worse model, and a gate lowered to let it through")
 
     code, markdown, log = report(repo)
@@ -49,12 +52,13 @@ def test_lowering_the_gate_does_not_let_a_worse_model_pass(repo: Path) -> None:
     assert "**Governance change**" in head and ".github/CODEOWNERS" in head
     assert "params.yaml `gate.max_drop`: 0.01 → 0.05" in head
     assert "params.yaml `gate.min`: 0.5 → 0.3" in head
-    assert "Gate (the base's params.yaml `gate`): `roc_auc` at least 0.5, falling at most 0.01" in markdown
+    assert f"Gate (the base's params.yaml `gate`): `{gate}` at least 0.5, falling at most 0.01" in markdown
     assert "governance change" in log
 
 
 def test_an_unchanged_gate_is_no_governance_change(repo: Path) -> None:
-    edit_json(repo / "eval/metrics.json", lambda m: m | {"roc_auc": round(m["roc_auc"] + 0.001, 6)})
+    gate = task_metrics(repo).gate
+    edit_json(repo / "eval/metrics.json", lambda m: m | {gate: round(m[gate] + 0.001, 6)})
     commit(repo, "a slightly better model")
 
     code, markdown, _ = report(repo)
@@ -64,6 +68,7 @@ def test_an_unchanged_gate_is_no_governance_change(repo: Path) -> None:
 
 
 def test_a_biased_head_fails_the_fairness_gate_and_shows_base_against_head(repo: Path) -> None:
+    binary_only(repo, "the fairness check")
     sensitive = _sensitive(repo)
     if not sensitive:
         pytest.skip("schema.yaml marks no sensitive feature")  # a team's own data, before review
@@ -96,6 +101,7 @@ def test_a_biased_head_fails_the_fairness_gate_and_shows_base_against_head(repo:
 
 
 def test_unmarking_a_sensitive_feature_is_a_governance_change_and_still_checked(repo: Path) -> None:
+    binary_only(repo, "the fairness check")
     sensitive = _sensitive(repo)
     if not sensitive:
         pytest.skip("schema.yaml marks no sensitive feature")

@@ -1,4 +1,5 @@
-"""The compiled single-record path gives the scikit-learn Pipeline's probabilities."""
+"""The compiled single-record path gives the scikit-learn Pipeline's outputs: a classifier's class
+probabilities, a regressor's values (whatever the project's task)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import pytest
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from mlops.data import target_vector
 from mlops.model import build_pipeline, load_model
 from mlops.params import TrainParams, load_params
 from mlops.schema import Schema, load_schema
 from mlops.serving.bundle import PipelinePredictor
 from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline
 from tests.conftest import REPO
+from tests.project_task import outputs
 from tests.service.conftest import records_from
 
 
@@ -28,9 +31,9 @@ def model(built_project: Path) -> Pipeline:
 def test_compiled_path_matches_the_pipeline_on_the_test_split(
     model: Pipeline, test_frame: pd.DataFrame, feature_names: list[str], records: list[dict[str, Any]]
 ) -> None:
-    expected = model.predict_proba(test_frame[feature_names])[:, 1]
-    got = compile_pipeline(model).positive_proba(records)
-    assert len(got) == len(expected) == len(test_frame)
+    expected = outputs(model, test_frame[feature_names])
+    got = compile_pipeline(model).outputs(records)
+    assert got.shape == expected.shape and len(got) == len(test_frame)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
 
 
@@ -39,30 +42,27 @@ def test_compiled_path_matches_one_record_at_a_time(
 ) -> None:
     compiled = compile_pipeline(model)
     for i in range(0, len(records), 97):
-        expected = model.predict_proba(test_frame[feature_names].iloc[[i]])[0, 1]
-        assert compiled.positive_proba([records[i]])[0] == pytest.approx(expected, abs=1e-6)
+        expected = outputs(model, test_frame[feature_names].iloc[[i]])[0]
+        np.testing.assert_allclose(compiled.outputs([records[i]])[0], expected, rtol=0, atol=1e-6)
 
 
 def test_missing_numbers_are_imputed_like_the_pipeline(
-    model: Pipeline, test_frame: pd.DataFrame, feature_names: list[str]
+    model: Pipeline, schema: Schema, test_frame: pd.DataFrame, feature_names: list[str]
 ) -> None:
     frame = test_frame[feature_names].head(50).copy()
-    frame["total_charges"] = np.nan
-    expected = model.predict_proba(frame)[:, 1]
-    got = compile_pipeline(model).positive_proba(records_from(frame, feature_names))
+    numeric = [f.name for f in schema.numeric]
+    frame[numeric] = np.nan  # every numeric feature missing in every row
+    expected = outputs(model, frame)
+    got = compile_pipeline(model).outputs(records_from(frame, feature_names))
     np.testing.assert_allclose(got, expected, atol=1e-6)
-    assert frame["total_charges"].isna().all()
+    assert frame[numeric].isna().all().all()
 
 
 def test_the_plain_pipeline_predictor_agrees(
     model: Pipeline, feature_names: list[str], records: list[dict[str, Any]]
 ) -> None:
-    plain = PipelinePredictor(model, tuple(feature_names)).positive_proba(records[:200])
-    np.testing.assert_allclose(plain, compile_pipeline(model).positive_proba(records[:200]), atol=1e-9)
-
-
-def positive(frame: pd.DataFrame, schema: Schema) -> pd.Series:
-    return frame[schema.target.name] == schema.target.positive
+    plain = PipelinePredictor(model, tuple(feature_names)).outputs(records[:200])
+    np.testing.assert_allclose(plain, compile_pipeline(model).outputs(records[:200]), atol=1e-9)
 
 
 def logistic_params() -> TrainParams:
@@ -78,9 +78,10 @@ def test_logistic_regression_is_compiled_too(
     schema: Schema, test_frame: pd.DataFrame, feature_names: list[str], records: list[dict[str, Any]]
 ) -> None:
     params = logistic_params()
-    fitted = build_pipeline(schema, params).fit(test_frame[feature_names], positive(test_frame, schema))
-    expected = fitted.predict_proba(test_frame[feature_names])[:, 1]
-    np.testing.assert_allclose(compile_pipeline(fitted).positive_proba(records), expected, atol=1e-6)
+    # logistic regression for a classifier, its regression family (ridge) for a regressor
+    fitted = build_pipeline(schema, params).fit(test_frame[feature_names], target_vector(test_frame, schema))
+    expected = outputs(fitted, test_frame[feature_names])
+    np.testing.assert_allclose(compile_pipeline(fitted).outputs(records), expected, atol=1e-6)
 
 
 def test_an_unknown_layout_is_refused(model: Pipeline) -> None:
@@ -98,6 +99,6 @@ def test_a_dropping_encoder_is_refused(
     encoder = pipeline.steps[0][1].transformers[-1][1]
     assert isinstance(encoder, OneHotEncoder)
     encoder.set_params(drop="first")
-    pipeline.fit(test_frame[feature_names], positive(test_frame, schema))
+    pipeline.fit(test_frame[feature_names], target_vector(test_frame, schema))
     with pytest.raises(UnsupportedPipelineError, match="drop"):
         compile_pipeline(pipeline)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from mlops.cli import main
+from mlops.metrics import BY_TASK
 from mlops.project import load_project
+from tests.project_task import project_task
 
 
 def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: Path) -> None:
@@ -35,7 +40,14 @@ def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: P
     assert labels["io.mlops.model.version"] == version
     assert len(labels["io.mlops.data.train-sha256"]) == 64
     assert labels["io.mlops.data.dvc-md5"].endswith(".dir")
-    assert 0.5 < float(labels["io.mlops.metrics.roc_auc"]) <= 1
+    metrics = json.loads((built_project / "eval" / "metrics.json").read_text())
+    found = {
+        name.removeprefix("io.mlops.metrics."): value for name, value in labels.items() if ".metrics." in name
+    }
+    assert sorted(found) == sorted(BY_TASK[project_task(built_project)])  # the task's headline metrics
+    assert {name: float(value) for name, value in found.items()} == {
+        name: pytest.approx(metrics[name], rel=1e-5) for name in found
+    }
 
 
 def test_the_image_comes_from_project_yaml_when_it_names_one(built_project: Path, tmp_path: Path) -> None:

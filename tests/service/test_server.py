@@ -19,6 +19,7 @@ from mlops.model import load_model
 from mlops.schema import Schema, load_schema
 from mlops.serving.inference_log import log_files
 from tests.conftest import BIN, REPO
+from tests.project_task import answered, expected_answers
 from tests.service.conftest import Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -29,32 +30,37 @@ def post(server: Server, route: str, body: Any) -> httpx.Response:
 
 
 @pytest.fixture(scope="module")
-def expected(built_project: Path, test_frame: pd.DataFrame, feature_names: list[str]) -> np.ndarray:
+def expected(
+    built_project: Path, test_frame: pd.DataFrame, feature_names: list[str], metadata: dict[str, Any]
+) -> np.ndarray:
     model = load_model(built_project / "models" / "model.skops")
-    return model.predict_proba(test_frame[feature_names])[:, 1]
+    return expected_answers(model, test_frame[feature_names], metadata["schema"]["target"]["task"])
 
 
 def test_single_predictions_match_the_model_in_process(
     server: Server, records: list[dict[str, Any]], expected: np.ndarray, metadata: dict[str, Any]
 ) -> None:
-    for record, probability in zip(records[:20], expected[:20], strict=True):
+    target = metadata["schema"]["target"]
+    for record, numbers in zip(records[:20], expected[:20], strict=True):
         response = post(server, "/predict", record)
         assert response.status_code == 200, response.text
         body = response.json()
-        assert body["probability"] == pytest.approx(probability, abs=1e-9)
-        target = metadata["schema"]["target"]
-        assert body["label"] == (target["positive"] if probability >= 0.5 else target["negative"])
+        np.testing.assert_allclose(answered(body, target), numbers, rtol=0, atol=1e-9)
+        if target["task"] == "binary":  # evaluate.threshold, 0.5 in the committed params
+            assert body["label"] == (target["positive"] if numbers >= 0.5 else target["negative"])
+        elif target["task"] == "multiclass":  # the most probable class
+            assert body["label"] == target["classes"][int(np.argmax(numbers))]
         assert body["model_version"] == metadata["model_version"]
 
 
 @pytest.mark.parametrize("route", ["/predict_batch", "/predict_adaptive"])
 def test_batch_predictions_match_the_model_in_process(
-    server: Server, route: str, records: list[dict[str, Any]], expected: np.ndarray
+    server: Server, route: str, records: list[dict[str, Any]], expected: np.ndarray, metadata: dict[str, Any]
 ) -> None:
     body = {"records": records[:100]} if route == "/predict_batch" else records[:100]
     response = post(server, route, body)
     assert response.status_code == 200, response.text
-    got = [p["probability"] for p in response.json()]
+    got = [answered(p, metadata["schema"]["target"]) for p in response.json()]
     np.testing.assert_allclose(got, expected[:100], atol=1e-9)
 
 
@@ -68,9 +74,10 @@ def test_metadata_names_the_model_its_data_and_schema(
     assert body["model_version"] == metadata["model_version"]
     assert body["model_sha256"] == metadata["model_sha256"]
     assert body["training_data"]["sha256"] == metadata["training_data"]["sha256"]
-    assert body["training_metrics"]["roc_auc"] == metadata["training_metrics"]["roc_auc"]
+    assert body["training_metrics"] == metadata["training_metrics"]
     assert body["metrics"] == evaluation  # the held-out metrics travel inside the bento
-    assert (body["task"], body["threshold"]) == ("binary", evaluation["threshold"])
+    task = metadata["schema"]["target"]["task"]
+    assert (body["task"], body["threshold"]) == (task, evaluation.get("threshold"))  # binary only
     assert [f["name"] for f in body["schema"]["features"]] == [
         f["name"] for f in metadata["schema"]["features"]
     ]
@@ -231,12 +238,18 @@ def test_inference_log_holds_each_prediction(
     entries = logged_lines(inference_log_dir)[len(before) :]
     assert len(entries) == 3
     assert {e["model_version"] for e in entries} == {metadata["model_version"]}
-    assert all(0 <= e["output"]["probability"] <= 1 for e in entries)
+    target = metadata["schema"]["target"]
+    answers = [answered(e["output"], target) for e in entries]
+    if target["task"] != "regression":  # probabilities
+        assert all(0 <= number <= 1 for number in np.ravel(answers))
     assert [e["inputs"] for e in entries] == [records[1], records[2], records[3]]
     # ... and the drift check reads them back, validated against the schema
-    logged = read_current(inference_log_dir, SCHEMA, prediction_column="label").iloc[len(before) :]
-    target = metadata["schema"]["target"]
-    assert set(logged["label"]) <= {target["positive"], target["negative"]}
+    column = "value" if target["task"] == "regression" else "label"
+    logged = read_current(inference_log_dir, SCHEMA, prediction_column=column).iloc[len(before) :]
+    if target["task"] == "regression":
+        np.testing.assert_allclose(logged["value"], answers, rtol=1e-9)
+    else:
+        assert set(logged["label"]) <= set(SCHEMA.target.labels)
     assert str(logged["timestamp"].dtype).startswith("datetime64")
     for name in SCHEMA.feature_names:
         expected = [records[1][name], records[2][name], records[3][name]]

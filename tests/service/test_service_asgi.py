@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,14 @@ from mlops.service import build_service
 from mlops.serving.bundle import ServingSettings
 from mlops.serving.fast import CompiledPipeline
 from mlops.serving.limits import BENTOML_REQUEST_LOG
+from tests.project_task import project_task
+
+# What /predict answers for one record, per task (schema.yaml's target.task), besides model_version.
+ANSWER_FIELDS = {
+    "binary": {"label", "probability"},
+    "multiclass": {"label", "probabilities"},
+    "regression": {"value"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +45,20 @@ def client(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield test_client
 
 
-def test_one_record_is_predicted(client: TestClient, records: list[dict[str, Any]]) -> None:
+def test_one_record_is_predicted(
+    client: TestClient, records: list[dict[str, Any]], built_project: Path, metadata: dict[str, Any]
+) -> None:
+    task = project_task(built_project)
     body = client.post("/predict", json=records[0]).json()
-    assert set(body) == {"label", "probability", "model_version"}
-    assert 0 <= body["probability"] <= 1
+    assert set(body) == ANSWER_FIELDS[task] | {"model_version"}
+    if task == "binary":
+        assert 0 <= body["probability"] <= 1
+    elif task == "multiclass":
+        assert sorted(body["probabilities"]) == sorted(map(str, metadata["schema"]["target"]["classes"]))
+        assert sum(body["probabilities"].values()) == pytest.approx(1)
+        assert body["label"] == max(body["probabilities"], key=body["probabilities"].get)
+    else:
+        assert math.isfinite(body["value"])
 
 
 def test_the_start_up_heap_is_frozen_out_of_the_collector(client: TestClient) -> None:
@@ -81,7 +100,7 @@ def test_an_internal_error_is_500_without_a_traceback(
     def broken(self: object, records: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(CompiledPipeline, "positive_proba", broken)
+    monkeypatch.setattr(CompiledPipeline, "outputs", broken)  # every task's predictions go through it
     response = client.post("/predict", json=records[0])
     assert response.status_code == 500
     assert "secret" not in response.text
@@ -144,7 +163,7 @@ def test_an_internal_error_keeps_its_traceback_in_the_log(
     def broken(self: object, records: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(CompiledPipeline, "positive_proba", broken)
+    monkeypatch.setattr(CompiledPipeline, "outputs", broken)  # every task's predictions go through it
     assert client.post("/predict", json=records[0]).status_code == 500
     assert [r.exc_info[0] for r in bentoml_request_log if r.exc_info] == [RuntimeError]
 
@@ -179,15 +198,16 @@ def test_the_api_methods_are_bound_once_not_per_request(
 
 
 def test_the_prediction_bodies_are_the_response_models_json(
-    client: TestClient, records: list[dict[str, Any]]
+    client: TestClient, records: list[dict[str, Any]], built_project: Path
 ) -> None:
     """The routes serialise their answer themselves: the same JSON BentoML made, typed as before."""
+    fields = ANSWER_FIELDS[project_task(built_project)] | {"model_version"}
     one = client.post("/predict", json=records[0])
     many = client.post("/predict_batch", json={"records": records[:3]})
     assert one.headers["content-type"] == many.headers["content-type"] == "application/json"
     assert one.headers["content-length"] == str(len(one.content))
     assert many.json()[0] == one.json()
-    assert [set(answer) for answer in many.json()] == [{"label", "probability", "model_version"}] * 3
+    assert [set(answer) for answer in many.json()] == [fields] * 3
     explained = client.post("/predict", json={**records[0], "explain": True}).json()
     assert {k: v for k, v in explained.items() if k != "contributions"} == one.json()
     assert len(explained["contributions"]) == 5

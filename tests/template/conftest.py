@@ -4,6 +4,7 @@ and `copier copy` run for real, as a user runs it (the CLI, with the template's 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -58,3 +59,16 @@ def breast_cancer_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def tracked_files(project: Path) -> list[str]:
     return [name for name in run(["git", "ls-files"], cwd=project).stdout.splitlines() if name]
+
+
+def assert_own_quick_suite_passes(project: Path, skipped: int) -> None:
+    """The generated project's `make lint test-fast`: ruff and mypy, then its quick suite (unit, data,
+    model, report and in-process service tests) on a model it trains on its own data, with `skipped`
+    tests skipped (each says why, shown by -rs in the output): a skip more or less fails."""
+    args = ["make", "--no-print-directory", "lint", "test-fast", "PYTEST_ARGS=-q -rs -p no:cacheprovider"]
+    result = run(args, cwd=project, env=task_env(), check=False)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-4000:]
+    summary = result.stdout.rstrip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+    found = re.search(r"(\d+) skipped", summary)
+    assert (int(found.group(1)) if found else 0) == skipped, result.stdout[-3000:]

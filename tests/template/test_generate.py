@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import run
-from tests.template.conftest import generate, task_env, tracked_files
+from tests.template.conftest import assert_own_quick_suite_passes, generate, task_env, tracked_files
 
 pytestmark = pytest.mark.slow
 
@@ -108,10 +108,9 @@ def test_the_projects_own_tests_pass(project: Path) -> None:
     The slow tests (real DVC runs, real servers, bento builds) are the same code this repository's
     suite runs on its own data; the test above trains the new project for real with `dvc repro`.
     """
-    args = ["make", "--no-print-directory", "lint", "test-fast", "PYTEST_ARGS=-q -p no:cacheprovider"]
-    result = run(args, cwd=project, env=task_env(), check=False)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert " passed" in result.stdout
+    # Skipped, each saying why: the Telco demo data's checks (the table, 3 behaviours), the fairness
+    # tests (no sensitive feature marked yet), the encoder check (no categorical feature).
+    assert_own_quick_suite_passes(project, skipped=7)
 
 
 def test_codeowners_name_the_answered_owners(project: Path) -> None:

@@ -3,59 +3,16 @@
 
 from __future__ import annotations
 
-import secrets
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
-from tests.conftest import BIN, copy_project, run
+from tests.conftest import copy_project, run
+from tests.s3 import KEY_ID, SECRET, s3_endpoint
 from tests.template.conftest import task_env, tracked_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-# Made at run time, so that no file (this one included) can contain them by accident.
-KEY_ID, SECRET = "AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        client = boto3.client(
-            "s3",
-            endpoint_url=url,
-            aws_access_key_id=KEY_ID,
-            aws_secret_access_key=SECRET,
-            region_name="us-east-1",
-        )
-        client.create_bucket(Bucket="team-bucket")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+__all__ = ["s3_endpoint"]  # the fixture, used by name
 
 
 def _credentials(project: Path) -> None:

@@ -10,8 +10,10 @@ import yaml
 from mlops.errors import ConfigError
 from mlops.metrics import BY_TASK, DEFAULT_GATE, HEADLINE, TASKS
 from mlops.params import check_task, load_params
+from mlops.schema import load_schema
 
 COMMITTED = Path(__file__).resolve().parents[2] / "params.yaml"
+SCHEMA = COMMITTED.with_name("schema.yaml")
 
 
 def test_committed_params_load() -> None:
@@ -78,7 +80,8 @@ def test_the_gate_metric_must_be_one_of_the_tasks(task: str, metric: str, allowe
         match=rf"params.yaml: gate.metric '{metric}' is not a metric of a {task} task; use one of {allowed}",
     ):
         check_task(changed, task, Path("params.yaml"))
-    check_task(params, "binary", Path("params.yaml"))  # the demo's roc_auc is a binary metric
+    # the committed gate (the demo's roc_auc; a new project's default for its task) fits the schema's task
+    check_task(params, load_schema(SCHEMA).target.task, Path("params.yaml"))
 
 
 def test_class_weights_are_refused_for_regression() -> None:
@@ -96,4 +99,5 @@ def test_class_weights_are_refused_for_regression() -> None:
         ConfigError, match=r"train.logistic_regression.class_weight applies to classification only"
     ):
         check_task(changed, "regression", Path("params.yaml"))
-    check_task(changed.model_copy(update={"gate": params.gate}), "binary", Path("params.yaml"))
+    binary_gate = params.gate.model_copy(update={"metric": "roc_auc"})
+    check_task(changed.model_copy(update={"gate": binary_gate}), "binary", Path("params.yaml"))

@@ -1,0 +1,57 @@
+"""An S3 endpoint for the tests: moto's server on 127.0.0.1 with a bucket `team-bucket`, and the
+credentials it accepts, made at run time. Used by the template's remote switch
+(tests/template/test_remote_s3.py) and the inference log's shipping (tests/drift/test_ship.py),
+which every generated project has (tests/template is not copied into projects)."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from tests.conftest import BIN
+
+# Made at run time, so that no file (this one included) can contain them by accident. The secret
+# starts with a letter: one starting with "-" reads as an option to `dvc remote modify`.
+KEY_ID, SECRET = "AKIA" + secrets.token_hex(8).upper(), "s" + secrets.token_urlsafe(30)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        client = boto3.client(
+            "s3",
+            endpoint_url=url,
+            aws_access_key_id=KEY_ID,
+            aws_secret_access_key=SECRET,
+            region_name="us-east-1",
+        )
+        client.create_bucket(Bucket="team-bucket")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
