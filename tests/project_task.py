@@ -17,6 +17,12 @@ from sklearn.pipeline import Pipeline
 
 from mlops.schema import load_schema
 
+# What /predict answers for one record, per task, in the order of the OpenAPI spec's `required`.
+ANSWER_FIELDS = {
+    "binary": ["label", "probability", "model_version"],
+    "multiclass": ["label", "probabilities", "model_version"],
+    "regression": ["value", "model_version"],
+}
 # Headline metrics (mlops.metrics) that are not shares or probabilities, so not within 0 and 1.
 UNBOUNDED = frozenset({"log_loss", "mae", "rmse", "r2"})
 

@@ -15,9 +15,11 @@ import pandas as pd
 import pytest
 
 from mlops.model import load_model
+from mlops.params import load_params
 from mlops.serving.inference_log import log_files
 from tests.conftest import REPO, post_across_a_signal, run
 from tests.image.conftest import Container, deployment_container, pod_options, run_once
+from tests.project_task import answered, expected_answers, project_task
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -31,7 +33,7 @@ def inspect(image: str, template: str) -> Any:
 @pytest.fixture(scope="module")
 def expected(built_project: Path, test_frame: pd.DataFrame, feature_names: list[str]) -> np.ndarray:
     model = load_model(built_project / "models" / "model.skops")
-    return model.predict_proba(test_frame[feature_names])[:, 1]
+    return expected_answers(model, test_frame[feature_names], project_task(built_project))
 
 
 def test_make_image_shows_each_build_step(image_ref: str, image_project: Path) -> None:
@@ -44,15 +46,19 @@ def test_make_image_shows_each_build_step(image_ref: str, image_project: Path) -
 
 
 def test_predictions_equal_the_in_process_ones(
-    deployed: tuple[Container, Path], records: list[dict[str, Any]], expected: np.ndarray
+    deployed: tuple[Container, Path],
+    records: list[dict[str, Any]],
+    expected: np.ndarray,
+    metadata: dict[str, Any],
 ) -> None:
     container, _ = deployed
     assert httpx.get(container.url + "/readyz", timeout=5).status_code == 200
     response = httpx.post(container.url + "/predict_batch", json={"records": records[:200]}, timeout=30)
     assert response.status_code == 200, response.text
-    np.testing.assert_allclose([p["probability"] for p in response.json()], expected[:200], atol=1e-9)
+    target = metadata["schema"]["target"]
+    np.testing.assert_allclose([answered(p, target) for p in response.json()], expected[:200], atol=1e-9)
     one = httpx.post(container.url + "/predict", json=records[7], timeout=30).json()
-    assert one["probability"] == pytest.approx(expected[7], abs=1e-9)
+    np.testing.assert_allclose(answered(one, target), expected[7], rtol=0, atol=1e-9)
 
 
 def test_the_inference_log_goes_to_the_mounted_volume(
@@ -101,7 +107,8 @@ def test_the_labels_name_the_model_data_metrics_and_commit(
     assert labels["io.mlops.data.train-sha256"] == metadata["training_data"]["sha256"]
     assert labels["io.mlops.data.dvc-md5"] in (image_project / "data.dvc").read_text()
     metrics = json.loads((image_project / "eval" / "metrics.json").read_text())
-    assert float(labels["io.mlops.metrics.roc_auc"]) == pytest.approx(metrics["roc_auc"], rel=1e-5)
+    gate = load_params(image_project / "params.yaml").gate.metric  # one of the task's metrics
+    assert float(labels[f"io.mlops.metrics.{gate}"]) == pytest.approx(metrics[gate], rel=1e-5)
     commit = run(["git", "rev-parse", "HEAD"], cwd=image_project).stdout.strip()
     assert labels["org.opencontainers.image.revision"] == commit
     assert image_ref.endswith(f":{metadata['model_version']}-{commit[:12]}")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mlops.model import load_model
+from tests.project_task import ANSWER_FIELDS, answered, expected_answers
 from tests.service.conftest import Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -32,29 +33,39 @@ def test_the_card_is_served_as_html(server: Server, built_project: Path, metadat
     assert httpx.post(server.url + "/card", timeout=30).status_code == 405
 
 
-def test_a_plain_prediction_carries_no_contributions(server: Server, records: list[dict[str, Any]]) -> None:
+def test_a_plain_prediction_carries_no_contributions(
+    server: Server, records: list[dict[str, Any]], metadata: dict[str, Any]
+) -> None:
     body = httpx.post(server.url + "/predict", json=records[0], timeout=30).json()
-    assert set(body) == {"label", "probability", "model_version"}
+    assert set(body) == set(ANSWER_FIELDS[metadata["schema"]["target"]["task"]])
 
 
 def test_explanations_agree_with_the_model(
     server: Server, records: list[dict[str, Any]], built_project: Path, metadata: dict[str, Any]
 ) -> None:
-    """Each contribution is the probability's move when that feature takes its reference value, and
-    the first one is the feature whose replacement moves the prediction most."""
+    """Each contribution is the prediction's move (a binary model's probability, a regressor's value)
+    when that feature takes its reference value, and the first one is the feature whose replacement
+    moves the prediction most. A multi-class model has no single number to explain: refused."""
     model = load_model(built_project / "models" / "model.skops")
     reference = metadata["reference"]
     columns = [f["name"] for f in metadata["schema"]["features"]]
+    target = metadata["schema"]["target"]
+    if target["task"] == "multiclass":
+        response = httpx.post(server.url + "/predict", json=records[0] | {"explain": True}, timeout=30)
+        assert response.status_code == 400
+        assert "explanations need a binary or regression model" in response.text
+        return
 
     def proba(record: dict[str, Any]) -> float:
-        return float(model.predict_proba(pd.DataFrame([record], columns=columns))[0, 1])
+        frame = pd.DataFrame([record], columns=columns)
+        return float(expected_answers(model, frame, target["task"])[0])
 
     for record in records[:8]:
         response = httpx.post(server.url + "/predict", json=record | {"explain": True}, timeout=30)
         assert response.status_code == 200, response.text
         body = response.json()
         original = proba(record)
-        assert body["probability"] == pytest.approx(original, abs=1e-9)
+        assert answered(body, target) == pytest.approx(original, abs=1e-9)
         moves = {name: original - proba(record | {name: reference[name]}) for name in columns}
         found = body["contributions"]
         assert 1 <= len(found) <= 5
@@ -70,10 +81,12 @@ def test_explain_must_be_a_boolean(server: Server, records: list[dict[str, Any]]
     assert response.status_code == 400
 
 
-def test_the_openapi_spec_types_the_explained_answer(server: Server) -> None:
+def test_the_openapi_spec_types_the_explained_answer(server: Server, metadata: dict[str, Any]) -> None:
     spec = httpx.get(server.url + "/docs.json", timeout=30).json()
     answer = spec["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert answer["required"] == ["label", "probability", "model_version"]
-    assert "contributions" in answer["properties"]
+    task = metadata["schema"]["target"]["task"]
+    assert answer["required"] == ANSWER_FIELDS[task]
+    # typed where the model can be explained (binary, regression), absent for a multi-class one
+    assert ("contributions" in answer["properties"]) == (task != "multiclass")
     request = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert request["properties"]["explain"]["type"] == "boolean"

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mlops.params import load_params
 from mlops.serving.inference_log import log_files
 from tests.conftest import BIN, REPO
 from tests.service.conftest import Server, free_port, private_home
@@ -76,10 +77,12 @@ def test_make_serve_logs_to_the_project_and_the_drift_check_reads_it_back(
     tmp_path: Path,
 ) -> None:
     project, server = served_project
-    assert len(records) >= 1_000  # drift.min_rows: fewer rows get "insufficient data"
-    for start in range(0, len(records), 500):
+    # at least drift.min_rows (fewer rows get "insufficient data"): the test split, repeated if smaller
+    min_rows = load_params(built_project / "params.yaml").drift.min_rows
+    sent = [records[i % len(records)] for i in range(max(len(records), min_rows))]
+    for start in range(0, len(sent), 500):
         response = httpx.post(
-            server.url + "/predict_batch", json={"records": records[start : start + 500]}, timeout=60
+            server.url + "/predict_batch", json={"records": sent[start : start + 500]}, timeout=60
         )
         assert response.status_code == 200, response.text
     log_dir = project / "inference-log"
@@ -94,7 +97,7 @@ def test_make_serve_logs_to_the_project_and_the_drift_check_reads_it_back(
     )  # fmt: skip
     assert result.returncode in (0, 1), result.stderr  # a verdict, not an error or "insufficient data"
     report = json.loads((out / "drift.json").read_text())
-    assert report["current_rows"] == len(records)
+    assert report["current_rows"] == len(sent)
 
 
 @pytest.fixture(scope="module")
