@@ -194,13 +194,15 @@ def test_the_prediction_bodies_are_the_response_models_json(
     client: TestClient, records: list[dict[str, Any]], built_project: Path
 ) -> None:
     """The routes serialise their answer themselves: the same JSON BentoML made, typed as before."""
-    fields = ANSWER_FIELDS[project_task(built_project)] | {"model_version"}
+    task = project_task(built_project)
+    fields = set(ANSWER_FIELDS[task])
     one = client.post("/predict", json=records[0])
     many = client.post("/predict_batch", json={"records": records[:3]})
     assert one.headers["content-type"] == many.headers["content-type"] == "application/json"
     assert one.headers["content-length"] == str(len(one.content))
     assert many.json()[0] == one.json()
     assert [set(answer) for answer in many.json()] == [fields] * 3
-    explained = client.post("/predict", json={**records[0], "explain": True}).json()
-    assert {k: v for k, v in explained.items() if k != "contributions"} == one.json()
-    assert len(explained["contributions"]) == 5
+    if task != "multiclass":  # explanations are of one number: a probability or a value
+        explained = client.post("/predict", json={**records[0], "explain": True}).json()
+        assert {k: v for k, v in explained.items() if k != "contributions"} == one.json()
+        assert len(explained["contributions"]) == 5
