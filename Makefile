@@ -59,7 +59,7 @@ test-fast: install ## the quick loop: unit, data, model, in-process service and 
 
 # The template's own tests (tests/template, which `copier copy` leaves out of new projects): projects
 # generated on other tables (binary, multi-class, regression, a 200-level text column), their
-# pipelines, services and drift checks, their own `make lint test-fast`, and `copier update`.
+# pipelines, services and drift checks, their own whole `make test`, and `copier update`.
 # CI (.ci/run) runs it after `make test`.
 test-generated: install ## projects generated from the template on other data work and pass their own tests
 	@if [ -d tests/template ]; then $(UV) run --frozen pytest $(XDIST) tests/template $(PYTEST_ARGS); \

@@ -15,7 +15,7 @@ import yaml
 from sklearn.datasets import load_diabetes, load_wine
 
 from tests.conftest import run
-from tests.template.conftest import assert_own_quick_suite_passes, generate, task_env
+from tests.template.conftest import assert_own_suite_passes, generate, task_env
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +31,6 @@ class Table:
 WINE = Table("wine", "cultivar", "multiclass", "f1_macro")
 DIABETES = Table("diabetes", "progression", "regression", "rmse")
 
-# The generated project's quick tests that skip, and why: the Telco demo data's own checks (1 table,
-# 3 behaviours), fairness (binary only: 2), a pipeline without an encoder (wine has no categorical
-# feature: 1).
-SKIPPED = {"wine": 7, "diabetes": 6}
 
 # Run in the generated project with its own Python: the service class through its ASGI app,
 # on the test split's records, logging to the folder given.
@@ -90,19 +86,18 @@ def generated(
 
 @pytest.fixture(scope="module")
 def trained(generated: tuple[Table, Path]) -> tuple[Table, Path]:
-    """The generated project with its pipeline run once with `dvc repro`, after its own quick suite
-    (the test below), which trains a copy of its own."""
+    """The generated project with its pipeline run once with `dvc repro`, after its own suite (the
+    test below), which trains copies of its own."""
     run(["dvc", "repro", "--quiet"], cwd=generated[1], env=task_env())
     return generated
 
 
 def test_the_projects_own_tests_pass(generated: tuple[Table, Path]) -> None:
-    """The generated project's own `make lint test-fast` on a multi-class and a regression table
+    """The generated project's own `make test` on a multi-class and a regression table
     (tests/template/test_generate.py runs it on a binary one): its tests check the task's outputs,
-    metrics, report and service; those of a binary-only feature (fairness) or of the demo data
-    (the Telco checks) skip, saying so."""
-    table, project = generated
-    assert_own_quick_suite_passes(project, skipped=SKIPPED[table.name])
+    metrics, report, service, container and drift check; those of a binary-only feature (fairness)
+    or of the demo data (the Telco checks) skip, saying so."""
+    assert_own_suite_passes(generated[1])
 
 
 def read_json(path: Path) -> Any:
