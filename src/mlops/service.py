@@ -40,7 +40,7 @@ from mlops.serving.bundle import (
 from mlops.serving.card import CardRoute
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard
-from mlops.serving.overhead import logging_config, tracing_config
+from mlops.serving.overhead import lighten_bentoml, logging_config, tracing_config
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def build_service(settings: ServingSettings) -> Any:
     Reads model.json and the metrics file; the model file is loaded and verified in the service's
     __init__, when a server (or an ASGI app's start-up) creates it.
     """
+    lighten_bentoml()
     metadata = read_metadata(settings.models_dir)
     schema = metadata_schema(metadata)
     evaluation = read_evaluation(settings.metrics_file)

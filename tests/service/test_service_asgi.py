@@ -7,6 +7,7 @@ is tested on a real server in test_lifecycle.py.
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
 import math
 import warnings
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _bentoml_impl.server.app import ServiceAppFactory
 from _bentoml_sdk.method import APIMethod
 from starlette.testclient import TestClient
 
@@ -22,6 +24,7 @@ from mlops.service import build_service
 from mlops.serving.bundle import ServingSettings
 from mlops.serving.fast import CompiledPipeline
 from mlops.serving.limits import BENTOML_REQUEST_LOG
+from mlops.serving.overhead import DeadlineMiddleware, lighten_bentoml
 from tests.project_task import ANSWER_FIELDS, project_task
 
 
@@ -206,3 +209,32 @@ def test_the_prediction_bodies_are_the_response_models_json(
         explained = client.post("/predict", json={**records[0], "explain": True}).json()
         assert {k: v for k, v in explained.items() if k != "contributions"} == one.json()
         assert len(explained["contributions"]) == 5
+
+
+def test_bentomls_response_headers_and_timeout_are_the_lighter_ones(client: TestClient) -> None:
+    """mlops.serving.overhead.lighten_bentoml applies to the locked BentoML: if a new BentoML
+    changes either place, this fails, and the change is looked at again."""
+    assert lighten_bentoml() == ["response headers", "timeout"]
+    stack = [m.cls for m in client.app.user_middleware]  # type: ignore[attr-defined]
+    assert DeadlineMiddleware in stack
+    assert DeadlineMiddleware.replaced not in stack
+    assert getattr(ServiceAppFactory._add_response_headers, "__wrapped__", None) is None
+
+
+def test_a_prediction_binds_no_signature_and_keeps_bentomls_headers(
+    client: TestClient, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BentoML's simple_di bound its header method's signature on every response."""
+    assert client.post("/predict", json=records[0]).status_code == 200  # what BentoML does once
+    bound: list[str] = []
+    bind = inspect.Signature.bind_partial
+
+    def counted(self: inspect.Signature, *args: Any, **kwargs: Any) -> Any:
+        bound.append(str(self))
+        return bind(self, *args, **kwargs)
+
+    monkeypatch.setattr(inspect.Signature, "bind_partial", counted)
+    answer = client.post("/predict", json=records[0])
+    assert answer.status_code == 200
+    assert answer.headers["server"] == "BentoML Service/model-service"
+    assert bound == []
