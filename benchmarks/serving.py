@@ -131,6 +131,7 @@ class Target:
     wrap: Callable[[dict[str, Any]], Any]  # the single-record body
     port: int = 0
     container: str = ""  # the podman container's name, when the target runs in one
+    image: str = ""  # the image it runs, when it runs in a container
 
 
 PODMAN = ["podman", "run", "--rm", "--runtime", "/usr/sbin/runc", "--ulimit", "nofile=1024:1024",
@@ -142,7 +143,36 @@ def image_target(image: str, title: str = "BentoML plain, in the image") -> Targ
     """The image served by podman, read-only as deploy/ runs it; `{port}` is filled in at start."""
     name = f"mlops-bench-{os.getpid()}-{len(title)}"
     command = [*PODMAN, "--name", name, "-p", "127.0.0.1:{port}:3000", image, "--host", "0.0.0.0"]
-    return Target(title, command, {}, "/predict", "/predict_batch", dict, 0, name)
+    return Target(title, command, {}, "/predict", "/predict_batch", dict, 0, name, image)
+
+
+def fastapi_image_targets(image: str) -> list[Target]:
+    """fastapi_app.py (bare and doing the service's work) in the same image, on the image's Python
+    and packages, read-only like the service: the comparison inside the container. FastAPI and
+    annotated-doc (pure Python, not in the image) are mounted from this environment, read-only."""
+    import annotated_doc
+    import fastapi
+
+    mounts = ["-v", f"{HERE}:/bench:ro"]
+    for package in (fastapi, annotated_doc):
+        folder = Path(package.__file__).parent
+        mounts += ["-v", f"{folder}:/extra/{folder.name}:ro"]
+    found = []
+    for title, features in (
+        ("FastAPI + compiled, in the image", "bare"),
+        (f"{SAME_WORK}, in the image", "service"),
+    ):
+        name = f"mlops-bench-{os.getpid()}-fastapi-{features}"
+        command = [
+            *PODMAN, *mounts, "--name", name, "-p", "127.0.0.1:{port}:3000",
+            "--workdir", "/home/bentoml/bento/src", "--entrypoint", "/app/.venv/bin/python",
+            "--env", "PYTHONPATH=/extra", "--env", "MODELS_DIR=models", "--env", "FASTAPI_PATH=compiled",
+            "--env", f"FASTAPI_FEATURES={features}",
+            image, "-m", "uvicorn", "fastapi_app:app", "--app-dir", "/bench", "--host", "0.0.0.0",
+            "--port", "3000", "--log-level", "warning",
+        ]  # fmt: skip
+        found.append(Target(title, command, {}, "/predict", "/predict_batch", dict, 0, name, image))
+    return found
 
 
 def image_size_mb(image: str) -> float:
@@ -243,12 +273,21 @@ def start(target: Target, body: Any) -> tuple[subprocess.Popen[bytes], float]:
     raise RuntimeError(f"{target.name} did not answer within 180 s")
 
 
-def rss_mb(process: subprocess.Popen[bytes], container: str = "") -> float:
+def server_processes(process: subprocess.Popen[bytes], container: str = "") -> list[psutil.Process]:
     if container:  # the container's processes are podman's (conmon), not children of `podman run`
         top = subprocess.run(["podman", "top", container, "hpid"], capture_output=True, text=True, check=True)
-        return sum(psutil.Process(int(p)).memory_info().rss for p in top.stdout.split()[1:]) / 2**20
+        return [psutil.Process(int(p)) for p in top.stdout.split()[1:]]
     parent = psutil.Process(process.pid)
-    return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
+    return [parent, *parent.children(recursive=True)]
+
+
+def rss_mb(process: subprocess.Popen[bytes], container: str = "") -> float:
+    return sum(p.memory_info().rss for p in server_processes(process, container)) / 2**20
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User and system CPU the server's processes have used so far."""
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
 
 
 WRK_SCRIPT = """
@@ -302,13 +341,18 @@ def measure(
             for connections in args.concurrency:
                 rounds: dict[str, list[dict[str, float]]] = {target.name: [] for target, _ in started}
                 for _ in range(args.rounds):
-                    for target, _ in started:
+                    for target, process in started:
                         route = target.single if kind == "single" else target.batch
                         body = target.wrap(records[0]) if kind == "single" else {"records": records[:BATCH]}
                         url = f"http://127.0.0.1:{target.port}{route}"
-                        rounds[target.name].append(wrk(url, body, connections, args.seconds, workdir))
+                        serving = server_processes(process, target.container)
+                        before = cpu_seconds(serving)
+                        measured = wrk(url, body, connections, args.seconds, workdir)
+                        measured["cpu_ms"] = (cpu_seconds(serving) - before) * 1000 / measured["requests"]
+                        rounds[target.name].append(measured)
                 for name, measured in rounds.items():
                     results[name][kind][connections] = combined(measured)
+                    results[name][kind][connections]["rps_rounds"] = [r["rps"] for r in measured]
         for target, process in started:
             results[target.name]["rss_loaded_mb"] = rss_mb(process, target.container)
         return results
@@ -324,13 +368,33 @@ def combined(rounds: list[dict[str, float]]) -> dict[str, float]:
         "rps": sum(r["requests"] for r in rounds) / sum(r["seconds"] for r in rounds),
         "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
         "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
+        "cpu_ms": statistics.median(r["cpu_ms"] for r in rounds),
         "non2xx": sum(r["non2xx"] for r in rounds),
         "errors": sum(r["errors"] for r in rounds),
         "rounds": len(rounds),
     }
 
 
-def markdown(inproc: dict[str, float], servers: dict[str, dict[str, Any]], concurrency: list[int]) -> str:
+def ratios(
+    servers: dict[str, dict[str, Any]], reference: str, kind: str, concurrency: int
+) -> dict[str, tuple[float, float, float]]:
+    """Each server's throughput against `reference`'s, round by round (the two measured seconds
+    apart, under the same background load): the median ratio, and the lowest and highest."""
+    against = servers[reference][kind][concurrency]["rps_rounds"]
+    found = {}
+    for name, result in servers.items():
+        if name != reference:
+            paired = [a / b for a, b in zip(result[kind][concurrency]["rps_rounds"], against, strict=True)]
+            found[name] = (statistics.median(paired), min(paired), max(paired))
+    return found
+
+
+def markdown(
+    inproc: dict[str, float],
+    servers: dict[str, dict[str, Any]],
+    concurrency: list[int],
+    references: list[str],
+) -> str:
     memory = psutil.virtual_memory().total / 2**30
     lines = [
         f"Machine: {platform.machine()}, {psutil.cpu_count()} cores, {memory:.0f} GB, "
@@ -349,15 +413,26 @@ def markdown(inproc: dict[str, float], servers: dict[str, dict[str, Any]], concu
         ),
     ]
     for kind, title in (("single", "one record per request"), ("batch", f"{BATCH} records per request")):
-        lines += ["", f"| {title} | " + " | ".join(f"c={c} req/s, p50, p99 (ms)" for c in concurrency) + " |"]
+        heads = " | ".join(f"c={c} req/s, p50, p99, server CPU/request (ms)" for c in concurrency)
+        lines += ["", f"| {title} | {heads} |"]
         lines += ["|---|" + "---|" * len(concurrency)]
         for name, r in servers.items():
             cells = [
-                f"{m['rps']:.0f}, {m['p50_ms']:.1f}, {m['p99_ms']:.1f}"
+                f"{m['rps']:.0f}, {m['p50_ms']:.1f}, {m['p99_ms']:.1f}, {m['cpu_ms']:.2f}"
                 + (f" ({m['non2xx'] + m['errors']} failed)" if m["non2xx"] + m["errors"] else "")
                 for m in (r[kind][c] for c in concurrency)
             ]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        for reference in references:
+            found = {c: ratios(servers, reference, kind, c) for c in concurrency}
+            heads = " | ".join(f"c={c}: median (lowest-highest)" for c in concurrency)
+            lines += ["", f"| {title}: throughput against {reference}, round by round | {heads} |"]
+            lines += ["|---|" + "---|" * len(concurrency)]
+            for name in found[concurrency[0]]:
+                cells = [
+                    f"{m:.2f}x ({lo:.2f}-{hi:.2f})" for m, lo, hi in (found[c][name] for c in concurrency)
+                ]
+                lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -373,6 +448,15 @@ def main() -> int:
     parser.add_argument("--image", help="also run this image (build/image-ref from `make image`) with podman")
     parser.add_argument("--image-before", help="and this one, an earlier build to compare with")
     parser.add_argument("--before-src", type=Path, help="also serve the service from this src/ folder")
+    parser.add_argument(
+        "--fastapi-in-image", action="store_true", help="with --image, FastAPI in the same image too"
+    )
+    parser.add_argument(
+        "--against",
+        nargs="*",
+        default=[],
+        help="servers to give every other's throughput against, round by round",
+    )
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
     models = args.models.resolve()
@@ -381,6 +465,8 @@ def main() -> int:
     inproc = in_process(models, records, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         extra = [image_target(args.image)] if args.image else []
+        if args.image and args.fastapi_in_image:
+            extra += fastapi_image_targets(args.image)
         if args.image_before:
             extra.append(image_target(args.image_before, "BentoML plain, in the image before"))
         if args.before_src:
@@ -390,12 +476,11 @@ def main() -> int:
         ]
         servers = measure(chosen, records, args, Path(tmp))
         for target in chosen:
-            image = target.command[target.command.index("--host") - 1] if target.container else None
-            if image:
-                servers[target.name]["image_mb"] = image_size_mb(image)
+            if target.image:
+                servers[target.name]["image_mb"] = image_size_mb(target.image)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"in_process": inproc, "servers": servers}, indent=2) + "\n")
-    print(markdown(inproc, servers, args.concurrency))
+    print(markdown(inproc, servers, args.concurrency, args.against))
     return 0
 
 
