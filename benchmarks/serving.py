@@ -59,6 +59,8 @@ SAME_WORK = "FastAPI + compiled, the service's work"
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 BATCH = 100
+# --pin: the servers on one core, wrk on the other, so that the two never compete for a core
+PINNED: dict[str, list[str]] = {"server": [], "client": []}
 
 
 def timed(call: Callable[[], object], repeat: int) -> list[float]:
@@ -249,7 +251,7 @@ def before_target(models: Path, log_dir: Path, src: Path) -> Target:
 def start(target: Target, body: Any) -> tuple[subprocess.Popen[bytes], float]:
     """Start the server; seconds until its first successful prediction."""
     target.port = free_port()
-    command = [part.replace("{port}", str(target.port)) for part in target.command]
+    command = [*PINNED["server"], *(part.replace("{port}", str(target.port)) for part in target.command)]
     if not target.container:
         command += ["--port", str(target.port)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "BENTOML_DO_NOT_TRACK": "true", **target.env}
@@ -306,7 +308,7 @@ def wrk(url: str, body: Any, connections: int, seconds: int, workdir: Path) -> d
     (workdir / "body.json").write_text(json.dumps(body))
     (workdir / "post.lua").write_text(WRK_SCRIPT)
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        [*PINNED["client"], "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
          "-s", str(workdir / "post.lua"), url],
         env={**os.environ, "BODY_FILE": str(workdir / "body.json")},
         capture_output=True, text=True, check=True,
@@ -457,8 +459,11 @@ def main() -> int:
         default=[],
         help="servers to give every other's throughput against, round by round",
     )
+    parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
+    if args.pin:
+        PINNED.update(server=["taskset", "-c", "0"], client=["taskset", "-c", "1"])
     models = args.models.resolve()
     schema = metadata_schema(read_metadata(models))
     records = records_of(args.test, schema.feature_names)

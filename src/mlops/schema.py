@@ -345,9 +345,16 @@ def known_categories(schema: Schema) -> dict[str, frozenset[Any]]:
 def unseen_counts(
     records: Sequence[Mapping[str, Any]], known: Mapping[str, frozenset[Any]]
 ) -> dict[str, int]:
-    """Records holding a value outside `known` (see `known_categories`), per feature; zeros left out."""
-    counts = {name: sum(r[name] not in values for r in records) for name, values in known.items()}
-    return {name: count for name, count in counts.items() if count}
+    """Records holding a value outside `known` (see `known_categories`), per feature; zeros left out.
+
+    On every prediction: plain loops, no generator per feature (most records have no unseen value).
+    """
+    counts: dict[str, int] = {}
+    for record in records:
+        for name, values in known.items():
+            if record[name] not in values:
+                counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 # --- derived views --------------------------------------------------------------------------------

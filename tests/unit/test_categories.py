@@ -9,7 +9,7 @@ import pytest
 
 from mlops.model import build_pipeline
 from mlops.params import load_params
-from mlops.schema import Schema
+from mlops.schema import Schema, known_categories, unseen_counts
 from mlops.serving.fast import compile_pipeline
 from tests.conftest import REPO
 
@@ -99,3 +99,29 @@ def test_compiled_path_encodes_rare_and_unseen_like_the_pipeline(
     else:  # one column per city; an unseen one sets none
         assert len(block) == 200
         assert unseen.sum() == 0 and rare.sum() == 1
+
+
+def test_unseen_values_are_counted_per_feature_and_nulls_are_not() -> None:
+    """What the service adds to mlops_unseen_categories for a request (schema.unseen_counts)."""
+    schema = Schema.model_validate(
+        {
+            "dataset": "toy",
+            "target": {"name": "y", "positive": 1, "negative": 0},
+            "features": [
+                {"name": "x", "type": "float"},
+                {"name": "city", "type": "categorical", "categories": LEVELS[:3], "nullable": True},
+                {"name": "flag", "type": "categorical", "categories": [0, 1]},
+                {"name": "kind", "type": "categorical", "categories": ["a"], "unseen": "refuse"},
+            ],
+        }
+    )
+    known = known_categories(schema)
+    assert sorted(known) == ["city", "flag"]  # refused values never reach the count
+    records = [
+        {"x": 1.0, "city": "city 000", "flag": 0, "kind": "a"},
+        {"x": 2.0, "city": "elsewhere", "flag": 1, "kind": "a"},
+        {"x": 3.0, "city": None, "flag": 7, "kind": "a"},
+        {"x": 4.0, "city": "nowhere", "flag": 0, "kind": "a"},
+    ]
+    assert unseen_counts(records, known) == {"city": 2, "flag": 1}
+    assert unseen_counts(records[:1], known) == {}
