@@ -9,8 +9,14 @@ With --before-src, the service is also served from an earlier source tree, to co
 same run: `mkdir /tmp/before && git archive <commit> src | tar -x -C /tmp/before`, then
 `--before-src /tmp/before/src`.
 
+With --fastapi-in-image, benchmarks/fastapi_app.py runs inside the same image too (the image's
+Python and packages), so the comparison inside the container is like for like.
+
 All servers run at once and take turns under the same load (`--rounds` turns of `--seconds`
 each), so the ratios between them hold on a shared machine whose background load shifts.
+`--against NAME ...` prints every server's throughput against NAME round by round (the median
+round, with the lowest and highest), and each server's CPU per request is measured over its
+rounds. `--pin` runs the servers on CPU 0 and wrk on CPU 1.
 Needs `wrk` (Debian: apt-get install wrk). Every server gets OMP_NUM_THREADS=1 and listens on
 127.0.0.1. Prints Markdown tables for docs/performance.md and writes the raw figures as JSON.
 """
