@@ -94,7 +94,7 @@ def lighten_bentoml() -> list[str]:
 
     Process-wide: it changes BentoML's classes in the serving process, which serves only this
     service. Each change is made only when BentoML's code has the shape it was written against
-    (tests/service/test_overhead.py checks that it applies to the locked version); otherwise BentoML
+    (tests/service/test_service_asgi.py checks that it applies to the locked version); otherwise BentoML
     is left as it is, and says so in the log. Returns the names of the changes in effect.
     """
     from _bentoml_impl.server.app import ServiceAppFactory  # type: ignore[import-untyped]
