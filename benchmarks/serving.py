@@ -66,7 +66,8 @@ BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 BATCH = 100
 # --pin: the servers on one core, wrk on the other, so that the two never compete for a core
-PINNED: dict[str, list[str]] = {"server": [], "client": []}
+PIN_SERVER = ["taskset", "-c", "0"]
+PIN_CLIENT = ["taskset", "-c", "1"]
 
 
 def timed(call: Callable[[], object], repeat: int) -> list[float]:
@@ -254,10 +255,10 @@ def before_target(models: Path, log_dir: Path, src: Path) -> Target:
     return Target("BentoML plain, before", bento, env, "/predict", "/predict_batch", dict)
 
 
-def start(target: Target, body: Any) -> tuple[subprocess.Popen[bytes], float]:
-    """Start the server; seconds until its first successful prediction."""
+def start(target: Target, body: Any, prefix: list[str]) -> tuple[subprocess.Popen[bytes], float]:
+    """Start the server (its command after `prefix`); seconds until its first successful prediction."""
     target.port = free_port()
-    command = [*PINNED["server"], *(part.replace("{port}", str(target.port)) for part in target.command)]
+    command = [*prefix, *(part.replace("{port}", str(target.port)) for part in target.command)]
     if not target.container:
         command += ["--port", str(target.port)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "BENTOML_DO_NOT_TRACK": "true", **target.env}
@@ -310,11 +311,13 @@ end
 """
 
 
-def wrk(url: str, body: Any, connections: int, seconds: int, workdir: Path) -> dict[str, float]:
+def wrk(
+    url: str, body: Any, connections: int, seconds: int, workdir: Path, prefix: list[str]
+) -> dict[str, float]:
     (workdir / "body.json").write_text(json.dumps(body))
     (workdir / "post.lua").write_text(WRK_SCRIPT)
     out = subprocess.run(
-        [*PINNED["client"], "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        [*prefix, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
          "-s", str(workdir / "post.lua"), url],
         env={**os.environ, "BODY_FILE": str(workdir / "body.json")},
         capture_output=True, text=True, check=True,
@@ -338,29 +341,31 @@ def measure(
     """Start every server, then load them in turns: round after round, each server gets the same
     load for `args.seconds`, so a change in the machine's background load hits all of them alike."""
     started: list[tuple[Target, subprocess.Popen[bytes]]] = []
+    serving: dict[str, list[psutil.Process]] = {}  # each server's processes, for its CPU time
     results: dict[str, dict[str, Any]] = {}
+    server_prefix, client_prefix = (PIN_SERVER, PIN_CLIENT) if args.pin else ([], [])
     try:
         for target in chosen:
-            process, cold = start(target, target.wrap(records[0]))
+            process, cold = start(target, target.wrap(records[0]), server_prefix)
             started.append((target, process))
+            serving[target.name] = server_processes(process, target.container)
             idle = rss_mb(process, target.container)
             results[target.name] = {"cold_start_s": cold, "rss_idle_mb": idle, "single": {}, "batch": {}}
         for kind in ("single", "batch"):
             for connections in args.concurrency:
                 rounds: dict[str, list[dict[str, float]]] = {target.name: [] for target, _ in started}
                 for _ in range(args.rounds):
-                    for target, process in started:
+                    for target, _ in started:
                         route = target.single if kind == "single" else target.batch
                         body = target.wrap(records[0]) if kind == "single" else {"records": records[:BATCH]}
                         url = f"http://127.0.0.1:{target.port}{route}"
-                        serving = server_processes(process, target.container)
-                        before = cpu_seconds(serving)
-                        measured = wrk(url, body, connections, args.seconds, workdir)
-                        measured["cpu_ms"] = (cpu_seconds(serving) - before) * 1000 / measured["requests"]
+                        before = cpu_seconds(serving[target.name])
+                        measured = wrk(url, body, connections, args.seconds, workdir, client_prefix)
+                        used = cpu_seconds(serving[target.name]) - before
+                        measured["cpu_ms"] = used * 1000 / measured["requests"]
                         rounds[target.name].append(measured)
-                for name, measured in rounds.items():
-                    results[name][kind][connections] = combined(measured)
-                    results[name][kind][connections]["rps_rounds"] = [r["rps"] for r in measured]
+                for name, runs in rounds.items():
+                    results[name][kind][connections] = combined(runs)
         for target, process in started:
             results[target.name]["rss_loaded_mb"] = rss_mb(process, target.container)
         return results
@@ -370,8 +375,8 @@ def measure(
             process.wait(60)
 
 
-def combined(rounds: list[dict[str, float]]) -> dict[str, float]:
-    """Throughput over all rounds; p50 and p99 are the median of the rounds' own."""
+def combined(rounds: list[dict[str, float]]) -> dict[str, Any]:
+    """Throughput over all rounds, and each round's; p50, p99 and CPU are the median of the rounds' own."""
     return {
         "rps": sum(r["requests"] for r in rounds) / sum(r["seconds"] for r in rounds),
         "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
@@ -380,6 +385,7 @@ def combined(rounds: list[dict[str, float]]) -> dict[str, float]:
         "non2xx": sum(r["non2xx"] for r in rounds),
         "errors": sum(r["errors"] for r in rounds),
         "rounds": len(rounds),
+        "rps_rounds": [r["rps"] for r in rounds],
     }
 
 
@@ -468,8 +474,6 @@ def main() -> int:
     parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
-    if args.pin:
-        PINNED.update(server=["taskset", "-c", "0"], client=["taskset", "-c", "1"])
     models = args.models.resolve()
     schema = metadata_schema(read_metadata(models))
     records = records_of(args.test, schema.feature_names)

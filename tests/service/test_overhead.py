@@ -1,6 +1,7 @@
-"""mlops.serving.overhead.DeadlineMiddleware: BentoML's request timeout without a task per request,
-answering as BentoML's TimeoutMiddleware does (docs/performance.md). That the service uses it, and
-binds no signature per response: tests/service/test_service_asgi.py."""
+"""mlops.serving.overhead: DeadlineMiddleware, BentoML's request timeout without a task per request,
+answering as BentoML's TimeoutMiddleware does (docs/performance.md), and a BentoML of another shape
+left as it is. That the service uses both changes, and binds no signature per response:
+tests/service/test_service_asgi.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from _bentoml_impl.server.app import ServiceAppFactory
+from bentoml._internal.server.http import traffic
 
 from mlops.serving.overhead import DeadlineMiddleware, lighten_bentoml
 
@@ -99,3 +102,27 @@ def test_the_deadline_makes_no_task_and_passes_other_scopes_and_errors_through()
     served, lifespan = asyncio.run(scenario())
     assert [m.get("status") for m in served] == [200, None]
     assert [m.get("status") for m in lifespan] == [200, None]  # no deadline outside HTTP
+
+
+def test_a_bentoml_of_another_shape_is_left_as_it_is(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A BentoML whose two places changed keeps its own code, and the worker says so."""
+
+    def add_response_headers(self: Any, resp: Any, extra: Any) -> None:  # no simple_di, other arguments
+        """Stands for a BentoML that changed the method."""
+
+    class TimeoutMiddleware:
+        def __init__(self, app: Any, timeout: float, grace: float) -> None:
+            self.app = app
+
+    monkeypatch.setattr(ServiceAppFactory, "_add_response_headers", add_response_headers)
+    monkeypatch.setattr(traffic, "TimeoutMiddleware", TimeoutMiddleware)
+    with caplog.at_level("WARNING", logger="mlops.serving.overhead"):
+        assert lighten_bentoml() == []
+    assert ServiceAppFactory._add_response_headers is add_response_headers
+    assert traffic.TimeoutMiddleware is TimeoutMiddleware
+    assert [r.getMessage() for r in caplog.records] == [
+        "BentoML's response headers are not as expected; left as they are",
+        "BentoML's TimeoutMiddleware is not as expected; left as it is",
+    ]

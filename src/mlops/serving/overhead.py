@@ -97,36 +97,41 @@ def lighten_bentoml() -> list[str]:
     (tests/service/test_service_asgi.py checks that it applies to the locked version); otherwise BentoML
     is left as it is, and says so in the log. Returns the names of the changes in effect.
     """
+    changes = {"response headers": _lighten_response_headers, "timeout": _lighten_timeout}
+    return [name for name, change in changes.items() if change()]
+
+
+def _lighten_response_headers() -> bool:
+    """Call BentoML's header method without simple_di's per-call binding; whether that is in effect."""
     from _bentoml_impl.server.app import ServiceAppFactory  # type: ignore[import-untyped]
     from bentoml._internal.container import BentoMLContainer
+
+    headers = ServiceAppFactory._add_response_headers
+    if getattr(headers, "_lightened", False):
+        return True
+    original = getattr(headers, "__wrapped__", None)
+    if original is None or list(inspect.signature(original).parameters) != ["self", "resp", "logging_format"]:
+        log.warning("BentoML's response headers are not as expected; left as they are")
+        return False
+
+    def add_response_headers(self: Any, resp: Any) -> None:
+        original(self, resp, BentoMLContainer.logging_formatting.get())
+
+    add_response_headers._lightened = True  # type: ignore[attr-defined]
+    ServiceAppFactory._add_response_headers = add_response_headers
+    return True
+
+
+def _lighten_timeout() -> bool:
+    """Put `DeadlineMiddleware` in place of BentoML's TimeoutMiddleware; whether that is in effect."""
     from bentoml._internal.server.http import traffic
 
-    applied = []
-    headers = ServiceAppFactory._add_response_headers
-    original = getattr(headers, "__wrapped__", None)
-    if getattr(headers, "_lightened", False):
-        applied.append("response headers")
-    elif original is not None and list(inspect.signature(original).parameters) == [
-        "self",
-        "resp",
-        "logging_format",
-    ]:
-
-        def add_response_headers(self: Any, resp: Any) -> None:
-            original(self, resp, BentoMLContainer.logging_formatting.get())
-
-        add_response_headers._lightened = True  # type: ignore[attr-defined]
-        ServiceAppFactory._add_response_headers = add_response_headers
-        applied.append("response headers")
-    else:
-        log.warning("BentoML's response headers are not as expected; left as they are")
     timeout = traffic.TimeoutMiddleware
     if timeout is DeadlineMiddleware:
-        applied.append("timeout")
-    elif list(inspect.signature(timeout).parameters) == ["app", "timeout"]:
-        DeadlineMiddleware.replaced = timeout
-        traffic.TimeoutMiddleware = DeadlineMiddleware  # type: ignore[assignment,misc]
-        applied.append("timeout")
-    else:
+        return True
+    if list(inspect.signature(timeout).parameters) != ["app", "timeout"]:
         log.warning("BentoML's TimeoutMiddleware is not as expected; left as it is")
-    return applied
+        return False
+    DeadlineMiddleware.replaced = timeout
+    traffic.TimeoutMiddleware = DeadlineMiddleware  # type: ignore[assignment,misc]
+    return True
