@@ -146,6 +146,13 @@ def copy_built(built: Path, dest: Path) -> Path:
     return Path(shutil.copytree(built, dest, symlinks=True, ignore=volatile))
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def post_across_a_signal(port: int, body: bytes, send_signal: Callable[[], None]) -> bytes:
     """POST /predict in two halves on 127.0.0.1:`port`, calling `send_signal` between them (a
     request in flight when the server is told to stop); return the raw HTTP response."""

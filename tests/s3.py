@@ -14,22 +14,16 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from tests.conftest import BIN
+from tests.conftest import BIN, free_port
 
 # Made at run time, so that no file (this one included) can contain them by accident. The secret
 # starts with a letter: one starting with "-" reads as an option to `dvc remote modify`.
 KEY_ID, SECRET = "AKIA" + secrets.token_hex(8).upper(), "s" + secrets.token_urlsafe(30)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -19,10 +19,9 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import BIN, REPO, copy_built, run
+from tests.conftest import BIN, REPO, copy_built, free_port, run
 from tests.service.conftest import (  # the service's data fixtures, shared
     feature_names,  # noqa: F401
-    free_port,
     metadata,  # noqa: F401
     records,  # noqa: F401
     test_frame,  # noqa: F401

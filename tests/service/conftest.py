@@ -11,7 +11,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -22,15 +21,9 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.conftest import BIN, REPO, once_per_run, run
+from tests.conftest import BIN, REPO, free_port, once_per_run, run
 
 STARTUP_SECONDS = 120
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def records_from(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:

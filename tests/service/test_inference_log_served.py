@@ -17,8 +17,8 @@ import pytest
 
 from mlops.params import load_params
 from mlops.serving.inference_log import log_files
-from tests.conftest import BIN, REPO
-from tests.service.conftest import Server, free_port, private_home
+from tests.conftest import BIN, REPO, free_port
+from tests.service.conftest import Server, private_home
 
 pytestmark = [
     pytest.mark.slow,
