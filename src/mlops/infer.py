@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import ConfigError
-from mlops.metrics import AUTO, BY_TASK, DEFAULT_GATE, Task
+from mlops.evaluate import regression_metrics, task_metrics
+from mlops.metrics import AUTO, BY_TASK, DEFAULT_GATE, DEFAULT_THRESHOLD, HIGHER_IS_BETTER, Task
 from mlops.schema import Category, Feature, Schema, Target, Unseen
 
 MAX_CATEGORIES = 1000  # text columns with more distinct values are refused (ids, free text)
@@ -24,6 +25,7 @@ MAX_LEVELS = 30  # columns with more categories get `max_levels`: the rarest sha
 MAX_INTEGER_CODES = 10  # integer columns with at most this many distinct values are codes
 UNIT_METRICS = ("mae", "rmse")  # regression errors, in the target's unit
 RELATIVE_DROP = 0.01
+USELESS_MARGIN = 0.01  # the gate's starting bound lies this far past a useless model's score
 SHOWN = 8  # how many values or columns an error message lists
 MAX_CLASSES = 30  # a text target with more labels is refused; integer targets with more are regression
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -259,13 +261,13 @@ def _feature_document(feature: Feature) -> dict[str, Any]:
     return document
 
 
-def params_changes(schema: Schema, metric: str, target: pd.Series | None = None) -> dict[str, Any]:
+def params_changes(schema: Schema, metric: str, target: pd.Series) -> dict[str, Any]:
     """params.yaml values that name the demo data's columns or tune its gate, for this schema.
 
-    Dotted keys. `metric` "auto" is the task's default gate metric; the gate's bound starts at the
-    metric's chance level (`chance_level`), to be tightened once the first model's metrics are
-    known; for an error in the target's unit (MAE, RMSE) the allowed rise is 1% of that level.
-    Column lists the data cannot satisfy are emptied.
+    Dotted keys. `metric` "auto" is the task's default gate metric; the gate's bound starts where a
+    model that learned nothing cannot reach (`useless_bound`), to be tightened once the first
+    model's metrics are known; for an error in the target's unit (MAE, RMSE) the allowed rise is 1%
+    of that bound. Column lists the data cannot satisfy are emptied.
     """
     task = schema.target.task
     chosen = DEFAULT_GATE[task] if metric == AUTO else metric
@@ -273,7 +275,7 @@ def params_changes(schema: Schema, metric: str, target: pd.Series | None = None)
         raise ConfigError(
             f"metric '{chosen}' is not a metric of a {task} task; use one of {', '.join(BY_TASK[task])}"
         )
-    bound = chance_level(chosen, schema, target)
+    bound = useless_bound(chosen, schema, target)
     changes = {
         "evaluate.segments": list(suggest_segments(schema)),
         "gate.metric": chosen,
@@ -281,29 +283,51 @@ def params_changes(schema: Schema, metric: str, target: pd.Series | None = None)
         "drift.key_columns": [],
         "drift.columns": {},
     }
-    if chosen in UNIT_METRICS:  # errors in the target's unit: the allowed rise is 1% of chance's
+    if chosen in UNIT_METRICS:  # errors in the target's unit: the allowed rise is 1% of the bound
         changes["gate.max_drop"] = float(f"{bound * RELATIVE_DROP:.2g}")
     return changes
 
 
-def chance_level(metric: str, schema: Schema, target: pd.Series | None = None) -> float:
-    """What a model that learned nothing scores: the gate's starting bound for a new dataset.
+def useless_bound(metric: str, schema: Schema, target: pd.Series) -> float:
+    """The gate's starting bound: a step past what a model that learned nothing scores on `target`.
 
-    ROC AUC 0.5; log loss and Brier score those of equal probabilities (log(classes), 0.25);
-    regression RMSE and MAE those of predicting the mean and the median (from the `target` column's
-    values); 0 otherwise.
+    The useless model predicts the class shares for every row (so always the most frequent class;
+    a binary one flags everyone or nobody at the default threshold), or for regression the mean
+    (the median for MAE, which it minimises): `useless_scores`. The bound sits USELESS_MARGIN past
+    its score, so that model, and one a little luckier on the test split, fails the gate. A
+    higher-is-better bound stops at 1: where positives are the majority, flagging everyone reaches a
+    recall of 1 and no bound on recall alone can tell that model from a good one.
     """
-    if metric == "roc_auc":
-        return 0.5
-    if metric == "log_loss":
-        return round(math.log(len(schema.target.labels)), 4)
-    if metric == "brier":
-        return 0.25
-    if metric in ("rmse", "mae") and target is not None:
+    score = useless_scores(schema, target)[metric]
+    if HIGHER_IS_BETTER[metric]:
+        return min(round(score + USELESS_MARGIN, 4), 1.0)
+    return float(f"{score * (1 - USELESS_MARGIN):.4g}")
+
+
+def useless_scores(schema: Schema, target: pd.Series) -> dict[str, float]:
+    """Every headline metric of the task, as `mlops.evaluate` computes it, of the useless model."""
+    task = schema.target.task
+    if task == "regression":
         values = pd.to_numeric(target, errors="coerce").dropna().to_numpy(dtype="float64")
-        spread = values.std() if metric == "rmse" else np.abs(values - np.median(values)).mean()
-        return float(f"{spread:.4g}")
-    return 0.0
+        mean = regression_metrics(values, np.full(len(values), values.mean()))
+        return mean | {"mae": regression_metrics(values, np.full(len(values), np.median(values)))["mae"]}
+    codes = _class_codes(schema, target.dropna())
+    shares = np.bincount(codes, minlength=len(schema.target.labels)) / len(codes)
+    if task == "binary":
+        return task_metrics(task, codes, np.full(len(codes), shares[1]), DEFAULT_THRESHOLD)
+    return task_metrics(task, codes, np.tile(shares, (len(codes), 1)), DEFAULT_THRESHOLD)
+
+
+def _class_codes(schema: Schema, labels: pd.Series) -> np.ndarray:
+    """Each row's class as the model learns it (mlops.data.target_vector), from text cells: binary 1
+    for the positive label, multi-class the label's position; a 0/1 target written 1.0 is still 1."""
+    target = schema.target
+    order = [str(label) for label in target.labels]
+    if target.task == "binary":
+        order = [str(target.negative), str(target.positive)]
+    numeric = pd.to_numeric(labels, errors="coerce")
+    cells = numeric.map(lambda v: str(int(v))) if _all_integers(labels) else labels.astype(str)
+    return cells.map({label: code for code, label in enumerate(order)}).to_numpy(dtype="int64")
 
 
 def dataset_name(text: str) -> str:

@@ -54,7 +54,7 @@ def test_schema_is_inferred_from_the_team_data(project: Path) -> None:
 def test_params_follow_the_answers(project: Path) -> None:
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["gate"]["metric"] == "recall"
-    assert params["gate"]["min"] == 0.0
+    assert params["gate"]["min"] == 0.01  # flagging nobody, as predicting the majority benign does, fails
     assert params["evaluate"]["segments"] == []  # no categorical column in this data
     assert params["train"] == yaml.safe_load((Path(__file__).parents[2] / "params.yaml").read_text())["train"]
 

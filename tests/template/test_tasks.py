@@ -117,9 +117,11 @@ def test_the_task_is_inferred_and_the_gate_follows_it(trained: tuple[Table, Path
         assert target == {"name": "progression", "task": "regression"}
     gate = yaml.safe_load((project / "params.yaml").read_text())["gate"]
     assert gate["metric"] == table.gate
-    if table is DIABETES:  # starts at the RMSE of predicting the mean: the target's spread
-        assert gate["min"] == pytest.approx(77.01, abs=0.01)
-        assert gate["max_drop"] == pytest.approx(0.77)
+    if table is DIABETES:  # starts 1% below the RMSE of predicting the mean (the target's spread, 77.01)
+        assert gate["min"] == pytest.approx(76.24, abs=0.01)
+        assert gate["max_drop"] == pytest.approx(0.76)
+    else:  # 0.01 above the macro F1 of always predicting barolo (71 of 178 wines), which gets 0.19
+        assert gate["min"] == pytest.approx(2 * 71 / (178 + 71) / 3 + 0.01, abs=1e-4)
 
 
 def test_the_pipeline_writes_the_tasks_metrics_and_plots(trained: tuple[Table, Path]) -> None:
