@@ -185,6 +185,10 @@ def confusion_rows(
     )
 
 
+# A segment's scores: a metric is None (null in segments.json) where it is undefined for the segment.
+SegmentScores = dict[str, float | None]
+
+
 def segment_metrics(
     frame: pd.DataFrame,
     y_true: np.ndarray,
@@ -192,27 +196,49 @@ def segment_metrics(
     segments: tuple[str, ...],
     threshold: float,
     task: str = "binary",
-) -> dict[str, dict[str, dict[str, float]]]:
+) -> dict[str, dict[str, SegmentScores]]:
     """Metrics for each value of each segment column, so a reviewer can see who the model fails.
 
     Besides the task's metrics: the rows, and the positive rate (binary) or the target's mean
-    (regression) of each segment.
+    (regression) of each segment. A binary metric the segment cannot define is None, not 0: the
+    precision of a segment where the model flags nobody (`undefined_binary`).
     """
-    result: dict[str, dict[str, dict[str, float]]] = {}
+    result: dict[str, dict[str, SegmentScores]] = {}
     for column in segments:
         values = frame[column].to_numpy()
-        per_value: dict[str, dict[str, float]] = {}
+        per_value: dict[str, SegmentScores] = {}
         for value in pd.unique(values):
             mask = values == value
-            scores = task_metrics(task, y_true[mask], proba[mask], threshold)
+            scores: SegmentScores = {**task_metrics(task, y_true[mask], proba[mask], threshold)}
             scores["rows"] = int(mask.sum())
             if task == "binary":
+                scores |= undefined_binary(y_true[mask], proba[mask], threshold)
                 scores["positive_rate"] = _round(y_true[mask].mean())
             elif task == "regression":
                 scores["target_mean"] = _round(y_true[mask].mean())
             per_value[str(value)] = scores
         result[column] = dict(sorted(per_value.items()))
     return result
+
+
+def undefined_binary(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, None]:
+    """The binary metrics these rows leave undefined (0/0), each None.
+
+    Precision needs a flagged row, recall a positive one, F1 either; ROC AUC and PR AUC need both
+    classes. `classification_metrics` writes 0 (scikit-learn's `zero_division=0`) or nothing for
+    them, which a reader takes for "never right" where the truth is "never asked".
+    """
+    flagged = bool(np.any(proba >= threshold))
+    positives = bool(np.any(y_true == 1))
+    both_classes = positives and not bool(np.all(y_true == 1))
+    undefined = {
+        "precision": not flagged,
+        "recall": not positives,
+        "f1": not flagged and not positives,
+        "roc_auc": not both_classes,
+        "pr_auc": not both_classes,
+    }
+    return {name: None for name, missing in undefined.items() if missing}
 
 
 def feature_importance(

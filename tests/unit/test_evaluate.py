@@ -86,3 +86,23 @@ def test_segment_metrics_per_value() -> None:
     segments = evaluate.segment_metrics(frame, Y, P, ("plan",), 0.5)
     assert segments["plan"]["a"]["rows"] == 3
     assert segments["plan"]["b"]["positive_rate"] == 1.0
+
+
+def test_segment_where_the_model_flags_nobody_has_undefined_precision_not_zero() -> None:
+    frame = pd.DataFrame({"contract": ["month", "month", "month", "year", "year", "year"]})
+    y = np.array([1, 0, 1, 0, 1, 0])
+    proba = np.array([0.9, 0.2, 0.8, 0.1, 0.3, 0.2])  # nobody on a yearly contract is flagged
+    segments = evaluate.segment_metrics(frame, y, proba, ("contract",), 0.5)
+    year = segments["contract"]["year"]
+    assert year["precision"] is None  # 0 of 0 flagged rows: undefined, not 0%
+    assert year["recall"] == 0.0  # its one positive was missed: defined, and 0
+    assert year["f1"] == 0.0 and year["roc_auc"] == 1.0
+    assert segments["contract"]["month"]["precision"] == 1.0
+
+
+def test_segment_of_one_class_has_undefined_recall_and_ranking_metrics() -> None:
+    frame = pd.DataFrame({"plan": ["a", "a", "b", "b"]})
+    y, proba = np.array([0, 0, 1, 0]), np.array([0.7, 0.1, 0.8, 0.2])
+    a = evaluate.segment_metrics(frame, y, proba, ("plan",), 0.5)["plan"]["a"]
+    assert (a["recall"], a["roc_auc"], a["pr_auc"]) == (None, None, None)
+    assert a["precision"] == 0.0 and a["f1"] == 0.0  # one row flagged, wrongly
