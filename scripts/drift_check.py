@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from mlops.cli import main as mlops
@@ -27,6 +28,16 @@ ERROR = 2
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _check(args)
+    except Exception:  # a crash is an error, not a verdict: exit 1 would read as drift found
+        traceback.print_exc()
+        print(f"::error::the drift check crashed (exit {ERROR}); nothing was recorded", file=sys.stderr)
+        return ERROR
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Run `mlops drift`, write the step's outputs and summary; 0 for every verdict, 2 on an error."""
     if not args.current.exists():
         print(
             f"::warning::no current data at '{args.current}': set the repository variable DRIFT_CURRENT "

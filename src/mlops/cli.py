@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlopsError as error:
         log.error("%s", error)
         return Exit.ERROR
+    except Exception:  # a bug, not a verdict: exit 1 would read as "gate failed" or "drift found"
+        log.exception("unexpected error in 'mlops %s' (exit %d)", args.command, Exit.ERROR)
+        return Exit.ERROR
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def load_project(root: Path | None = None) -> ProjectPaths:
         root=root,
         **found,
         lock=Path(LOCK),
-        data_dvc=_tracking_file(root, found["data"]),
+        data_dvc=tracking_file(root, found["data"]),
         image=str(variables.get("image") or ""),
     )
 
@@ -151,8 +151,11 @@ def _stage_flags(
     }
 
 
-def _tracking_file(root: Path, data: Path) -> Path | None:
-    """The .dvc file whose output holds `data` (data.dvc tracks the data/ folder), if any."""
+def tracking_file(root: Path, data: Path) -> Path | None:
+    """The .dvc file whose output holds `data` (data.dvc tracks the data/ folder), if any.
+
+    `data` is relative to `root`; the answer too. Only files count: a checkout's .dvc/ folder is no
+    tracking file."""
     for dvc_file in sorted(p for p in root.glob("*.dvc") if p.is_file()):
         outs = (read_yaml(dvc_file) or {}).get("outs") or []
         for out in outs:

@@ -96,6 +96,15 @@ def test_missing_current_path_and_empty_folder_are_exit_2(files, tmp_path, capsy
     assert "nowhere: data does not match the schema:\n  - not found" in err and "holds no data files" in err
 
 
+def test_an_unexpected_failure_is_exit_2_an_error_never_1_the_drift_verdict(files, tmp_path, capsys):
+    taken = tmp_path / "out"
+    taken.write_text("a file where the report folder goes")
+    assert drift(files, files["shifted"], taken) == 2  # the shifted batch: 1 had it been written
+    err = capsys.readouterr().err
+    assert "unexpected error in 'mlops drift' (exit 2)" in err and "Traceback" in err
+    assert taken.read_text() == "a file where the report folder goes"
+
+
 def _log_lines(frame, start: str, prediction: str = "No") -> list[str]:
     records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
     stamps = [f"{start}T{h % 24:02d}:00:00Z" for h in range(len(records))]

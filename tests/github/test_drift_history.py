@@ -1,6 +1,7 @@
 """The drift history across three scheduled runs, as drift.yml runs it: fetch the history from the
 drift-history branch, check (scripts/drift_check.py, the real `mlops drift`), publish the history with
-the check appended; against a local bare git repository standing in for GitHub."""
+the check appended; against a local bare git repository standing in for GitHub, in a clone of this
+project (its real .dvc/ folder included), and the workflow's step as written on the trained project."""
 
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ from pathlib import Path
 import yaml
 
 from mlops.io import read_yaml
-from tests.conftest import REPO, run
-from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, synthetic
+from tests.conftest import REPO, copy_built, copy_project, run
+from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, demo_only, synthetic
 
 SCRIPTS = REPO / "scripts"
 BRANCH = "drift-history"
 
 
-def step(script: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def step(
+    script: str, *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """A workflow step: the script itself (by its #! line), in the checkout."""
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bot", "GIT_AUTHOR_EMAIL": "bot@example.com"}
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bot", "GIT_AUTHOR_EMAIL": "bot@example.com", **(env or {})}
     env |= {"GIT_COMMITTER_NAME": "bot", "GIT_COMMITTER_EMAIL": "bot@example.com"}
     command = [SCRIPTS / script] if script == "drift_history.py" else [sys.executable, SCRIPTS / script]
     return subprocess.run(
@@ -31,10 +34,12 @@ def step(script: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProce
 
 
 def checkout(tmp_path: Path) -> Path:
-    """A bare 'GitHub' repository and a runner's clone of it, with seeded data and a production.dvc."""
+    """A bare 'GitHub' repository holding this project and a runner's clone of it, as actions/checkout
+    leaves it (the .dvc/ folder beside production.dvc), with seeded data and production.dvc's md5."""
     origin, work = tmp_path / "origin.git", tmp_path / "runner"
-    run(["git", "init", "-q", "--bare", "-b", "main", origin], cwd=tmp_path)
+    run(["git", "clone", "-q", "--bare", copy_project(tmp_path / "project"), origin], cwd=tmp_path)
     run(["git", "clone", "-q", origin, work], cwd=tmp_path)
+    assert (work / ".dvc" / "config").is_file()
     (work / "schema.yaml").write_text(
         yaml.safe_dump(SYNTHETIC_SCHEMA.model_dump(mode="json", exclude_none=True))
     )
@@ -114,3 +119,45 @@ def test_a_broken_history_is_an_error_and_nothing_is_published(tmp_path: Path):
     published = step("drift_history.py", "publish", "--file", work / "drift" / "history.jsonl", cwd=work)
     assert published.returncode == 2 and "no history file to publish" in published.stderr
     assert run(["git", "ls-remote", "--heads", "origin", BRANCH], cwd=work).stdout == ""
+
+
+@demo_only
+def test_the_workflow_step_as_written_records_the_data_version_on_the_trained_project(
+    built_project: Path, tmp_path: Path
+):
+    """drift.yml's check with its own arguments on a copy of the trained project: production.dvc, the
+    production/ batches and the .dvc/ folder side by side; then `mlops drift` on one batch."""
+    work = copy_built(built_project, tmp_path / "runner")
+    history, outputs = tmp_path / "runner-temp" / "history.jsonl", tmp_path / "outputs"
+    checked = step(
+        "drift_check.py", "--current", "production", "--since", "", "--history", history,
+        cwd=work, env={"GITHUB_OUTPUT": str(outputs)},
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert outputs.read_text() in ("code=0\n", "code=1\n")
+    md5 = read_yaml(work / "production.dvc")["outs"][0]["md5"]
+    [recorded] = [json.loads(line) for line in (work / "drift" / "history.jsonl").open()]
+    assert recorded["data_version"] == md5 and recorded["current"] == "production"
+
+    batch = run(
+        ["mlops", "drift", "--current", "production/2025-01-stable.csv", "--history", history],
+        cwd=work, check=False,
+    )  # fmt: skip
+    assert batch.returncode == 0, batch.stderr
+    [entry] = [json.loads(line) for line in (work / "drift" / "2025-01-stable" / "history.jsonl").open()]
+    assert entry["status"] == "no_drift" and entry["data_version"] == md5
+
+
+def test_a_crash_in_the_step_is_an_error_exit_2_never_the_drift_verdict(tmp_path: Path):
+    work = checkout(tmp_path)
+    synthetic(SYNTHETIC_SCHEMA, 1_200, 2).to_csv(work / "production" / "batch.csv")
+    unwritable = tmp_path / "outputs-is-a-folder"
+    unwritable.mkdir()
+    checked = step(
+        "drift_check.py", "--current", work / "production" / "batch.csv",
+        "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
+        "--params", work / "params.yaml", "--out", work / "drift", cwd=work,
+        env={"GITHUB_OUTPUT": str(unwritable)},
+    )  # fmt: skip
+    assert checked.returncode == 2, checked.stderr
+    assert "IsADirectoryError" in checked.stderr and "::error::the drift check crashed" in checked.stderr

@@ -150,16 +150,15 @@ def _history_entry(result: DriftResult, args: argparse.Namespace) -> dict[str, A
 def _data_version(current: Path) -> str | None:
     """The md5 the .dvc file tracking `current` records (production.dvc for production/...), if any."""
     from mlops.io import read_yaml
-    from mlops.project import data_md5
+    from mlops.project import data_md5, tracking_file
 
-    resolved = current.resolve()
-    for dvc_file in sorted(Path.cwd().glob("*.dvc")):
-        tracking = read_yaml(dvc_file) or {}
-        for out in tracking.get("outs") or []:
-            tracked = (dvc_file.parent / str(out.get("path", ""))).resolve()
-            if resolved == tracked or tracked in resolved.parents:
-                return data_md5(tracking)
-    return None
+    root = Path.cwd().resolve()
+    try:
+        relative = current.resolve().relative_to(root)
+    except ValueError:
+        return None  # outside the checkout: no .dvc file here tracks it
+    dvc_file = tracking_file(root, relative)
+    return data_md5(read_yaml(root / dvc_file)) if dvc_file else None
 
 
 def _performance(
