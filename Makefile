@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro lint format test test-fast test-generated clean bento serve report drift-data drift ship-log image register check-promotion promote
+.PHONY: help install run repro undo lint format test test-fast test-generated clean bento serve report drift-data drift ship-log image register check-promotion promote
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,9 +20,24 @@ help: ## list the targets
 	python3 -m venv .tools
 	.tools/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
-install: $(UV) ## create .venv from uv.lock (exact versions, no resolution)
+# After a branch switch, DVC's own git hook (`dvc git-hook post-checkout`, as `dvc install` sets it up)
+# runs `dvc checkout`, so models/ and data/ hold the branch's versions, not the last branch's. The
+# hook calls .venv/bin/dvc, so it works from a shell without the environment; a post-checkout hook of
+# your own is left alone (install prints the line to add to it).
+HOOK_MARK := installed by make install: dvc checkout after a branch switch
+install: $(UV) ## create .venv from uv.lock (exact versions, no resolution); the git hook for branch switches
 	@echo "==> .venv from uv.lock"
 	@$(UV) sync --frozen --quiet
+	@[ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ] || exit 0; \
+	hook="$$(git rev-parse --git-path hooks/post-checkout)"; \
+	if [ ! -e "$$hook" ] || grep -qF "$(HOOK_MARK)" "$$hook"; then \
+		mkdir -p "$$(dirname "$$hook")"; \
+		printf '#!/bin/sh\n# %s\n[ -x .venv/bin/dvc ] || exit 0\nexec .venv/bin/dvc git-hook post-checkout "$$@"\n' \
+			"$(HOOK_MARK)" > "$$hook" && chmod +x "$$hook"; \
+	else \
+		echo "make install: $$hook is your own; add '.venv/bin/dvc git-hook post-checkout \"\$$@\"' to it," \
+			"so that switching branches switches models/ too"; \
+	fi
 
 run: install ## get the data, run the pipeline, print the results and what to commit
 	@echo "==> data and cached outputs from the DVC remote (dvc pull)"
@@ -33,6 +48,13 @@ run: install ## get the data, run the pipeline, print the results and what to co
 
 repro: install ## run only the stages whose inputs changed
 	@$(UV) run --frozen dvc repro
+
+# `mlops results` lists what a commit of results holds (from dvc.yaml): dvc.lock, eval, models.
+undo: install ## put the last commit's results back (dvc.lock, eval/, models/); your edits to params, schema, code stay
+	@results="$$($(UV) run --frozen mlops results)" && git restore --source=HEAD --staged --worktree -- $$results
+	@$(UV) run --frozen dvc checkout --force --quiet
+	@echo "==> the last commit's results, with the model they describe"
+	@$(UV) run --frozen mlops summary
 
 lint: install ## ruff lint and format check, mypy on src/
 	$(UV) run --frozen ruff check .
@@ -155,12 +177,8 @@ clean: ## remove the environment and caches (not data, models or results)
 # all of them, gh included, against a fake GitHub API on 127.0.0.1.
 .PHONY: lock-check pr-number test-github
 
-lock-check: ## fail, saying what to commit, when `dvc repro` changed or added dvc.lock or eval/ files
-	@changes="$$(git status --porcelain -- dvc.lock eval)"; if [ -n "$$changes" ]; then \
-		echo "$$changes"; \
-		echo "::error title=dvc.lock is out of date::dvc repro changed dvc.lock or eval/ (above)." \
-			"Run 'make run' (or 'uv run dvc repro') locally, then commit dvc.lock, eval/ and models/model.json."; \
-		exit 1; fi
+lock-check: install ## fail, saying what to commit, when `dvc repro` changed the committed results
+	@$(UV) run --frozen mlops results --check
 
 pr-number: ## write the environment's PR_NUMBER to report/pr-number, for the comment workflow
 	@[[ "$$PR_NUMBER" =~ ^[0-9]+$$ ]] || { echo "make pr-number: PR_NUMBER must be digits, got '$$PR_NUMBER'" >&2; exit 1; }

@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mlops.commands.summary",
         "print where the model and metrics are, and the headline metrics",
     ),
+    "results": (
+        "mlops.commands.results",
+        "list the results a commit must hold (dvc.lock, eval/, ...); --check: fail if they changed",
+    ),
     "infer-schema": ("mlops.commands.infer_schema", "infer schema.yaml from a new CSV, for review"),
     "report": ("mlops.commands.report", "compare results with a base revision: report.md, report.html, gate"),
 }

@@ -129,6 +129,77 @@ def data_md5(dvc_file: Any) -> str | None:
     return str(md5) if md5 else None
 
 
+def committed_outputs(root: Path) -> list[Path]:
+    """The outputs dvc.yaml keeps in git (`cache: false`): metrics, plots, model.json, the card.
+
+    DVC caches every other output (the model file, the splits) and lists it in a .gitignore, so git
+    never sees it; these ones a commit must hold beside dvc.lock, or the commit's results are stale.
+    """
+    variables = read_yaml(root / PROJECT) or {}
+    found: list[Path] = []
+    for stage in ((read_yaml(root / PIPELINE) or {}).get("stages") or {}).values():
+        for kind in ("outs", "metrics", "plots"):
+            for entry in stage.get(kind) or []:
+                if isinstance(entry, dict):
+                    ((path, options),) = entry.items()
+                    if (options or {}).get("cache", True) is False:
+                        found.append(Path(_filled(str(path), variables)))
+    return found
+
+
+def results_to_commit(root: Path) -> list[str]:
+    """What `git add` takes to commit a run's results: dvc.lock and the folders of the git-kept outputs.
+
+    An output's top folder stands for it when no stage reads an input from that folder (an output
+    read by a later stage does not count): `git add models` adds model.json and the card, and DVC's
+    .gitignore there keeps the model file out. This is the one list the README, `make run`'s hint,
+    copier's message and `mlops results --check` (pull requests' lock check) use.
+    """
+    outputs = committed_outputs(root)
+    variables = read_yaml(root / PROJECT) or {}
+    stages = ((read_yaml(root / PIPELINE) or {}).get("stages") or {}).values()
+    produced = [
+        _out_path(entry, variables)
+        for stage in stages
+        for kind in ("outs", "metrics", "plots")
+        for entry in stage.get(kind) or []
+    ]
+    deps = {Path(_filled(str(dep), variables)) for stage in stages for dep in stage.get("deps") or []}
+    inputs = {dep for dep in deps if not any(dep == out or out in dep.parents for out in produced)}
+    shown: set[str] = set()
+    for output in outputs:
+        top = output.parts[0] if len(output.parts) > 1 else None
+        owns_inputs = top is not None and any(dep.parts[0] == top for dep in inputs)
+        shown.add(output.as_posix() if top is None or owns_inputs else top)
+    return [LOCK, *sorted(shown)]
+
+
+def git_changes(root: Path, paths: list[str]) -> list[str]:
+    """`git status --porcelain` lines of `paths` (new files included) against the commit."""
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--", *paths],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if status.returncode != 0:
+        raise ConfigError(f"{root}: git status failed: {status.stderr.strip()}")
+    return status.stdout.splitlines()
+
+
+def _out_path(entry: Any, variables: dict[str, Any]) -> Path:
+    path = next(iter(entry)) if isinstance(entry, dict) else entry
+    return Path(_filled(str(path), variables))
+
+
+def _filled(text: str, variables: dict[str, Any]) -> str:
+    """`text` with each `${name}` replaced by project.yaml's value."""
+    for name, value in variables.items():
+        text = text.replace(f"${{{name}}}", str(value))
+    return text
+
+
 def _stages() -> list[str]:
     return sorted({stage for stage, _ in _FLAGS.values()})
 
@@ -141,9 +212,7 @@ def _stage_flags(
         raise ConfigError(f"{pipeline}: no stage '{stage}'")
     command = stages[stage].get("cmd", "")
     command = " ".join(command) if isinstance(command, list) else str(command)
-    for name, value in variables.items():
-        command = command.replace(f"${{{name}}}", str(value))
-    words = shlex.split(command)
+    words = shlex.split(_filled(command, variables))
     return {
         word: value
         for word, value in zip(words, [*words[1:], ""], strict=True)

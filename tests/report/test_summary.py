@@ -36,4 +36,20 @@ def test_summary_names_the_results_to_commit(repo: Path, capsys: pytest.CaptureF
     edit_json(repo / "models" / "model.json", lambda m: m | {"estimator": "logistic_regression"})
     lines = summary(repo, capsys)
     assert lines[-2] == "not committed yet: commit them, so pull requests compare against these results"
-    assert lines[-1] == "  git add eval models/model.json && git commit -m 'Pipeline results'"
+    assert lines[-1] == "  git add eval models && git commit -m 'Pipeline results'"
+
+
+def test_summary_refuses_a_model_file_that_model_json_does_not_describe(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = repo / "models" / "model.skops"
+    model.write_bytes(model.read_bytes() + b"another run")
+    with contextlib.chdir(repo):
+        assert main(["summary"]) == 2
+    error = capsys.readouterr().err
+    assert "models/model.skops is not the model that model.json describes" in error
+    assert "run 'make undo'" in error
+    model.unlink()
+    with contextlib.chdir(repo):
+        assert main(["summary"]) == 2
+    assert "models/model.skops is missing" in capsys.readouterr().err

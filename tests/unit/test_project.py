@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 from mlops.errors import ConfigError
-from mlops.project import data_md5, default_base, find_root, load_project
+from mlops.project import (
+    committed_outputs,
+    data_md5,
+    default_base,
+    find_root,
+    load_project,
+    results_to_commit,
+)
 from tests.conftest import REPO, run
 
 
@@ -81,3 +88,20 @@ def test_the_default_base_is_origin_main_when_it_exists(project: Path) -> None:
     assert default_base(project) == "main"
     run(["git", "update-ref", "refs/remotes/origin/main", "HEAD"], cwd=project)
     assert default_base(project) == "origin/main"
+
+
+def test_every_commit_list_in_the_docs_is_the_one_dvc_yaml_gives() -> None:
+    """README's loop, the generated project's README and copier's closing message name the same
+    results to commit as `mlops results` (dvc.yaml's outputs kept in git, the model card's included)."""
+    results = " ".join(results_to_commit(REPO))
+    assert results == "dvc.lock eval models"
+    covered = {Path(name) for name in results.split()}
+    for output in committed_outputs(REPO):
+        assert output in covered or any(folder in output.parents for folder in covered), output
+    for doc in ("README.md", "README.md.jinja", "copier.yml"):
+        lines = [
+            line for line in (REPO / doc).read_text().splitlines() if line.strip().startswith("git add ")
+        ]
+        assert lines, f"{doc} names no results to commit"
+        for line in lines:
+            assert f"git add {results}" in line or f"git add params.yaml {results}" in line, (doc, line)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import subprocess
 from pathlib import Path
+from typing import Any
 
-from mlops.io import read_json
+from mlops.errors import MlopsError
+from mlops.io import read_json, sha256_file
 from mlops.metrics import HEADLINE
-from mlops.project import ProjectPaths, load_project, shown
+from mlops.project import ProjectPaths, git_changes, load_project, results_to_commit, shown
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,11 @@ def run(args: argparse.Namespace) -> int:
     metrics_path, metadata_path = args.metrics, args.metadata
     metrics = read_json(metrics_path)
     metadata = read_json(metadata_path)
+    model_path = metadata_path.parent / metadata["model_file"]
+    if (mismatch := model_mismatch(model_path, metadata)) is not None:
+        raise MlopsError(f"{mismatch}: run 'make undo' (the last commit's results) or 'uv run dvc checkout'")
     lines = [
-        f"model    {metadata_path.parent / metadata['model_file']} "
-        f"(version {metadata['model_version']}, {metadata['estimator']})",
+        f"model    {model_path} (version {metadata['model_version']}, {metadata['estimator']})",
         f"metrics  {metrics_path}",
         *(f"  {name:<10} {metrics[name]:.4f}" for name in HEADLINE if name in metrics),
     ]
@@ -43,18 +45,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def model_mismatch(model_path: Path, metadata: dict[str, Any]) -> str | None:
+    """Why the model file is not the one model.json describes (another run's, or missing), else None."""
+    if not model_path.is_file():
+        return f"{model_path} is missing (model.json describes version {metadata['model_version']})"
+    if sha256_file(model_path) != metadata["model_sha256"]:
+        return (
+            f"{model_path} is not the model that model.json describes (version "
+            f"{metadata['model_version']}): they come from different runs"
+        )
+    return None
+
+
 def uncommitted_results(project: ProjectPaths) -> list[str]:
-    """The results git should hold (dvc.lock, the evaluation folder, model.json) that it does not yet."""
-    evaluation = Path(os.path.commonpath([project.metrics, project.segments, project.plots_dir]))
-    results = [project.lock.as_posix(), evaluation.as_posix(), project.metadata.as_posix()]
-    status = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all", "--", *results],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if status.returncode != 0:  # not a git repository: nothing to say
+    """The results git should hold (`mlops results`: dvc.lock and its folders) that it does not yet."""
+    results = results_to_commit(project.root)
+    try:
+        changes = git_changes(project.root, results)
+    except MlopsError:  # not a git repository: nothing to say
         return []
-    changed = [line[3:] for line in status.stdout.splitlines()]
-    return [path for path in results if any(c == path or c.startswith(f"{path}/") for c in changed)]
+    paths = [line[3:] for line in changes]
+    return [r for r in results if any(p == r or p.startswith(f"{r}/") for p in paths)]
