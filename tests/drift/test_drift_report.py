@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pandas as pd
 
 from mlops.drift import check_drift
 from mlops.drift.issue import TITLE, closing_comment, issue_text
+from mlops.drift.performance import METRICS, PerformanceResult
 from mlops.drift.render import to_html, to_markdown
+from mlops.drift.render_performance import summary
 from tests.drift.conftest import REPO, synthetic
 
 
@@ -77,3 +80,29 @@ def test_issue_text_is_dataset_neutral_and_links_the_retraining_docs(schema, par
     assert anchor is not None and anchor[1] == "retraining"
     headings = (REPO / "docs" / "drift.md").read_text(encoding="utf-8").splitlines()
     assert "## Retraining" in headings  # GitHub's anchor for it is #retraining
+
+
+def test_the_performance_headline_shows_the_figures_that_left_their_range():
+    """The issue's case: accuracy left its range while ROC AUC stayed inside its own."""
+    bands = {m: (0.795, 0.889) for m in METRICS} | {"accuracy": (0.753, 0.847)}
+    figures = {"roc_auc": 0.8, "accuracy": 0.701, "precision": 0.6, "recall": 0.5, "f1": 0.55}
+    result = PerformanceResult(
+        available=True, threshold=0.5, reference_rows=1_409, current_rows=1_000, probabilities="model",
+        reference=figures | {"roc_auc": 0.842, "accuracy": 0.8}, estimated=figures, bands=bands,
+        alerts=("accuracy",), realized=figures | {"accuracy": 0.69},
+    )  # fmt: skip
+    assert summary(result) == (
+        "⚠️ The model's estimated accuracy left the expected range: estimated accuracy 0.701 "
+        "(expected 0.753 to 0.847; 0.800 on the test data); actual from the labels in the current "
+        "data: accuracy 0.690."
+    )
+    both = replace(result, alerts=("roc_auc", "accuracy"), estimated=figures | {"roc_auc": 0.7})
+    assert summary(both).startswith(
+        "⚠️ The model's estimated ROC AUC and accuracy left the expected range: estimated ROC AUC 0.700 "
+        "(expected 0.795 to 0.889; 0.842 on the test data); estimated accuracy 0.701 (expected 0.753"
+    )
+    calm = replace(result, alerts=(), realized=None)
+    assert summary(calm) == (
+        "✅ The model's estimated performance is within the expected range: estimated ROC AUC 0.800 "
+        "(expected 0.795 to 0.889; 0.842 on the test data)."
+    )

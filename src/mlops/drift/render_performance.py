@@ -21,22 +21,38 @@ def _value(value: float | None) -> str:
 
 
 def summary(p: PerformanceResult) -> str:
-    """One sentence: the headline estimate and whether it is where it should be."""
+    """One sentence: the estimate that matters and whether it is where it should be.
+
+    With an alert, the figures shown are those of the metrics that left their range, so the sentence
+    never names one metric and proves it with another; without one, ROC AUC stands for them all.
+    """
     if not p.available:
         return f"No performance estimate: {p.reason}."
-    auc, (low, high) = p.estimated["roc_auc"], p.bands["roc_auc"]
+    shown = p.alerts or ("roc_auc",)
     if p.alerts:
-        moved = ", ".join(NAMES[m] for m in p.alerts)
-        head = f"⚠️ The model's estimated {moved} left the expected range"
+        head = f"⚠️ The model's estimated {_listed(p.alerts)} left the expected range"
     else:
         head = "✅ The model's estimated performance is within the expected range"
-    text = (
-        f"{head}: estimated ROC AUC {_value(auc)} (expected {low:.3f} to {high:.3f}; "
-        f"{_value(p.reference['roc_auc'])} on the test data)"
-    )
+    text = f"{head}: " + "; ".join(_figures(p, m) for m in shown)
     if p.realized is not None:
-        text += f"; actual ROC AUC from the labels in the current data: {_value(p.realized['roc_auc'])}"
+        actual = ", ".join(f"{NAMES[m]} {_value(p.realized[m])}" for m in shown)
+        text += f"; actual from the labels in the current data: {actual}"
     return text + "."
+
+
+def _figures(p: PerformanceResult, metric: str) -> str:
+    """`estimated accuracy 0.701 (expected 0.753 to 0.847; 0.800 on the test data)`."""
+    low, high = p.bands[metric]
+    return (
+        f"estimated {NAMES[metric]} {_value(p.estimated[metric])} (expected {low:.3f} to {high:.3f}; "
+        f"{_value(p.reference[metric])} on the test data)"
+    )
+
+
+def _listed(metrics: tuple[str, ...]) -> str:
+    """`accuracy`, `accuracy and F1`, `ROC AUC, accuracy and F1`."""
+    names = [NAMES[m] for m in metrics]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _rows(p: PerformanceResult) -> list[tuple[str, ...]]:
