@@ -9,6 +9,7 @@ request's report can show what changed in it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -48,6 +49,25 @@ class CardText(BaseModel):
     contact: str = ""
 
 
+# Text that marks a `card` field as not written yet: the "TODO:" prompts project.yaml.jinja writes
+# into a new project, and the owners placeholder copier's `owners` question offers.
+PLACEHOLDER_MARKS = ("TODO", "@your-org/")
+
+
+def card_placeholders(section: Mapping[str, Any]) -> dict[str, str]:
+    """The fields of project.yaml's `card` that still hold a placeholder (or nothing), with their text.
+
+    The one test of "is the card written": the pull-request report shows its answer as "card
+    incomplete", and `mlops card --check` (the release's `make card-check`) refuses it.
+    """
+    found = {name: str(section.get(name) or "").strip() for name in CardText.model_fields}
+    return {name: value for name, value in found.items() if _is_placeholder(value)}
+
+
+def _is_placeholder(value: str) -> bool:
+    return not value or value.upper().startswith(PLACEHOLDER_MARKS[0]) or PLACEHOLDER_MARKS[1] in value
+
+
 def load_card_text(path: Path) -> CardText:
     """The `card` section of project.yaml; a missing or misspelt key fails with its name."""
     section = (read_yaml(path) or {}).get("card")
@@ -69,7 +89,7 @@ class CardInputs:
     metadata: dict[str, Any]
     metrics: dict[str, float]
     intervals: dict[str, dict[str, float]]
-    segments: dict[str, dict[str, dict[str, float]]]
+    segments: dict[str, dict[str, dict[str, float | None]]]
     fairness: Fairness
     importance: list[dict[str, Any]]
     gate: GateParams
@@ -97,7 +117,7 @@ def build_card(model_file: Path, inputs: CardInputs) -> Card:
     rows = inputs.metrics.get("rows", "?")
     intervals = f"On the {rows} test rows, with bootstrap confidence intervals."
     _add_table(card, f"{root}/Metrics", _metrics_table(inputs), intervals)
-    _add_table(card, f"{root}/Segments", _segments_table(inputs), _segments_note())
+    _add_table(card, f"{root}/Segments", _segments_table(inputs), _segments_note(inputs))
     card.add(**{f"{root}/Fairness": _fairness_text(inputs)})
     for column in inputs.fairness:
         _add_table(card, f"{root}/Fairness/{column}", _fairness_table(inputs, column), "")
@@ -133,6 +153,9 @@ def summary(inputs: CardInputs) -> str:
             f"At its decision threshold ({m['threshold']:g}) it finds {m['recall']:.0%} of the positives in "
             f"the test data, and {m['precision']:.0%} of the rows it flags are positive."
         )
+    unflagged = _undefined_in(inputs, "precision")
+    if unflagged:
+        parts.append(f"It flags nobody in {_listed(unflagged)}.")
     parts += _multiclass_sentences(m, inputs) + _regression_sentences(m, inputs, target.name)
     parts.append(_fairness_sentence(inputs))
     top = [str(row["feature"]) for row in inputs.importance[:3]]
@@ -188,14 +211,11 @@ def _fairness_sentence(inputs: CardInputs) -> str:
 def _model_section(inputs: CardInputs) -> str:
     meta = inputs.metadata
     libraries = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("libraries", {}).items()))
-    params = meta.get("params", {})
-    chosen = params.get(str(meta.get("estimator")), {})
-    settings = ", ".join(f"{k}={v}" for k, v in sorted(chosen.items()))
     return "\n".join(
         [
             f"- Name: `{inputs.name}`, version `{meta.get('model_version')}`",
             f"- File SHA-256: `{meta.get('model_sha256')}`",
-            f"- Estimator: `{meta.get('estimator')}` ({settings}), in one scikit-learn Pipeline with its "
+            f"- Estimator: {estimator_words(meta)}, in one scikit-learn Pipeline with its "
             "preprocessing, saved with skops",
             *(
                 [f"- Decision threshold: {inputs.metrics.get('threshold', 0.5):g}"]
@@ -205,6 +225,18 @@ def _model_section(inputs: CardInputs) -> str:
             f"- Libraries: {libraries}",
         ]
     )
+
+
+def estimator_words(metadata: dict[str, Any]) -> str:
+    """The estimator as trained (model.json `trained`: `Ridge` for a regression project's
+    logistic_regression), its settings, and the params.yaml choice it was built from."""
+    choice = str(metadata.get("estimator"))
+    trained = metadata.get("trained")
+    if not trained:  # a model.json from before `trained` was recorded: params.yaml's section
+        chosen = metadata.get("params", {}).get(choice, {})
+        return f"`{choice}` ({', '.join(f'{k}={v}' for k, v in sorted(chosen.items()))})"
+    settings = ", ".join(f"{k}={v}" for k, v in sorted(trained["settings"].items()))
+    return f"`{trained['class']}` ({settings}; params.yaml `train.estimator: {choice}`)"
 
 
 def _data_section(inputs: CardInputs) -> str:
@@ -251,8 +283,40 @@ def _metrics_table(inputs: CardInputs) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "value", "interval"])
 
 
-def _segments_note() -> str:
-    return "How the model does for each value of the columns params.yaml `evaluate.segments` names."
+def _segments_note(inputs: CardInputs) -> str:
+    """What the table shows, and in plain words each metric a segment leaves undefined (n/a)."""
+    target = inputs.schema.target
+    undefined = [
+        (
+            _undefined_in(inputs, "precision"),
+            "The model flags nobody in {}: its precision there is undefined, not 0%.",
+        ),
+        (
+            _undefined_in(inputs, "recall"),
+            f"No row of {{}} has `{target.name}` = {target.positive!r}: recall there is undefined.",
+        ),
+        (_undefined_in(inputs, "roc_auc"), "{} hold(s) one class only: ROC AUC there is undefined."),
+    ]
+    sentences = [words.format(_listed(names)) for names, words in undefined if names]
+    return " ".join(
+        ["How the model does for each value of the columns params.yaml `evaluate.segments` names."]
+        + (["n/a marks a metric the segment cannot define.", *sentences] if sentences else [])
+    )
+
+
+def _undefined_in(inputs: CardInputs, metric: str) -> list[str]:
+    """The segments, as `column = value`, whose `metric` segments.json records as undefined (null)."""
+    return [
+        f"{column} = {value}"
+        for column, values in inputs.segments.items()
+        for value, scores in values.items()
+        if metric in scores and scores[metric] is None
+    ]
+
+
+def _listed(names: list[str]) -> str:
+    quoted = [f"`{name}`" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 SEGMENT_COLUMNS = {
@@ -265,8 +329,11 @@ SEGMENT_COLUMNS = {
 def _segments_table(inputs: CardInputs) -> pd.DataFrame:
     names = SEGMENT_COLUMNS[inputs.schema.target.task]
     rows = [
-        {"segment": f"{column} = {value}", "rows": int(scores.get("rows", 0))}
-        | {name: _fmt(scores.get(name)) for name in names}
+        {"segment": f"{column} = {value}", "rows": int(scores.get("rows") or 0)}
+        | {
+            name: "n/a" if name in scores and scores[name] is None else _fmt(scores.get(name))
+            for name in names
+        }
         for column, values in inputs.segments.items()
         for value, scores in values.items()
     ]

@@ -12,6 +12,7 @@ import numpy as np
 from mlops.evaluate import task_metrics
 from mlops.io import sha256_file
 from mlops.metrics import DEFAULT_THRESHOLD
+from mlops.model import trained_estimator
 from mlops.params import TrainParams
 from mlops.schema import Schema
 
@@ -43,22 +44,26 @@ def model_metadata(
     digest = sha256_file(model_path)
     task = schema.target.task
     summary = {"positive_rate": round(float(y_train.mean()), 6)} if task == "binary" else {}
-    return {
-        "model_version": model_version(digest),
-        "model_file": model_path.name,
-        "model_sha256": digest,
-        "estimator": params.estimator,
-        "params": params.model_dump(mode="json"),
-        "schema": schema.model_dump(mode="json"),
-        "training_data": {
-            "file": train_path.name,
-            "sha256": sha256_file(train_path),
-            "rows": len(y_train),
-            **summary,
-        },
-        "training_metrics": task_metrics(task, y_train, train_predictions, DEFAULT_THRESHOLD),
-        "libraries": {
-            "python": ".".join(platform.python_version_tuple()[:2]),
-            **{name: version(name) for name in LIBRARIES},
-        },
-    } | ({"reference": reference} if reference is not None else {})
+    return (
+        {
+            "model_version": model_version(digest),
+            "model_file": model_path.name,
+            "model_sha256": digest,
+            "estimator": params.estimator,  # params.yaml's choice; `trained` is what it built for the task
+            "trained": trained_estimator(params, task),
+            "params": params.model_dump(mode="json"),
+            "schema": schema.model_dump(mode="json"),
+            "training_data": {
+                "file": train_path.name,
+                "sha256": sha256_file(train_path),
+                "rows": len(y_train),
+                **summary,
+            },
+            "training_metrics": task_metrics(task, y_train, train_predictions, DEFAULT_THRESHOLD),
+            "libraries": {
+                "python": ".".join(platform.python_version_tuple()[:2]),
+                **{name: version(name) for name in LIBRARIES},
+            },
+        }
+        | ({"reference": reference} if reference is not None else {})
+    )

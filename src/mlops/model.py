@@ -101,7 +101,20 @@ Estimator: TypeAlias = (
 )
 
 
+def trained_estimator(params: TrainParams, task: Task) -> dict[str, Any]:
+    """What the pipeline's last step is, for model.json and the card: the scikit-learn class the
+    task gets from params.yaml's `train.estimator` (for regression not the name's family member,
+    e.g. `Ridge` for logistic_regression) and the settings it is given."""
+    kind, settings = _estimator_spec(params, task)
+    return {"class": kind.__name__, "settings": settings}
+
+
 def _estimator(params: TrainParams, task: Task) -> Estimator:
+    kind, settings = _estimator_spec(params, task)
+    return kind(**settings)
+
+
+def _estimator_spec(params: TrainParams, task: Task) -> tuple[type[Estimator], dict[str, Any]]:
     """params.yaml's estimator for the task; for regression, the same family's regressor:
     logistic regression becomes ridge regression (alpha = 1 / C, the same L2 penalty), gradient
     boosting its regressor with the same settings (class weights apply to classification only)."""
@@ -109,13 +122,13 @@ def _estimator(params: TrainParams, task: Task) -> Estimator:
     if params.estimator == "logistic_regression":
         chosen = params.logistic_regression
         if regression:
-            return Ridge(alpha=1 / chosen.C, max_iter=chosen.max_iter, random_state=params.seed)
-        return LogisticRegression(
-            C=chosen.C,
-            max_iter=chosen.max_iter,
-            class_weight=chosen.class_weight,
-            random_state=params.seed,
-        )
+            return Ridge, {"alpha": 1 / chosen.C, "max_iter": chosen.max_iter, "random_state": params.seed}
+        return LogisticRegression, {
+            "C": chosen.C,
+            "max_iter": chosen.max_iter,
+            "class_weight": chosen.class_weight,
+            "random_state": params.seed,
+        }
     hgb = params.hist_gradient_boosting
     shared = {
         "learning_rate": hgb.learning_rate,
@@ -126,8 +139,8 @@ def _estimator(params: TrainParams, task: Task) -> Estimator:
         "random_state": params.seed,
     }
     if regression:
-        return HistGradientBoostingRegressor(**shared)
-    return HistGradientBoostingClassifier(**shared, class_weight=hgb.class_weight)
+        return HistGradientBoostingRegressor, shared
+    return HistGradientBoostingClassifier, shared | {"class_weight": hgb.class_weight}
 
 
 def positive_proba(model: Pipeline, features: pd.DataFrame) -> np.ndarray:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from mlops.card import card_placeholders
 from tests.conftest import run
 from tests.template.conftest import generate, task_env, tracked_files
 
@@ -99,7 +100,9 @@ def test_the_description_default_describes_the_teams_data_not_the_demo(
         "Predicts whether diagnosis is malignant, from a versioned dataset, with a reproducible pipeline."
     )
     assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["description"] == expected
-    assert yaml.safe_load((dest / "project.yaml").read_text())["card"]["purpose"] == expected
+    card = yaml.safe_load((dest / "project.yaml").read_text())["card"]
+    assert card["purpose"].startswith("TODO") and card["purpose"].endswith(expected)  # a default: to write
+    assert card_placeholders(card).keys() == {"purpose", "intended_use", "limits", "contact"}
     readme = (dest / "README.md").read_text()
     assert expected in readme
     for rendered in (readme, (dest / "project.yaml").read_text()):
