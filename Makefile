@@ -169,6 +169,10 @@ promote: install ## commit the overlay change the GTO stage tag TAG asks for on 
 	$(UV) run --frozen python scripts/gitops.py --repo $(GITOPS_REPO) promote --tag "$(TAG)" $(if $(PUSH),--push) \
 		$(if $(GITHUB_OUTPUT),--github-output "$(GITHUB_OUTPUT)")
 
+.PHONY: card-check
+card-check: install ## fail, naming each field, while project.yaml's model card holds placeholders (release.yml)
+	@$(UV) run --frozen mlops card --check
+
 clean: ## remove the environment and caches (not data, models or results)
 	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .coverage
 

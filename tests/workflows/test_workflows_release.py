@@ -71,6 +71,15 @@ def test_the_model_is_pulled_or_reproduced_then_bento_built(release: dict[str, A
     assert any("mlops image-labels" in run and "GITHUB_OUTPUT" in run for run in runs)
 
 
+def test_an_unwritten_model_card_stops_the_release_before_the_build(release: dict[str, Any]) -> None:
+    """`make card-check` (mlops card --check: placeholders in project.yaml's card) runs first."""
+    runs = [str(step.get("run", "")) for step in release["jobs"]["bento"]["steps"]]
+    order = [next(i for i, run in enumerate(runs) if word in run) for word in ("make card-check", "make run")]
+    assert order == sorted(order)
+    target = run(["make", "-n", "card-check"], cwd=REPO).stdout
+    assert "mlops card --check" in target
+
+
 def test_image_tags_name_the_commit_with_sbom_and_provenance(release: dict[str, Any]) -> None:
     """Both tags name the commit, so they never move: no bare model-version tag a later merge overwrites."""
     steps = {str(s.get("uses", "")).split("@")[0]: s for s in release["jobs"]["image"]["steps"]}
