@@ -183,7 +183,7 @@ def test_nan_and_infinity_get_400(server: Server, records: list[dict[str, Any]],
 def test_malformed_json_gets_400(server: Server, route: str, body: bytes) -> None:
     response = httpx.post(server.url + route, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400
-    assert "Invalid JSON" in response.json()["detail"][0]["reason"]
+    assert re.fullmatch(r"request body is not valid JSON: .* at line 1 column \d+", response.json()["error"])
 
 
 @pytest.mark.parametrize("route", ["/predict", "/predict_batch", "/predict_adaptive", "/metadata"])
@@ -193,9 +193,28 @@ def test_json_nested_1100_deep_gets_400_before_parsing(server: Server, route: st
         server.url + route, content=body, headers={"content-type": "application/json"}, timeout=20
     )  # before the check: 500 after the 30 s request timeout on /predict_adaptive
     assert response.status_code == 400, response.text
-    assert response.json()["detail"] == [
-        {"field": "", "reason": "JSON nested 1100 levels deep; at most 32 are accepted"}
-    ]
+    assert response.json() == {"error": "JSON nested 1100 levels deep; at most 32 are accepted"}
+
+
+@pytest.mark.parametrize("route", ["/predict", "/predict_batch", "/predict_adaptive", "/metadata"])
+def test_deep_json_in_utf16_or_utf32_gets_415_and_logs_no_traceback(server: Server, route: str) -> None:
+    """The audit's bypass, over HTTP: 1,001 levels behind an escaped quote, in UTF-16 and UTF-32,
+    made /predict_adaptive answer 500 and log a RecursionError."""
+    deep = '["\\"", ' + "[" * 1_000 + "]" * 1_000 + "]"
+    for encoding in ("utf-16-le", "utf-16", "utf-32"):
+        response = httpx.post(
+            server.url + route, content=deep.encode(encoding), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 415, (encoding, response.text)
+        assert response.json()["error"].endswith("send JSON encoded as UTF-8")
+    assert "RecursionError" not in server.output()
+
+
+def test_a_wrong_method_gets_json_405(server: Server) -> None:
+    response = httpx.get(server.url + "/metadata", timeout=30)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json() == {"error": "method GET is not allowed on /metadata: use POST"}
 
 
 def test_a_body_that_is_not_json_gets_415(server: Server) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gc
 import inspect
+import json
 import logging
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +28,7 @@ from mlops.serving.fast import CompiledPipeline
 from mlops.serving.limits import BENTOML_REQUEST_LOG
 from mlops.serving.overhead import DeadlineMiddleware, lighten_bentoml
 from tests.project_task import ANSWER_FIELDS, project_task
+from tests.service.encodings import ENCODINGS, UTF8, expected_name
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +241,90 @@ def test_a_prediction_binds_no_signature_and_keeps_bentomls_headers(
     assert answer.status_code == 200
     assert answer.headers["server"] == "BentoML Service/model-service"
     assert bound == []
+
+
+def route_bodies(record: dict[str, Any]) -> dict[str, str]:
+    """A good body for every POST route, as JSON text."""
+    return {
+        "/predict": json.dumps(record),
+        "/predict_batch": json.dumps({"records": [record]}),
+        "/predict_adaptive": json.dumps([record]),
+        "/metadata": "{}",
+    }
+
+
+def test_every_post_route_is_in_the_table(client: TestClient, records: list[dict[str, Any]]) -> None:
+    """The tests below cover every POST route: a new route must be added to `route_bodies`."""
+    spec = client.get("/docs.json").json()
+    posted = {path for path, methods in spec["paths"].items() if "post" in methods}
+    assert posted == set(route_bodies(records[0]))
+
+
+DEEP = "[" * 1_000 + "]" * 1_000
+# 1,001 deep behind an escaped quote: in UTF-16 a byte count missed it, and json.loads recursed.
+DEEP_AFTER_QUOTE = '["\\"", ' + DEEP + "]"
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("route", ["/predict", "/predict_batch", "/predict_adaptive", "/metadata"])
+def test_only_utf8_json_is_parsed_on_every_route(
+    client: TestClient,
+    records: list[dict[str, Any]],
+    bentoml_request_log: list[logging.LogRecord],
+    route: str,
+    encoding: str,
+) -> None:
+    """Issue: the same deep body in UTF-16 or UTF-32 reached json.loads, and /predict_adaptive
+    answered 500 with a RecursionError traceback per request."""
+    encode = ENCODINGS[encoding]
+    headers = {"content-type": "application/json"}
+    answers = {
+        shape: client.post(route, content=encode(text), headers=headers)
+        for shape, text in [
+            ("normal", route_bodies(records[0])[route]),
+            ("deep", DEEP),
+            ("quote", DEEP_AFTER_QUOTE),
+        ]
+    }
+    statuses = {shape: answer.status_code for shape, answer in answers.items()}
+    if encoding in UTF8:
+        assert statuses == {"normal": 200, "deep": 400, "quote": 400}
+        assert answers["deep"].json() == {"error": "JSON nested 1000 levels deep; at most 32 are accepted"}
+        assert answers["quote"].json() == {"error": "JSON nested 1001 levels deep; at most 32 are accepted"}
+    else:
+        assert statuses == {"normal": 415, "deep": 415, "quote": 415}
+        assert {a.json()["error"] for a in answers.values()} == {
+            f"request body is {expected_name(encoding)} text: send JSON encoded as UTF-8"
+        }
+    assert not [r for r in bentoml_request_log if r.exc_info], "a traceback was logged"
+
+
+@pytest.mark.parametrize("route", ["/predict", "/predict_batch", "/predict_adaptive", "/metadata"])
+def test_malformed_json_is_one_error_saying_where_it_broke(client: TestClient, route: str) -> None:
+    response = client.post(route, content=b'{"a": 1,\n "b": }', headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == ["error"], "not a field error"
+    assert body["error"].startswith("request body is not valid JSON: ")
+    assert re.search(r"at line 2 column \d+$", body["error"]), body
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "allow"),
+    [
+        ("GET", "/metadata", "POST"),
+        ("GET", "/predict", "POST"),
+        ("PUT", "/predict_batch", "POST"),
+        ("DELETE", "/predict_adaptive", "POST"),
+        ("POST", "/card", "GET, HEAD"),
+        ("POST", "/livez", "GET, HEAD"),
+    ],
+)
+def test_a_wrong_method_gets_a_json_405_with_allow(
+    client: TestClient, method: str, route: str, allow: str
+) -> None:
+    response = client.request(method, route)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": f"method {method} is not allowed on {route}: use {allow}"}

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from mlops.serving.limits import method_not_allowed
+
 log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -35,8 +37,9 @@ class CardRoute:
             await self.app(scope, receive, send)
             return
         if scope["method"] not in ("GET", "HEAD"):
-            status, body, kind = 405, b"GET only\n", TEXT
-        elif self.html is None:
+            await method_not_allowed(send, scope, "GET, HEAD")
+            return
+        if self.html is None:
             status, body, kind = 404, b"no model card in this bento\n", TEXT
         else:
             status, body, kind = 200, self.html, b"text/html; charset=utf-8"
