@@ -156,3 +156,30 @@ def run_line(line: str, cwd: Path, env: dict[str, str], timeout: float = 900) ->
         ["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+class Reader:
+    """A reader at a terminal: runs a doc's commands one by one in `cwd`, following a bare `cd DIR`."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.cwd, self.env = cwd, env
+
+    def run(self, line: str, timeout: float = 900) -> Outcome:
+        moved = re.fullmatch(r"cd (\S+)", line)
+        if moved:
+            self.cwd = (self.cwd / moved.group(1)).resolve()
+            return Outcome(0 if self.cwd.is_dir() else 1, "", "")
+        return run_line(line, self.cwd, self.env, timeout)
+
+    def start(self, line: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
+        """Start a command that keeps running (a server) in its own process group, output to `log`;
+        `env` adds variables (`PORT=...`, as docs/serving.md says to change the port)."""
+        with log.open("wb") as out:
+            return subprocess.Popen(
+                ["bash", "-c", line],
+                cwd=self.cwd,
+                env={**self.env, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
