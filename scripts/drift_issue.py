@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Keep ONE labelled issue in step with the scheduled drift check's verdict.
+"""Keep ONE labelled issue of the bot's own in step with the scheduled drift check's verdict.
 
-    scripts/drift_issue.py --code CODE --report DIR --repo OWNER/NAME
+    scripts/drift_issue.py --code CODE --report DIR --repo OWNER/NAME [--author LOGIN]
 
 CODE is the exit code of `mlops drift` (from scripts/drift_check.py), DIR its output folder
-(issue.json: label, title, body, closing comment; drift.json: the verdict). On drift (1) the open
-issue with the label gets the new body, or is opened (the label created first when missing); on no
-drift (0) the open issue is closed with the closing comment; on insufficient data (3) or an error of
+(issue.json: label, title, body, closing comment; drift.json: the verdict). The bot's issue is an
+open issue with the label, written by `--author` (the workflow token's user, `github-actions[bot]`
+by default) AND ending with the hidden marker this script signs every body with: the rule the pull
+request's comment follows (`mlops.github.written_by_bot`). Anyone can label an issue `drift` or
+quote the marker; such an issue is never edited, commented on or closed. On drift (1) the bot's
+issue gets the new body, or one is opened (the label created first when missing); on no drift (0)
+the bot's open issues are closed with the closing comment; on insufficient data (3) or an error of
 the check (2) nothing changes. Requests go through `gh api` (GH_TOKEN, GH_REPO unused: --repo says it).
 """
 
@@ -20,6 +24,9 @@ from typing import Any
 from urllib.parse import quote
 
 from github_api import GitHubError, api, api_list, exists
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # mlops.github: standard library only
+from mlops.github import BOT_LOGIN, DRIFT_MARKER, signed, written_by_bot
 
 NO_DRIFT, DRIFT, ERROR, INSUFFICIENT = "0", "1", "2", "3"
 LABEL_STYLE = {"color": "D93F0B", "description": "data drift found by the scheduled check"}
@@ -37,26 +44,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         issue = _read_issue(args.report, drifted=args.code == DRIFT)
-        print(keep_in_step(args.repo, issue, drifted=args.code == DRIFT))
+        print(keep_in_step(args.repo, issue, drifted=args.code == DRIFT, author=args.author))
     except (ValueError, GitHubError) as error:
         print(f"::error::{error}")
         return 1
     return 0
 
 
-def keep_in_step(repo: str, issue: dict[str, str], drifted: bool) -> str:
-    """Open, update or close the labelled issue; says what it did."""
-    label = issue["label"]
-    listed = api_list(f"repos/{repo}/issues?labels={quote(label)}&state=open")
-    open_issues = sorted((i for i in listed if "pull_request" not in i), key=lambda i: i["number"])
+def keep_in_step(repo: str, issue: dict[str, str], drifted: bool, author: str = BOT_LOGIN) -> str:
+    """Open, update or close the bot's labelled issue; says what it did."""
+    label, body = issue["label"], signed(issue["body"], DRIFT_MARKER)
+    open_issues = bots_open_issues(repo, label, author)
     if drifted and open_issues:
         number = open_issues[0]["number"]
-        api("PATCH", f"repos/{repo}/issues/{number}", {"title": issue["title"], "body": issue["body"]})
+        api("PATCH", f"repos/{repo}/issues/{number}", {"title": issue["title"], "body": body})
         return f"drift: updated issue #{number}"
     if drifted:
         if not exists(f"repos/{repo}/labels/{quote(label, safe='')}"):
             api("POST", f"repos/{repo}/labels", {"name": label, **LABEL_STYLE})
-        payload = {"title": issue["title"], "body": issue["body"], "labels": [label]}
+        payload = {"title": issue["title"], "body": body, "labels": [label]}
         return f"drift: opened issue #{api('POST', f'repos/{repo}/issues', payload)['number']}"
     for open_issue in open_issues:
         number = open_issue["number"]
@@ -64,6 +70,13 @@ def keep_in_step(repo: str, issue: dict[str, str], drifted: bool) -> str:
         api("PATCH", f"repos/{repo}/issues/{number}", {"state": "closed", "state_reason": "completed"})
     closed = ", ".join(f"#{i['number']}" for i in open_issues) or "none open"
     return f"no drift: closed {closed}"
+
+
+def bots_open_issues(repo: str, label: str, author: str) -> list[dict[str, Any]]:
+    """The open issues with `label` that the bot wrote, oldest first; pull requests left out."""
+    listed = api_list(f"repos/{repo}/issues?labels={quote(label)}&state=open")
+    own = (i for i in listed if "pull_request" not in i and written_by_bot(i, author, DRIFT_MARKER))
+    return sorted(own, key=lambda i: i["number"])
 
 
 def _read_issue(folder: Path, drifted: bool) -> dict[str, str]:
@@ -87,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--code", required=True, help="exit code of mlops drift (0, 1, 2, 3) or 'skipped'")
     parser.add_argument("--report", type=Path, required=True, help="mlops drift's output folder")
     parser.add_argument("--repo", required=True, help="OWNER/NAME of the repository")
+    parser.add_argument("--author", default=BOT_LOGIN, help="login of the token's user")
     return parser
 
 

@@ -10,7 +10,8 @@ event, not from the artifact); else nothing is posted and the exit is 1. The bod
 unchanged, cut to GitHub's comment limit if needed, with a footer saying it was built from the pull
 request's code. The comment to edit is the one that carries the marker AND was written by `--author`
 (the workflow token's user, `github-actions[bot]` by default): anyone can paste the marker into a
-comment of their own, and that comment is never touched. Requests go through `gh api` (GH_TOKEN).
+comment of their own, and that comment is never touched (`mlops.github.written_by_bot`, the rule
+the drift issue follows too). Requests go through `gh api` (GH_TOKEN).
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from pathlib import Path
 from github_api import GitHubError, api, api_list
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # mlops.github: standard library only
-from mlops.github import COMMENT_LIMIT, fit
+from mlops.github import BOT_LOGIN, COMMENT_LIMIT, REPORT_MARKER, fit, written_by_bot
 
-MARKER = "<!-- mlops: model report -->"
 PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 SHA = re.compile(r"[0-9a-f]{40}")
 
@@ -76,7 +76,7 @@ def comment_body(report: str, run_url: str = "") -> str:
     run = f" ([workflow run]({run_url}))" if run_url else ""
     footer = (
         f"\n\n---\n<sub>Built by the pull request's own code{run} and posted unchanged; the "
-        f"pull request can change what it says. The required checks are what decide.</sub>\n{MARKER}\n"
+        f"pull request can change what it says. The required checks are what decide.</sub>\n{REPORT_MARKER}\n"
     )
     cut = f"_Cut here to fit GitHub's comment limit: the whole report is in the run's artifact{run}._"
     return fit(report.rstrip("\n"), cut, limit=COMMENT_LIMIT - len(footer.encode("utf-8"))) + footer
@@ -85,16 +85,12 @@ def comment_body(report: str, run_url: str = "") -> str:
 def post(repo: str, number: int, body: str, author: str) -> str:
     """Edit this author's marked comment on the pull request, or create it; the comment's URL."""
     comments = api_list(f"repos/{repo}/issues/{number}/comments")
-    own = [c for c in comments if _login(c) == author and MARKER in (c.get("body") or "")]
+    own = [c for c in comments if written_by_bot(c, author, REPORT_MARKER)]
     if own:
         posted = api("PATCH", f"repos/{repo}/issues/comments/{own[0]['id']}", {"body": body})
     else:
         posted = api("POST", f"repos/{repo}/issues/{number}/comments", {"body": body})
     return posted.get("html_url") or posted["url"]
-
-
-def _login(comment: dict) -> str | None:
-    return (comment.get("user") or {}).get("login")  # a deleted account's comments have no user
 
 
 def _read_report(path: Path) -> str:
@@ -109,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", type=Path, required=True, help="the pr-report artifact's folder")
     parser.add_argument("--repo", required=True, help="OWNER/NAME of the repository")
     parser.add_argument("--head-sha", required=True, help="the commit the reporting run built (event data)")
-    parser.add_argument("--author", default="github-actions[bot]", help="login of the token's user")
+    parser.add_argument("--author", default=BOT_LOGIN, help="login of the token's user")
     parser.add_argument("--run-url", default="", help="the reporting run, linked in the footer")
     return parser
 

@@ -20,6 +20,12 @@ from tests.github.conftest import BOT, HUMAN, OWNER_REPO, run_script
 
 RUN_URL = "https://github.com/acme/churn/actions/runs/9"
 LABEL = "drift"
+MARKER = "<!-- mlops: drift issue -->"  # restated: the fake's side must not trust the code under test
+
+
+def signed(body: str) -> str:
+    """A body as the bot posts it: the report, then the hidden marker on a line of its own."""
+    return f"{body.rstrip()}\n\n{MARKER}\n"
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +93,7 @@ def test_drift_opens_one_labelled_issue_creating_the_label(checks, github, gh_en
     (issue,) = github.state.issues.values()
     assert (issue.title, issue.body, issue.labels, issue.state) == (
         wanted["title"],
-        wanted["body"],
+        signed(wanted["body"]),
         [LABEL],
         "open",
     )
@@ -106,7 +112,7 @@ def test_drift_again_updates_the_same_issue(checks, github, gh_env, tmp_path) ->
     result = issue_step("1", later, gh_env)
     assert result.returncode == 0, result.stdout + result.stderr
     (issue,) = github.state.issues.values()
-    assert issue.body == "the next day's report" and issue.state == "open"
+    assert issue.body == signed("the next day's report") and issue.state == "open"
     assert [m for m, p in github.state.requests].count("POST") == 2  # the label and the issue, once each
 
 
@@ -158,3 +164,37 @@ def test_a_labelled_pull_request_or_someone_elses_closed_issue_is_not_the_drift_
     assert issue_step("1", checks["shifted"]["out"], gh_env).returncode == 0
     opened = [i for i in github.state.issues.values() if i.user == BOT]
     assert len(opened) == 1 and opened[0].state == "open" and pull.body == ""
+
+
+def snapshot(issue) -> tuple:
+    return (issue.title, issue.body, issue.state, issue.state_reason, list(issue.labels))
+
+
+def test_a_humans_drift_issue_is_never_edited_or_closed(checks, github, gh_env) -> None:
+    human = github.add_issue("drift on contract since Monday?", HUMAN, [LABEL])
+    human.body = "Seen on the dashboard; keeping notes here."
+    quoting = github.add_issue("the bot's issue, copied", HUMAN, [LABEL, "triage"])
+    quoting.body = signed("a report pasted by hand")  # the marker, but not the bot's
+    before = [snapshot(human), snapshot(quoting)]
+    result = issue_step("1", checks["shifted"]["out"], gh_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (own,) = [i for i in github.state.issues.values() if i.user == BOT]
+    assert own.number > quoting.number and own.state == "open" and MARKER in own.body
+    assert f"opened issue #{own.number}" in result.stdout
+    assert issue_step("1", checks["shifted"]["out"], gh_env).returncode == 0  # updates its own
+    assert issue_step("0", checks["stable"]["out"], gh_env).returncode == 0
+    assert (own.state, own.state_reason) == ("closed", "completed")
+    assert [snapshot(human), snapshot(quoting)] == before
+    assert [c.issue for c in github.state.comments] == [own.number]  # the closing comment, on its own
+    edited = {p for m, p in github.state.requests if m == "PATCH"}
+    assert edited == {f"/api/v3/repos/{OWNER_REPO}/issues/{own.number}"}
+
+
+def test_a_bot_issue_without_the_marker_is_not_the_drift_issue(checks, github, gh_env) -> None:
+    other = github.add_issue("a drift note from another workflow", BOT, [LABEL])
+    other.body = "posted with the same token, by something else"
+    before = snapshot(other)
+    assert issue_step("1", checks["shifted"]["out"], gh_env).returncode == 0
+    assert issue_step("0", checks["stable"]["out"], gh_env).returncode == 0
+    assert snapshot(other) == before and len(github.state.issues) == 2
+    assert github.state.comments_on(other.number) == []
