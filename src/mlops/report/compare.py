@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mlops.card import card_placeholders
 from mlops.metrics import HIGHER_IS_BETTER
 from mlops.params import GateParams
 from mlops.report.governance import (
@@ -61,11 +62,11 @@ class SegmentRow:
     value: str
     rows: int
     base: float | None
-    head: float
+    head: float | None  # None: undefined for the segment (segments.json's null), not 0
 
     @property
     def change(self) -> float | None:
-        return None if self.base is None else self.head - self.base
+        return None if self.base is None or self.head is None else self.head - self.base
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Comparison:
     governance: Governance | None = None
     fairness: list[FairnessRow] = field(default_factory=list)
     card_diff: list[str] | None = None
+    card_placeholders: dict[str, str] = field(default_factory=dict)  # field -> its text ("" empty)
 
     @property
     def has_base(self) -> bool:
@@ -134,6 +136,7 @@ def compare(
         governance=governance,
         fairness=fairness,
         card_diff=card_diff(base.card if base else None, head.card),
+        card_placeholders=card_placeholders(head.card_text) if head.card_text is not None else {},
     )
 
 
@@ -184,10 +187,11 @@ def check_gate(
             f"`{name}` worsened by {drop:.4f} against `{base_label}` ({before:.4f} → {value:.4f}), "
             f"more than the allowed {gate.max_drop:g}",
         )
+    worse = "fall" if higher else "rise"
     return GateResult(
         True,
         f"`{name}` {value:.4f} {bound} {gate.min:g}, change {value - before:+.4f} against `{base_label}` "
-        f"(largest allowed fall {gate.max_drop:g})",
+        f"(largest allowed {worse} {gate.max_drop:g})",
     )
 
 
@@ -216,17 +220,23 @@ def segment_rows(
     metric: str,
     limit: int = TOP_SEGMENTS,
 ) -> list[SegmentRow]:
-    """The segments whose `metric` moved most (largest absolute change first; without a base, worst first)."""
+    """The segments whose `metric` moved most (largest absolute change first; without a base, worst
+    first); a segment where the metric is undefined (null) comes after those where it is defined."""
     rows = [
         SegmentRow(
-            column, value, int(scores.get("rows", 0)), base.get(column, {}).get(value, {}).get(metric), score
+            column,
+            value,
+            int(scores.get("rows") or 0),
+            base.get(column, {}).get(value, {}).get(metric),
+            scores[metric],
         )
         for column, values in head.items()
         for value, scores in values.items()
-        if (score := scores.get(metric)) is not None
+        if metric in scores
     ]
+    sign = 1 if HIGHER_IS_BETTER.get(metric, True) else -1
     if any(row.change is not None for row in rows):
-        rows.sort(key=lambda row: (-abs(row.change or 0.0), row.column, row.value))
+        rows.sort(key=lambda row: (row.head is None, -abs(row.change or 0.0), row.column, row.value))
     else:
-        rows.sort(key=lambda row: (row.head if HIGHER_IS_BETTER.get(metric, True) else -row.head, row.column))
+        rows.sort(key=lambda row: (row.head is None, sign * (row.head or 0.0), row.column, row.value))
     return rows[:limit]

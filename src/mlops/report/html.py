@@ -12,6 +12,15 @@ from typing import Any
 import vl_convert
 
 from mlops.report.compare import Comparison
+from mlops.report.markdown import (
+    bound_words,
+    card_incomplete_words,
+    data_rows,
+    model_rows,
+    segment_cells,
+    segments_note,
+    segments_title,
+)
 from mlops.report.results import Results
 
 WIDTH, HEIGHT = 300, 260
@@ -50,7 +59,17 @@ def render_html(comparison: Comparison) -> str:
     ]
     if not c.has_base:
         parts.append(f"<p><strong>The base {escape(c.base_label)} has no results yet.</strong></p>")
-    parts += [_governance(c), _metrics_table(c), _fairness_table(c), _params_table(c), _card_diff(c)]
+    parts += [
+        _governance(c),
+        _card_incomplete(c),
+        _metrics_table(c),
+        _fairness_table(c),
+        _params_table(c),
+        _card_diff(c),
+        _segments_table(c),
+        _section("Data", ["", f"base {c.base_label}", "head", ""], data_rows(c)),
+        _section("Model", ["", f"base {c.base_label}", "head"], model_rows(c)),
+    ]
     base_curves = c.base.curves if c.base else {}
     for name, (title, *axes) in CURVES.items():
         specs = [
@@ -96,6 +115,12 @@ def _governance(c: Comparison) -> str:
     )
 
 
+def _card_incomplete(c: Comparison) -> str:
+    if not c.card_placeholders:
+        return ""
+    return f'<div class="fail"><h2>Card incomplete</h2><p>{_code(card_incomplete_words(c))}</p></div>'
+
+
 def _fairness_table(c: Comparison) -> str:
     if not c.fairness:
         return ""
@@ -107,12 +132,40 @@ def _fairness_table(c: Comparison) -> str:
             _num(r.head_difference),
             _num(r.base_ratio),
             _num(r.head_ratio),
-            "; ".join(check.describe().replace("`", "") for check in r.checks if not check.passed) or "",
+            "; ".join(bound_words(check) for check in r.checks) or "—",
+            ("within" if r.passed else "broken") if r.checks else "",
         ]
         for r in c.fairness
     ]
-    header = ["sensitive feature", "rate", "base diff.", "head diff.", "base ratio", "head ratio", "broken"]
-    return "<h2>Fairness per sensitive feature</h2>" + _table(header, rows)
+    header = [
+        "sensitive feature",
+        "rate",
+        "base diff.",
+        "head diff.",
+        "base ratio",
+        "head ratio",
+        "gate bound",
+        "",
+    ]
+    table = _table(header, rows).replace("<td>broken</td>", '<td class="fail">broken</td>')
+    return "<h2>Fairness per sensitive feature</h2>" + table
+
+
+def _segments_table(c: Comparison) -> str:
+    if not c.segments:
+        return ""
+    metric = c.gate_params.metric
+    header = ["segment", "test rows", f"base {metric}", f"head {metric}", "change"]
+    note = segments_note(c)
+    return (
+        f"<h2>{escape(segments_title(c))}</h2>"
+        + _table(header, segment_cells(c))
+        + (f"<p>{_code(note)}</p>" if note else "")
+    )
+
+
+def _section(title: str, header: list[str], rows: list[list[str]]) -> str:
+    return f"<h2>{escape(title)}</h2>" + _table(header, rows)
 
 
 def _card_diff(c: Comparison) -> str:

@@ -23,6 +23,7 @@ BUDGET = COMMENT_LIMIT - 5_536
 MAX_PARAM_ROWS = 60
 MAX_CELL = 80
 MARKERS = {"better": "🟢 better", "worse": "🔴 worse", "same": "⚪ same", "new": "new", "removed": "removed"}
+UNDEFINED = "n/a"  # a segment's metric that is null in segments.json: undefined, not 0
 PALETTE = "#9e9e9e, #d62728"  # base grey, head red: xychart-beta has no legend, captions say which is which
 
 
@@ -83,6 +84,7 @@ def _verdict(c: Comparison) -> str:
     lines = [
         f"## {mark} Quality gate {word}: {c.gate.reason}",
         *_governance(c),
+        *_card_incomplete(c),
         "",
         f"Gate ({source} params.yaml `gate`): `{gate.metric}` {_bound_words(gate.metric)} {gate.min:g}, "
         f"{_move_words(gate.metric)} at most {gate.max_drop:g} against the base. "
@@ -111,6 +113,27 @@ def _governance(c: Comparison) -> list[str]:
         f"is the one on `{c.base_label}`.",
         *[f"> - {change}" for change in c.governance.changes],
     ]
+
+
+def _card_incomplete(c: Comparison) -> list[str]:
+    """A visible warning, not a gate failure: the release is what refuses an unwritten card."""
+    if not c.card_placeholders:
+        return []
+    return [
+        "",
+        "> [!WARNING]",
+        f"> **Card incomplete**: {card_incomplete_words(c)}",
+    ]
+
+
+def card_incomplete_words(c: Comparison) -> str:
+    """The warning's sentence, the same in the markdown and the HTML report."""
+    fields = ", ".join(f"`card.{name}`" for name in c.card_placeholders)
+    return (
+        f"project.yaml's {fields} still hold(s) a placeholder (empty, TODO, or the placeholder owners). "
+        "Write the words a reader of the model card needs: the release refuses the model until then "
+        "(`make card-check`)."
+    )
 
 
 def _version(results: Results | None) -> str:
@@ -150,14 +173,41 @@ def _params(c: Comparison) -> str:
 def _segments(c: Comparison) -> str:
     if not c.segments:
         return ""
-    rows = [
-        [f"{s.column} = {s.value}", str(s.rows), _num(s.base), _num(s.head), _signed(s.change)]
+    metric = c.gate_params.metric
+    table = _table(["segment", "test rows", f"base {metric}", f"head {metric}", "change"], segment_cells(c))
+    note = segments_note(c)
+    return _details(segments_title(c), table + (f"\n\n{note}" if note else ""))
+
+
+def segments_title(c: Comparison) -> str:
+    metric = c.gate_params.metric
+    return f"Segments that moved most ({metric})" if c.has_base else f"Weakest segments ({metric})"
+
+
+def segment_cells(c: Comparison) -> list[list[str]]:
+    """The segments table's rows, the same in the markdown and the HTML report."""
+    return [
+        [f"{s.column} = {s.value}", str(s.rows), _num(s.base), _num(s.head, UNDEFINED), _signed(s.change)]
         for s in c.segments
     ]
-    metric = c.gate_params.metric
-    table = _table(["segment", "test rows", f"base {metric}", f"head {metric}", "change"], rows)
-    title = f"Segments that moved most ({metric})" if c.has_base else f"Weakest segments ({metric})"
-    return _details(title, table)
+
+
+def segments_note(c: Comparison) -> str:
+    """One plain sentence for the segments whose gate metric is undefined; empty when there are none."""
+    undefined = [f"`{s.column} = {s.value}`" for s in c.segments if s.head is None]
+    if not undefined:
+        return ""
+    return f"{UNDEFINED}: {segments_undefined_words(c.gate_params.metric)}: {', '.join(undefined)}."
+
+
+def segments_undefined_words(metric: str) -> str:
+    """Why a segment's metric is undefined, plainly: the reason depends on the metric."""
+    why = {
+        "precision": "the model flags nobody",
+        "recall": "no row is positive",
+        "f1": "no row is flagged or positive",
+    }.get(metric, "the rows hold one class only")
+    return f"`{metric}` is undefined, not 0, where {why}"
 
 
 def _fairness(c: Comparison) -> str:
@@ -171,7 +221,7 @@ def _fairness(c: Comparison) -> str:
             _num(r.head_difference),
             _num(r.base_ratio),
             _num(r.head_ratio),
-            "; ".join(_bound(check) for check in r.checks) or "—",
+            "; ".join(bound_words(check) for check in r.checks) or "—",
             ("✅" if r.passed else "❌") if r.checks else "",
         ]
         for r in c.fairness
@@ -186,7 +236,7 @@ def _fairness(c: Comparison) -> str:
     return _details("Fairness per sensitive feature", f"{note}\n\n{table}", open_=failed)
 
 
-def _bound(check: FairnessCheck) -> str:
+def bound_words(check: FairnessCheck) -> str:
     return f"{'≤' if check.kind == 'difference' else '≥'} {check.bound:g}"
 
 
@@ -226,6 +276,12 @@ def _card(c: Comparison) -> str:
 
 
 def _data(c: Comparison) -> str:
+    return _details("Data", _table(["", f"base `{c.base_label}`", "head", ""], data_rows(c)))
+
+
+def data_rows(c: Comparison) -> list[list[str]]:
+    """The Data section's rows (base, head, whether it changed), the same in markdown and HTML."""
+
     def facts(r: Results | None) -> list[Any]:
         if r is None:
             return [None] * 5
@@ -240,14 +296,18 @@ def _data(c: Comparison) -> str:
 
     names = ["train rows", "test rows", "train positive rate", "test positive rate", "data version (md5)"]
     base, head = facts(c.base), facts(c.head)
-    rows = [
+    return [
         [n, _cell(b), _cell(h), "changed" if c.has_base and b != h else ""]
         for n, b, h in zip(names, base, head, strict=True)
     ]
-    return _details("Data", _table(["", f"base `{c.base_label}`", "head", ""], rows))
 
 
 def _model(c: Comparison) -> str:
+    return _details("Model", _table(["", f"base `{c.base_label}`", "head"], model_rows(c)))
+
+
+def model_rows(c: Comparison) -> list[list[str]]:
+    """The Model section's rows: size, latency, the estimator as trained; markdown and HTML."""
     base_size = c.base.model_size if c.base else None
     rows = [["file size", _size(base_size), _size(c.model.size_bytes if c.model else c.head.model_size)]]
     if c.model:
@@ -258,8 +318,14 @@ def _model(c: Comparison) -> str:
                 f"{c.model.latency_ms:.2f} ms",
             ]
         )
-    rows.append(["estimator", _cell(_meta(c.base, "estimator")), _cell(_meta(c.head, "estimator"))])
-    return _details("Model", _table(["", f"base `{c.base_label}`", "head"], rows))
+    rows.append(["estimator", _estimator(c.base), _estimator(c.head)])
+    return rows
+
+
+def _estimator(results: Results | None) -> str:
+    """The estimator as trained (model.json `trained`), else params.yaml's name of it."""
+    trained = _meta(results, "trained")
+    return _cell(trained["class"] if trained else _meta(results, "estimator"))
 
 
 def _meta(results: Results | None, key: str) -> Any:
@@ -396,8 +462,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4f}"
+def _num(value: float | None, missing: str = "—") -> str:
+    return missing if value is None else f"{value:.4f}"
 
 
 def _signed(value: float | None) -> str:

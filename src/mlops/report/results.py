@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from mlops.errors import ConfigError, MlopsError
-from mlops.project import ProjectPaths, data_md5
+from mlops.project import PROJECT, ProjectPaths, data_md5
 
 # Reads one file of a revision by its path relative to the project root; None when it is absent.
 Reader = Callable[[Path], str | None]
@@ -42,6 +42,7 @@ class Results:
     schema: dict[str, Any] = field(default_factory=dict)
     fairness: dict[str, Any] = field(default_factory=dict)
     card: str | None = None
+    card_text: dict[str, Any] | None = None  # project.yaml's `card` (the words); None: no project.yaml
 
     @property
     def task(self) -> str:
@@ -111,7 +112,15 @@ def load_results(read: Reader, paths: ProjectPaths, source: str) -> Results | No
         schema=_yaml(read, paths.schema, source) or {},
         fairness=_json(read, paths.fairness, source) or {},
         card=read(paths.card),
+        card_text=_card_text(_yaml(read, Path(PROJECT), source)),
     )
+
+
+def _card_text(project: Any) -> dict[str, Any] | None:
+    if not isinstance(project, dict):
+        return None
+    section = project.get("card")
+    return section if isinstance(section, dict) else {}
 
 
 def _json(read: Reader, path: Path, source: str) -> Any:

@@ -1,0 +1,99 @@
+"""The report as a reader meets it, rendered in-process from a `Comparison`: the gate's wording for a
+lower-is-better metric, "card incomplete", undefined segment metrics, and the HTML report holding
+the same sections as the markdown one (segments, data, model, fairness bounds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops.params import GateParams, load_params
+from mlops.report.compare import Comparison, check_gate, compare
+from mlops.report.governance import Governance
+from mlops.report.html import render_html
+from mlops.report.markdown import render_markdown
+from mlops.report.results import Results
+from mlops.schema import load_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITTEN_CARD = yaml.safe_load((ROOT / "project.yaml").read_text())["card"]
+
+
+def test_an_rmse_gate_speaks_of_a_rise_not_a_fall() -> None:
+    gate = GateParams(metric="rmse", min=80.0, max_drop=0.77)
+    reason = check_gate({"rmse": 55.2}, {"rmse": 55.0}, gate, "main").reason
+    assert "largest allowed rise 0.77" in reason and "fall" not in reason
+    roc = GateParams(metric="roc_auc", min=0.8, max_drop=0.01)
+    assert "largest allowed fall 0.01" in check_gate({"roc_auc": 0.85}, {"roc_auc": 0.85}, roc, "main").reason
+
+
+def _results(**changes: Any) -> Results:
+    """The committed demo results of this repository, with `changes`."""
+    read = lambda name: json.loads((ROOT / name).read_text())  # noqa: E731
+    fields: dict[str, Any] = {
+        "metrics": read("eval/metrics.json"),
+        "segments": {
+            "contract": {
+                "Month-to-month": {"rows": 773, "roc_auc": 0.7576, "precision": 0.66},
+                "Two year": {"rows": 336, "roc_auc": 0.7666, "precision": None},
+            }
+        },
+        "metadata": read("models/model.json") | {"trained": {"class": "Ridge", "settings": {"alpha": 1.0}}},
+        "fairness": read("eval/fairness.json"),
+        "data_md5": "6cbdf97fdf843b3a5efecd1258a3b659.dir",
+        "model_size": 2_097_152,
+        "card_text": WRITTEN_CARD,
+    }
+    return Results(**(fields | changes))
+
+
+def _comparison(head: Results, metric: str = "roc_auc") -> Comparison:
+    gate = load_params(ROOT / "params.yaml").gate.model_copy(update={"metric": metric, "min": 0.0})
+    sensitive = tuple(load_schema(ROOT / "schema.yaml").sensitive)
+    return compare(head, _results(), gate, "main", governance=Governance(gate, "base", (), sensitive))
+
+
+def test_an_unwritten_card_is_reported_as_incomplete_without_failing_the_gate() -> None:
+    head = _results(card_text=WRITTEN_CARD | {"limits": "TODO: what it must not be used for", "contact": ""})
+    comparison = _comparison(head)
+    assert comparison.gate.passed
+    markdown, html = render_markdown(comparison), render_html(comparison)
+    warning = next(line for line in markdown.splitlines() if "Card incomplete" in line)
+    assert "`card.limits`, `card.contact`" in warning and "make card-check" in warning
+    assert "<h2>Card incomplete</h2>" in html and "<code>card.limits</code>" in html
+    written = _comparison(_results())
+    assert "Card incomplete" not in render_markdown(written) + render_html(written)
+
+
+def test_a_segments_undefined_metric_shows_as_na_with_its_reason() -> None:
+    markdown = render_markdown(_comparison(_results(), metric="precision"))
+    row = next(line for line in markdown.splitlines() if line.startswith("| contract = Two year"))
+    assert [cell.strip() for cell in row.strip("|").split("|")] == [
+        "contract = Two year",
+        "336",
+        "—",
+        "n/a",
+        "—",
+    ]
+    assert (
+        "n/a: `precision` is undefined, not 0, where the model flags nobody: `contract = Two year`."
+        in markdown
+    )
+
+
+@pytest.mark.parametrize("metric", ["roc_auc", "precision"])
+def test_the_html_report_has_the_markdowns_sections(metric: str) -> None:
+    comparison = _comparison(_results(), metric=metric)
+    markdown, html = render_markdown(comparison), render_html(comparison)
+    for title in (f"Segments that moved most ({metric})", "Data", "Model", "Fairness per sensitive feature"):
+        assert f"<summary>{title}</summary>" in markdown
+        assert f"<h2>{title}</h2>" in html
+    for fact in ("contract = Two year", "6cbdf97fdf843b3a5efecd1258a3b659.dir", "2.00 MiB", "Ridge"):
+        assert fact in markdown and fact in html
+    bounded = [line for line in markdown.splitlines() if line.startswith("| `") and "≤ 0.2" in line]
+    assert len(bounded) == 2 * 2  # true and false positive rates, of female and senior_citizen
+    assert html.count("<td>≤ 0.2</td>") == 2 * 2 and html.count("<td>within</td>") == 2 * 2
