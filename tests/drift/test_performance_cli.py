@@ -23,9 +23,9 @@ from tests.drift.conftest import demo_only
 pytestmark = demo_only
 
 
-def drift(project: Path, current: Path, out: Path) -> tuple[int, dict[str, Any]]:
+def drift(project: Path, current: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     with contextlib.chdir(project):
-        code = main(["drift", "--current", str(current), "--out", str(out)])
+        code = main(["drift", "--current", str(current), "--out", str(out), *extra])
     logging.getLogger().handlers.clear()
     return code, json.loads((out / "drift.json").read_text())
 
@@ -47,6 +47,22 @@ def test_labelled_current_data_gets_the_estimate_beside_the_realized_metrics(bui
     assert "| Actual now (labels) |" in report
     html = (tmp_path / "out" / "drift.html").read_text()
     assert html.index("Is the model still good?") < html.index("Features, most drifted first")
+
+
+def test_naming_the_projects_own_schema_keeps_the_projects_model_for_the_estimate(built_project, tmp_path):
+    batch = built_project / "production" / "2025-01-stable.csv"
+    _, implicit = drift(built_project, batch, tmp_path / "implicit")
+    _, named = drift(built_project, batch, tmp_path / "named", "--schema", "schema.yaml")
+    assert implicit["performance"]["available"]
+    assert named["performance"] == implicit["performance"]
+
+    other = tmp_path / "other-schema.yaml"  # another dataset's schema: the project's model is not for it
+    other.write_text((built_project / "schema.yaml").read_text().replace("dataset:", "dataset: other #", 1))
+    _, foreign = drift(built_project, batch, tmp_path / "other", "--schema", str(other))
+    assert not foreign["performance"]["available"]
+    assert foreign["performance"]["reason"] == (
+        "no --model and --labelled-reference given (the project's apply to its own schema only)"
+    )
 
 
 def test_the_inference_logs_probabilities_are_used_as_logged(built_project, tmp_path):

@@ -14,8 +14,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops.errors import Exit, MlopsError
-from mlops.project import DRIFT_DIR, load_project, shown
+from mlops.errors import ConfigError, Exit, MlopsError
+from mlops.project import DRIFT_DIR, find_root, load_project, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,12 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, help=f"folder for drift.json, drift.md, drift.html (default: {DRIFT_DIR}/NAME)"
     )
     parser.add_argument(
-        "--model", type=Path, help="the model, for the performance estimate (default: the project's)"
+        "--model",
+        type=Path,
+        help="the model, for the performance estimate (default: the project's, with the project's schema)",
     )
     parser.add_argument(
         "--labelled-reference",
         type=Path,
-        help="held-out data with the target, to calibrate the estimate (default: the test split)",
+        help="held-out data with the target, to calibrate the estimate (default: the test split, with the "
+        "project's schema)",
     )
     parser.add_argument("--since", type=str, help="keep rows at or after: ISO 8601 time or a span (7d, 24h)")
     parser.add_argument("--until", type=str, help="keep rows before: ISO 8601 time or a span back from now")
@@ -81,22 +84,28 @@ def run(args: argparse.Namespace) -> int:
 def _fill_defaults(args: argparse.Namespace) -> None:
     """The paths not given on the command line, from dvc.yaml, relative to the current folder.
 
-    The model and the labelled reference default to the project's only when the schema does: a
-    model is scored on data of its own schema.
+    The model and the labelled reference default to the project's when the schema is the project's,
+    named or not: a model is scored on data of its own schema only. Outside a project every path
+    is given and nothing defaults.
     """
     if args.out is None:
         args.out = DRIFT_DIR / (args.current.stem if args.current.is_file() else args.current.name)
-    own_schema = args.schema is None
     args.metadata = None
-    if None in (args.reference, args.schema, args.params):
-        project = load_project()
-        args.reference = args.reference or shown(project.absolute(project.train))
-        args.schema = args.schema or shown(project.absolute(project.schema))
-        args.params = args.params or shown(project.absolute(project.params))
-        if own_schema:
-            args.model = args.model or shown(project.absolute(project.model))
-            args.labelled_reference = args.labelled_reference or shown(project.absolute(project.test))
-            args.metadata = shown(project.absolute(project.metadata))
+    try:
+        root = find_root()
+    except ConfigError:
+        if None in (args.reference, args.schema, args.params):
+            raise
+        return
+    project = load_project(root)
+    own_schema = project.absolute(project.schema)
+    args.reference = args.reference or shown(project.absolute(project.train))
+    args.schema = args.schema or shown(own_schema)
+    args.params = args.params or shown(project.absolute(project.params))
+    if args.schema.resolve() == own_schema.resolve():
+        args.model = args.model or shown(project.absolute(project.model))
+        args.labelled_reference = args.labelled_reference or shown(project.absolute(project.test))
+        args.metadata = shown(project.absolute(project.metadata))
 
 
 def _check(args: argparse.Namespace) -> DriftResult:
@@ -172,7 +181,9 @@ def _performance(
     from mlops.model import load_model
 
     if args.model is None or args.labelled_reference is None:
-        return not_available("no --model and --labelled-reference given")
+        return not_available(
+            "no --model and --labelled-reference given (the project's apply to its own schema only)"
+        )
     for path in (args.model, args.labelled_reference):
         if not path.is_file():
             return not_available(f"{path} not found: run the pipeline first (make run, or dvc pull)")
