@@ -88,9 +88,13 @@ test-generated: install ## projects generated from the template on other data wo
 	else echo "make test-generated: no tests/template here (a project made from the template)"; fi
 
 # Paths come from dvc.yaml (the `mlops` commands read it); BASE defaults to origin/main, else main.
+# A value the caller supplies (BASE here; LOG, IMAGE, TAG, GITOPS_REPO below) is data, never code:
+# `$(value ...)` keeps it as typed (make expands nothing in it) and `export` hands it to the recipe's
+# environment, where the shell reads it quoted ("$$BASE"), never as part of the command line.
 BASE ?=
+report: override export BASE := $(value BASE)
 report: install ## compare results with BASE (default origin/main, else main): report/, quality gate
-	$(UV) run --frozen mlops report $(if $(BASE),--base $(BASE))
+	$(UV) run --frozen mlops report $(if $(BASE),--base "$$BASE")
 
 drift-data: install ## get the drift reference (prepare stage output) and the production batches
 	@echo "==> production batches and the training split (dvc pull, dvc repro prepare)"
@@ -120,8 +124,9 @@ drift: drift-data ## drift check of each batch in production/ against the traini
 # Monitoring data (docs/drift.md): the inference log's closed files to the DVC remote as a new
 # version of production/ (commits production.dvc; PUSH=1 also pushes the commit).
 LOG ?= inference-log
+ship-log: override export LOG := $(value LOG)
 ship-log: install ## ship the inference log's closed files (LOG=folder) as a new version of production/
-	$(UV) run --frozen python scripts/drift_ship.py --log $(LOG) $(if $(PUSH),--push)
+	$(UV) run --frozen python scripts/drift_ship.py --log "$$LOG" $(if $(PUSH),--push)
 
 BENTO_BUILD := build
 HOST ?= 127.0.0.1
@@ -157,17 +162,23 @@ image: bento ## build the image from the bento with podman; its reference in bui
 		$(IMAGE_NAME) $(BENTO_BUILD)/image-ref $(BENTO_BUILD)/image-labels
 
 # GitOps with GTO (scripts/gitops.py, docs/serving.md): the registry is git tags in GITOPS_REPO.
+# The tag and the image come from git and the workflows' events: data, as above, and checked by
+# scripts/gitops.py against GTO's tag grammar and name@sha256:<64 hex> before anything else.
 GITOPS_REPO ?= .
+register check-promotion promote: override export GITOPS_REPO := $(value GITOPS_REPO)
+register: override export IMAGE := $(value IMAGE)
+check-promotion promote: override export TAG := $(value TAG)
+check-promotion promote: override export GITHUB_OUTPUT := $(value GITHUB_OUTPUT)
 register: install ## register HEAD as the next model version with IMAGE (name@sha256:...); PUSH=1 pushes the tag
-	$(UV) run --frozen python scripts/gitops.py --repo $(GITOPS_REPO) register --image "$(IMAGE)" $(if $(PUSH),--push)
+	$(UV) run --frozen python scripts/gitops.py --repo "$$GITOPS_REPO" register --image "$$IMAGE" $(if $(PUSH),--push)
 
 check-promotion: install ## the stage and version the GTO stage tag TAG names, or why it cannot be promoted
-	$(UV) run --frozen python scripts/gitops.py --repo $(GITOPS_REPO) check --tag "$(TAG)" \
-		$(if $(GITHUB_OUTPUT),--github-output "$(GITHUB_OUTPUT)")
+	$(UV) run --frozen python scripts/gitops.py --repo "$$GITOPS_REPO" check --tag "$$TAG" \
+		$(if $(GITHUB_OUTPUT),--github-output "$$GITHUB_OUTPUT")
 
 promote: install ## commit the overlay change the GTO stage tag TAG asks for on promote/<stage>/<version>; PUSH=1 pushes
-	$(UV) run --frozen python scripts/gitops.py --repo $(GITOPS_REPO) promote --tag "$(TAG)" $(if $(PUSH),--push) \
-		$(if $(GITHUB_OUTPUT),--github-output "$(GITHUB_OUTPUT)")
+	$(UV) run --frozen python scripts/gitops.py --repo "$$GITOPS_REPO" promote --tag "$$TAG" $(if $(PUSH),--push) \
+		$(if $(GITHUB_OUTPUT),--github-output "$$GITHUB_OUTPUT")
 
 .PHONY: card-check
 card-check: install ## fail, naming each field, while project.yaml's model card holds placeholders (release.yml)

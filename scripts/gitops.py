@@ -10,6 +10,9 @@ digest; `gto assign model-service --version vX.Y.Z --stage prod` makes the stage
 deploy/overlays/<stage>/kustomization.yaml and commits that on a branch `promote/<stage>/<version>`,
 ready for a pull request. Tags never move: `register` refuses a commit that already has a version,
 and `--push` pushes without force, so the remote refuses to overwrite an existing tag.
+
+Names are data: a tag that is not whole GTO tag grammar, or an image that is not wholly
+name@sha256:<64 hex>, is refused before anything else runs (exit code 2); other refusals exit 1.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from github_api import git_environment
+from gto.constants import tag_re
 
 log = logging.getLogger("gitops")
 
@@ -36,6 +40,10 @@ OVERLAYS = Path("deploy/overlays")
 
 class GitOpsError(Exception):
     """A refusal the user can act on; printed without a traceback, exit code 1."""
+
+
+class BadNameError(GitOpsError):
+    """A tag or image name outside its pattern, refused before it reaches git or gto; exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +87,25 @@ def gto(*args: str, repo: Path) -> str:
 
 
 def parse_image(text: str, where: str) -> str:
-    """`name@sha256:<64 hex>` out of `text`; anything else is refused (deploy/ refers by digest only)."""
-    match = IMAGE.search(text.lower())  # registries want lower case; GitHub's OWNER/REPO may not be
+    """`text` as `name@sha256:<64 hex>`, whole; anything else is refused (deploy/ refers by digest only)."""
+    match = IMAGE.fullmatch(text.lower())  # registries want lower case; GitHub's OWNER/REPO may not be
     if match is None:
-        raise GitOpsError(f"{where}: expected an image by digest (name@sha256:<64 hex digits>), got {text!r}")
+        raise BadNameError(
+            f"{where} {text!r}: expected an image by digest (name@sha256:<64 hex digits>, {IMAGE.pattern})"
+        )
     return match.group(0)
+
+
+def checked_tag(tag: str) -> str:
+    """`tag` if the whole of it is GTO's tag grammar: a name from a push event never reaches git as more.
+
+    GTO's own pattern ends in `$`, which also matches before a final newline: `fullmatch` does not.
+    """
+    if tag_re.fullmatch(tag) is None:
+        raise BadNameError(
+            f"--tag {tag!r}: expected a GTO tag, e.g. {ARTIFACT}#prod#1 (GTO's grammar: {tag_re.pattern})"
+        )
+    return tag
 
 
 def register(repo: Path, image: str, push: bool) -> str:
@@ -103,7 +125,7 @@ def register(repo: Path, image: str, push: bool) -> str:
 
 def promotion_of(repo: Path, tag: str) -> Promotion:
     """The stage, version and image (from the version's registration tag) a GTO stage tag names."""
-    event = json.loads(gto("check-ref", tag, "--json", repo=repo) or "{}")
+    event = json.loads(gto("check-ref", checked_tag(tag), "--json", repo=repo) or "{}")
     if event.get("event") != "assignment":
         raise GitOpsError(f"{tag}: not a GTO stage assignment (expected e.g. {ARTIFACT}#prod#1)")
     if event["artifact"] != ARTIFACT:
@@ -114,7 +136,8 @@ def promotion_of(repo: Path, tag: str) -> Promotion:
         listed = ", ".join(stages)
         raise GitOpsError(f"{tag}: stage {stage!r} has no overlay in {OVERLAYS}/ (stages: {listed})")
     message = git("tag", "--list", "--format=%(contents)", f"{ARTIFACT}@{version}", repo=repo)
-    return Promotion(stage, version, parse_image(message, f"tag {ARTIFACT}@{version}"))
+    image = message.strip().removeprefix("image: ")  # as `register` wrote it
+    return Promotion(stage, version, parse_image(image, f"tag {ARTIFACT}@{version}'s image"))
 
 
 def set_image(text: str, image: str) -> str:
@@ -183,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             promotion = promote(args.repo, args.tag, args.push)
     except GitOpsError as error:
         log.error("%s", error)
-        return 1
+        return 2 if isinstance(error, BadNameError) else 1
     if args.github_output:
         with args.github_output.open("a", encoding="utf-8") as handle:
             handle.write(f"branch={promotion.branch}\nstage={promotion.stage}\nversion={promotion.version}\n")

@@ -15,7 +15,9 @@ the message; `open-pr` opens the pull request through GitHub's REST API (`gh api
 model goes through the same report and quality gate as any change.
 
 In a workflow the checkout keeps no credentials: RETRAIN_PUSH_TOKEN (the job's token) is handed to
-git through its environment, never on a command line. Exits 0 on success, 2 on an error.
+git through its environment, never on a command line. Names are data: the data version must be
+wholly 32 hex digits (and `.dir`), and `commit` and `open-pr` go on only on a branch that is wholly
+`retrain/<12 hex digits>`. Exits 0 on success, 2 on an error.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from mlops.project import load_project
 
 ERROR = 2
 PREFIX = "retrain/"
-MD5 = re.compile(r"^[0-9a-f]{32}\.dir$")
+MD5 = re.compile(r"[0-9a-f]{32}\.dir")
+BRANCH = re.compile(re.escape(PREFIX) + r"[0-9a-f]{12}")
 
 
 class RetrainError(Exception):
@@ -58,7 +61,7 @@ def checkout(args: argparse.Namespace) -> str:
     md5 = args.data_md5.strip()
     if not md5.endswith(".dir"):
         md5 += ".dir"
-    if not MD5.match(md5):
+    if not MD5.fullmatch(md5):
         raise RetrainError(
             f"--data-md5 {args.data_md5!r}: expected the 32-hex md5 of a data folder (data.dvc's)"
         )
@@ -80,9 +83,7 @@ def checkout(args: argparse.Namespace) -> str:
 
 
 def commit(args: argparse.Namespace) -> str:
-    branch = _run("git", "rev-parse", "--abbrev-ref", "HEAD").strip()
-    if not branch.startswith(PREFIX):
-        raise RetrainError(f"on branch {branch!r}, not a {PREFIX}* branch: run `retrain.py checkout` first")
+    branch = _retrain_branch()
     _run("git", "add", "--all")
     if not _run("git", "diff", "--cached", "--name-only").strip():
         raise RetrainError("the pipeline changed nothing: is this data version already the one on main?")
@@ -93,7 +94,7 @@ def commit(args: argparse.Namespace) -> str:
 
 
 def open_pr(args: argparse.Namespace) -> str:
-    branch = _run("git", "rev-parse", "--abbrev-ref", "HEAD").strip()
+    branch = _retrain_branch()
     title, _, body = _run("git", "log", "-1", "--format=%B").strip().partition("\n")
     pull = api(
         "POST",
@@ -115,6 +116,16 @@ def _message(branch: str) -> str:
         f"The pipeline (dvc repro) on the data version {version}; test-split metrics:\n\n{figures}\n\n"
         "The pull-request workflow compares this model with the base branch and applies the quality gate."
     )
+
+
+def _retrain_branch() -> str:
+    """The branch `checkout` made, checked whole: its name goes into a commit, a push and a pull request."""
+    branch = _run("git", "rev-parse", "--abbrev-ref", "HEAD").strip()
+    if not BRANCH.fullmatch(branch):
+        raise RetrainError(
+            f"on branch {branch!r}: expected {PREFIX}<12 hex digits>, the branch `retrain.py checkout` makes"
+        )
+    return branch
 
 
 def _data_dvc() -> Path:

@@ -6,62 +6,15 @@ release.yml runs `make register` after the push; promote.yml runs `make check-pr
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import BIN, REPO, run
+from tests.conftest import run
+from tests.deploy.conftest import DIGEST_A, DIGEST_B, IMAGE, commit, git, gto, make, remote_tags
 
 pytestmark = pytest.mark.timeout(300)
-
-IMAGE = "ghcr.io/acme/churn"
-DIGEST_A = "sha256:" + "a" * 64
-DIGEST_B = "sha256:" + "b" * 64
-
-
-def git(repo: Path, *args: str) -> str:
-    return run(["git", *args], cwd=repo).stdout.strip()
-
-
-def make(target: str, repo: Path, **variables: str) -> subprocess.CompletedProcess[str]:
-    """`make TARGET GITOPS_REPO=repo ...` in this project, as the workflows run it."""
-    args = [f"{key}={value}" for key, value in {"GITOPS_REPO": str(repo), **variables}.items()]
-    return run(["make", "--no-print-directory", target, *args], cwd=REPO, check=False)
-
-
-@pytest.fixture
-def repos(tmp_path: Path) -> tuple[Path, Path]:
-    """A clone holding deploy/ on main, and its bare `origin`."""
-    origin, work = tmp_path / "origin.git", tmp_path / "work"
-    run(["git", "init", "-q", "--bare", "-b", "main", origin], cwd=tmp_path)
-    shutil.copytree(REPO / "deploy", work / "deploy")
-    git(work, "init", "-q", "-b", "main")
-    git(work, "config", "user.email", "tests@example.com")
-    git(work, "config", "user.name", "Tests")
-    git(work, "add", "-A")
-    git(work, "commit", "-q", "-m", "deploy")
-    git(work, "remote", "add", "origin", str(origin))
-    git(work, "push", "-q", "origin", "main")
-    return work, origin
-
-
-def commit(repo: Path, name: str) -> None:
-    (repo / name).write_text(name)
-    git(repo, "add", name)
-    git(repo, "commit", "-q", "-m", name)
-
-
-def remote_tags(origin: Path) -> dict[str, str]:
-    """Tag name -> the commit it points to, in `origin`."""
-    out = git(origin, "for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags")
-    return dict(line.split() for line in out.splitlines())
-
-
-def gto(repo: Path, *args: str) -> None:
-    run([BIN / "gto", *args], cwd=repo)
 
 
 def test_each_merge_registers_the_next_version_with_its_image(repos: tuple[Path, Path]) -> None:
