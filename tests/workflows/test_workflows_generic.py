@@ -130,6 +130,21 @@ def test_checkouts_do_not_persist_credentials(path: Path) -> None:
             assert (step.get("with") or {}).get("persist-credentials") is False, step
 
 
+MAKE_VARIABLE = re.compile(r"\bmake\b[^\n;&|]*?\s([A-Z_]+)=(\S*)")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
+def test_names_reach_commands_as_data(path: Path) -> None:
+    """No `${{ }}` in a script, and nothing but literals on make's command line: a tag, branch or input
+    reaches a command in the step's environment only, where make and the shell never parse it as code
+    (zizmor sees the first; make expands `$(...)` in a command-line variable, which it cannot see)."""
+    for step in steps(load(path)):
+        script = str(step.get("run", ""))
+        assert "${{" not in script, f"{path.name}: move the expression into the step's env: {script}"
+        for name, value in MAKE_VARIABLE.findall(script):
+            assert "$" not in value, f"{path.name}: pass {name} to make in the step's env: {script}"
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=ids)
 def test_runs_are_grouped_for_concurrency(path: Path) -> None:
     workflow = load(path)

@@ -59,8 +59,8 @@ def test_the_pushed_image_is_registered_by_digest_with_gto(release: dict[str, An
     assert register["needs"] == ["bento", "image"]
     assert register["permissions"] == {"contents": "write"}
     (step,) = [s for s in register["steps"] if "run" in s]
-    assert step["run"] == 'make register IMAGE="$IMAGE@$DIGEST" PUSH=1'
-    assert step["env"]["DIGEST"] == "${{ needs.image.outputs.digest }}"
+    assert step["run"] == "make register PUSH=1"  # IMAGE in the environment: never on a command line
+    assert step["env"]["IMAGE"] == "${{ needs.image.outputs.image }}@${{ needs.image.outputs.digest }}"
     assert release["jobs"]["image"]["outputs"]["digest"] == "${{ steps.build.outputs.digest }}"
 
 
