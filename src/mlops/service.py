@@ -87,6 +87,18 @@ def log_write_failures() -> Any:
     )
 
 
+@functools.cache
+def log_values_cut() -> Any:
+    """The /metrics counter of input values logged cut to the inference log's MAX_VALUE_CHARS."""
+    import prometheus_client
+
+    return prometheus_client.Counter(
+        "mlops_inference_log_values_cut",
+        "Input values too long to log whole, written to the inference log cut, with a marker",
+        ["column"],
+    )
+
+
 def __getattr__(name: str) -> Any:
     """`ModelService`, built from the MLOPS_* environment the first time it is asked for."""
     if name != "ModelService":
@@ -196,6 +208,7 @@ def build_service(settings: ServingSettings) -> Any:
                     settings.inference_log_max_bytes,
                     settings.inference_log_max_total_bytes,
                     on_failure=log_write_failures().inc,
+                    on_cut=lambda column: log_values_cut().labels(column=column).inc(),
                 )
             for name in known:  # every watched column on /metrics from the start, at 0
                 unseen_categories().labels(column=name)

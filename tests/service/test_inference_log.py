@@ -14,10 +14,12 @@ import pytest
 
 from mlops.drift.sources import read_current
 from mlops.schema import Feature, Schema, Target
-from mlops.serving.inference_log import InferenceLog, log_files, prune
+from mlops.serving.inference_log import MAX_VALUE_CHARS, InferenceLog, cut_value, log_files, prune
 
 INPUT = {"tenure": 3, "contract": "One year", "total_charges": None}
 OUTPUT = {"label": "No", "probability": 0.25}
+MEGABYTE = 1 << 20
+FEW_KIB = 4096  # what one logged record may take, whatever a request sends
 SCHEMA = Schema(
     dataset="inference-log",
     target=Target(name="churn", positive="Yes", negative="No"),
@@ -175,3 +177,47 @@ def test_limits_must_be_positive_and_the_total_hold_a_file(
 ) -> None:
     with pytest.raises(ValueError, match="positive"):
         InferenceLog(tmp_path, max_bytes=max_bytes, max_total_bytes=max_total_bytes)
+
+
+@pytest.mark.parametrize("character", ["x", "é", "😀", "\x00", '"'])
+def test_a_megabyte_value_is_logged_cut_with_a_marker_counted_and_read_back(
+    tmp_path: Path, character: str
+) -> None:
+    cuts: list[str] = []
+    log = InferenceLog(tmp_path, on_cut=cuts.append)
+    huge = {**INPUT, "contract": character * MEGABYTE}
+    log.write("v1", [huge, INPUT, huge], [OUTPUT] * 3)
+    log.close()
+    (path,) = log_files(tmp_path)
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == 3 and max(len(line) for line in lines) < FEW_KIB
+    logged = json.loads(lines[0])["inputs"]["contract"]
+    assert logged == character * MAX_VALUE_CHARS + f"…[cut {MEGABYTE - MAX_VALUE_CHARS} chars]"
+    assert json.loads(lines[1])["inputs"] == INPUT  # a short value is logged whole
+    assert cuts == ["contract", "contract"]  # one per value cut: what /metrics counts
+    assert len(huge["contract"]) == MEGABYTE  # the request's own record is left as it was
+    frame = read_inference_log(tmp_path)  # the drift check: the cut value is one more unseen category
+    assert list(frame["contract"]) == [logged, "One year", logged]
+    assert list(frame["tenure"]) == [3, 3, 3] and list(frame["label"]) == ["No"] * 3
+
+
+def test_many_long_values_in_one_batch_stay_a_few_kib_a_record(tmp_path: Path) -> None:
+    log = InferenceLog(tmp_path, max_bytes=1 << 30, max_total_bytes=1 << 30)
+    records = [{**INPUT, "contract": f"{n}" * (MEGABYTE // 8)} for n in range(8)]
+    log.write("v1", records, [OUTPUT] * len(records))
+    log.close()
+    (path,) = log_files(tmp_path)
+    assert path.stat().st_size < len(records) * FEW_KIB
+    assert len(read_inference_log(tmp_path)) == len(records)
+
+
+def test_a_value_of_the_limit_is_kept_whole_and_one_more_is_cut() -> None:
+    whole = "a" * MAX_VALUE_CHARS
+    assert cut_value(whole) == whole
+    assert cut_value(whole + "b") == whole + "…[cut 1 chars]"
+    assert cut_value("abcdef", limit=2) == "ab…[cut 4 chars]"
+
+
+def test_the_value_limit_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="max_value_chars"):
+        InferenceLog(tmp_path, max_value_chars=0)

@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from mlops.drift.sources import read_current
 from mlops.params import load_params
-from mlops.serving.inference_log import log_files
+from mlops.schema import load_schema
+from mlops.serving.inference_log import cut_value, log_files
 from tests.conftest import BIN, REPO, free_port
 from tests.service.conftest import Server, private_home
 
@@ -27,6 +29,8 @@ pytestmark = [
 ]
 
 FAILURES = "mlops_inference_log_write_failures_total"
+CUT = "mlops_inference_log_values_cut_total"
+FEW_KIB = 4096  # what one logged record may take, whatever a request sends
 
 
 class MakeServe(Server):
@@ -100,6 +104,30 @@ def test_make_serve_logs_to_the_project_and_the_drift_check_reads_it_back(
     assert report["current_rows"] == len(sent)
 
 
+def test_a_megabyte_category_is_logged_cut_counted_on_metrics_and_read_by_the_drift_check(
+    served_project: tuple[Path, Server], built_project: Path, records: list[dict[str, Any]]
+) -> None:
+    project, server = served_project
+    schema = load_schema(built_project / "schema.yaml")
+    column = next(f.name for f in schema.categorical if f.unseen == "encode" and not f.integer_coded)
+    huge = {**records[0], column: "z" * 1_000_000}  # two fit in MLOPS_MAX_BODY_BYTES' 2 MiB
+    labels = f'column="{column}"'
+    before = on_metrics(server, CUT, labels)
+    assert httpx.post(server.url + "/predict", json=huge, timeout=60).status_code == 200
+    batch = httpx.post(server.url + "/predict_batch", json={"records": [huge, huge]}, timeout=60)
+    assert batch.status_code == 200, batch.text
+    assert on_metrics(server, CUT, labels) == before + 3
+    logged = cut_value(huge[column])
+    assert len(logged) < 1_000 and logged.endswith(" chars]")
+    log_dir = project / "inference-log"
+    lines = [line for path in log_files(log_dir) for line in path.read_bytes().splitlines()]
+    cut_lines = [line for line in lines if json.loads(line)["inputs"][column] == logged]
+    assert len(cut_lines) == 3 and max(len(line) for line in lines) < FEW_KIB
+    prediction = load_params(built_project / "params.yaml").drift.prediction_column
+    frame = read_current(log_dir, schema, prediction)
+    assert (frame[column] == logged).sum() == 3 and len(frame) == len(lines)
+
+
 @pytest.fixture(scope="module")
 def unwritable_server(
     bento_tag: str, bentoml_home: Path, tmp_path_factory: pytest.TempPathFactory
@@ -115,10 +143,15 @@ def unwritable_server(
     started.stop()
 
 
-def failures_on_metrics(server: Server) -> float:
+def on_metrics(server: Server, name: str, labels: str = "[^}]*") -> float:
+    """The sum of counter `name` on /metrics over the label sets matching the regex `labels`."""
     text = httpx.get(server.url + "/metrics", timeout=30).text
-    found = re.findall(rf"^{FAILURES}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, flags=re.MULTILINE)
+    found = re.findall(rf"^{name}(?:{{{labels}}})? ([0-9.e+]+)$", text, flags=re.MULTILINE)
     return sum(float(value) for value in found)
+
+
+def failures_on_metrics(server: Server) -> float:
+    return on_metrics(server, FAILURES)
 
 
 def test_an_unwritable_log_fails_no_prediction_and_is_counted_on_metrics(

@@ -6,6 +6,12 @@ files (the process id is in the name), so workers never interleave lines. A line
 flushed per request: serialising is pydantic-core's `to_json` (5x faster than `json.dumps`), about
 2 µs a record, plus one `write` system call per request (benchmarks/serving.py measures it). NaN and
 infinity, which the request model refuses anyway, would be written as null.
+
+A record's size is bounded: a text value longer than MAX_VALUE_CHARS is logged cut, its first
+MAX_VALUE_CHARS characters then `…[cut N chars]` (`cut_value`). An unseen category is accepted
+whatever its length (up to the body limit): without the cut, about 1,600 requests of 1 MB would
+push every real prediction out of the 1.5 GiB log before the drift check read it. Numbers are
+bounded by the JSON parser and the other fields by the schema, so a record stays within a few KiB.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = "predictions-"
 SUFFIX = ".jsonl"
+# Longest text value logged whole; categories are far shorter. One cut value is at most ~1.5 KiB of
+# JSON (6 bytes for an escaped control character, 4 for other characters outside ASCII).
+MAX_VALUE_CHARS = 256
 
 
 class InferenceLog:
@@ -35,7 +44,8 @@ class InferenceLog:
     A failed write (a full or read-only volume, a missing permission) never fails the prediction:
     `on_failure` is called (the service counts it on /metrics), the error is logged once per outage
     (again after writing has recovered), and a partly written line is cut off so every file stays
-    whole lines.
+    whole lines. An input value cut to `max_value_chars` calls `on_cut` with its column's name (the
+    service counts those on /metrics too).
     """
 
     def __init__(
@@ -44,16 +54,22 @@ class InferenceLog:
         max_bytes: int = 16 << 20,
         max_total_bytes: int = 1536 << 20,
         on_failure: Callable[[], None] | None = None,
+        on_cut: Callable[[str], None] | None = None,
+        max_value_chars: int = MAX_VALUE_CHARS,
     ) -> None:
         if max_bytes <= 0 or max_total_bytes < max_bytes:
             raise ValueError(
                 f"max_bytes ({max_bytes}) must be positive and max_total_bytes ({max_total_bytes})"
                 " at least max_bytes"
             )
+        if max_value_chars <= 0:
+            raise ValueError(f"max_value_chars ({max_value_chars}) must be positive")
         self.folder = folder
         self.max_bytes = max_bytes
         self.max_total_bytes = max_total_bytes
         self.on_failure = on_failure
+        self.on_cut = on_cut
+        self.max_value_chars = max_value_chars
         self.failures = 0
         self._failing = False
         self._lock = threading.Lock()
@@ -73,7 +89,7 @@ class InferenceLog:
         timestamp = datetime.now(UTC).isoformat(timespec="microseconds")
         lines = b"".join(
             to_json(
-                {"timestamp": timestamp, "model_version": version, "inputs": i, "output": o},
+                {"timestamp": timestamp, "model_version": version, "inputs": self._bounded(i), "output": o},
                 inf_nan_mode="null",
             )
             + b"\n"
@@ -89,6 +105,22 @@ class InferenceLog:
             if self._failing:
                 self._failing = False
                 log.warning("inference log: writing to %s again", self.folder)
+
+    def _bounded(self, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        """`inputs` itself, or a copy with each text value over `max_value_chars` cut (counted)."""
+        limit = self.max_value_chars
+        for value in inputs.values():  # a plain loop: about half what serialising the record costs
+            if isinstance(value, str) and len(value) > limit:
+                break
+        else:
+            return inputs  # nearly always: nothing copied
+        bounded = dict(inputs)
+        for name, value in inputs.items():
+            if isinstance(value, str) and len(value) > limit:
+                bounded[name] = cut_value(value, limit)
+                if self.on_cut is not None:
+                    self.on_cut(name)
+        return bounded
 
     def close(self) -> None:
         with self._lock:
@@ -143,6 +175,17 @@ class InferenceLog:
         self._written = 0
         log.info("inference log: writing %s", path)
         return self._handle
+
+
+def cut_value(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """`text` itself when at most `limit` characters, else its first `limit` and how many were cut.
+
+    The marker keeps the cut visible to whoever reads the log; to the drift check the value stays
+    what it was, a category the schema does not know.
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[cut {len(text) - limit} chars]"
 
 
 def prune(folder: Path, max_total_bytes: int) -> list[Path]:
