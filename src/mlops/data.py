@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from mlops.errors import DataValidationError
-from mlops.schema import Schema, shorten, validate_frame
+from mlops.schema import Schema, label_codes, shorten, validate_frame
 
 MAX_LINE_BYTES = 1 << 20  # a longer CSV line is refused: no table cell is a megabyte of text
 MIN_LABEL_ROWS = 2  # rows of each label the stratified split needs: one to train on, one to test
@@ -121,13 +121,17 @@ def _check_regression_split(target: pd.Series, test_size: float, source: str, co
 
 
 def target_vector(frame: pd.DataFrame, schema: Schema) -> pd.Series:
-    """The target as the model learns it: binary 0/1 (1 for the positive label); multi-class the
-    class's position in the schema's `classes`; regression the number itself (float64)."""
+    """The target as the model learns it: a class is its label's position in the schema's labels
+    (binary: 0 negative, 1 positive; multi-class: its place in `classes`), compared by value as
+    everywhere (`mlops.schema.label_codes`); regression the number itself (float64)."""
     target = schema.target
     column = frame[target.name]
-    if target.task == "binary":
-        return (column == target.positive).astype("int64")
-    if target.task == "multiclass":
-        codes = {label: position for position, label in enumerate(target.labels)}
-        return column.map(codes).astype("int64")
-    return column.astype("float64")
+    if not target.is_classification:
+        return column.astype("float64")
+    codes = pd.Series(label_codes(column, target.labels), index=column.index)
+    if (codes < 0).any():  # validate_frame refuses such rows: only an unvalidated frame gets here
+        unknown = (
+            f"column '{target.name}': {int((codes < 0).sum())} rows hold none of the labels {target.labels}"
+        )
+        raise DataValidationError("the target", [unknown])
+    return codes

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from mlops.data import target_vector
 from mlops.errors import ConfigError, DataValidationError
-from mlops.schema import Schema, load_schema, request_model, validate_frame
+from mlops.schema import Schema, label_codes, load_schema, request_model, validate_frame
 
 SCHEMA = Schema.model_validate(
     {
@@ -224,3 +225,36 @@ def test_unseen_categories_pass_the_request_model_unless_refused() -> None:
 def test_category_options_are_checked(feature: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Schema.model_validate(SCHEMA.model_dump() | {"features": [{"name": "a", **feature}]})
+
+
+@pytest.mark.parametrize(
+    ("values", "labels", "codes"),
+    [
+        ([1.0, 0.0, 1.0], (0, 1), [1, 0, 1]),  # a 0/1 target stored as floats
+        (["1.0", "0", "1", " 1"], (0, 1), [1, 0, 1, 1]),  # as text: read as numbers
+        ([1.5, 2.0, None, "x"], (0, 1), [-1, -1, -1, -1]),  # no label: not an integer, missing, text
+        (["Yes", "No", "yes", None], ("No", "Yes"), [1, 0, -1, -1]),  # text labels compare as text
+        ([1, "1"], ("0", "1"), [-1, 1]),  # ... also when they look like numbers
+        (pd.Categorical(["b", "a", "c"]), ("a", "b"), [1, 0, -1]),  # a categorical column
+        ([2, 0, 1], ("low", "mid", "high"), [-1, -1, -1]),
+    ],
+)
+def test_one_label_comparison_by_value(values: list, labels: tuple, codes: list[int]) -> None:
+    assert label_codes(pd.Series(values), labels).tolist() == codes
+
+
+def test_the_pipeline_validation_and_the_target_agree_on_a_float_stored_target() -> None:
+    schema = Schema.model_validate(
+        {
+            "dataset": "loans",
+            "target": {"name": "repaid", "positive": 1, "negative": 0},
+            "features": [{"name": "income", "type": "float"}],
+        }
+    )
+    raw = pd.DataFrame({"income": ["10", "20", "30", "40"], "repaid": ["1.0", "0.0", "1", "0.00"]})
+    typed = validate_frame(raw, schema, "loans.csv")
+    assert target_vector(typed, schema).tolist() == [1, 0, 1, 0]
+    with pytest.raises(
+        DataValidationError, match=r"column 'repaid': 1 rows hold none of the labels \(0, 1\)"
+    ):
+        target_vector(typed.assign(repaid=[1.0, 0.0, 2.0, 0.0]), schema)

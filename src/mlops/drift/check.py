@@ -12,14 +12,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from mlops.drift import stats
 from mlops.drift.performance import PerformanceResult
 from mlops.errors import ConfigError
 from mlops.params import DriftColumnParams, DriftParams
-from mlops.schema import Schema
+from mlops.schema import Schema, label_codes
 
 Status = Literal["drift", "no_drift", "insufficient_data"]
 HISTOGRAM_BINS = 20
@@ -296,22 +294,12 @@ def _category_counts(
     known = list(categories or ())
     counts = []
     for series in (reference, current):
-        codes = _codes(series, known)
+        codes = label_codes(series, known)
         codes[(codes < 0) & series.notna().to_numpy()] = len(known)  # unseen: after the categories
         counts.append(np.roll(np.bincount(codes + 1, minlength=len(known) + 2), -1))  # missing: last
     labels = [*(str(c) for c in known), UNSEEN, MISSING]
     present = [i for i in range(len(labels)) if i < len(known) or counts[0][i] or counts[1][i]]
     return [labels[i] for i in present], counts[0][present], counts[1][present]
-
-
-def _codes(series: pd.Series, known: list[Any]) -> np.ndarray:
-    """Position of each value in `known`, -1 for missing or unknown; Arrow's hash join when it can."""
-    try:
-        values = pa.array(series, from_pandas=True)
-        found = pc.index_in(values, value_set=pa.array(known).cast(values.type))
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype("int64")
-    except (pa.ArrowException, TypeError, ValueError):
-        return pd.Categorical(series, categories=known).codes.astype("int64")
 
 
 def _value_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -388,4 +376,4 @@ def _like_target(prediction: pd.Series, labels: tuple[Any, ...] | None) -> bool:
     values = prediction.dropna()
     if labels is None:
         return bool(pd.to_numeric(values, errors="coerce").notna().all())
-    return bool(values.isin(labels).all())
+    return bool((label_codes(values, labels) >= 0).all())

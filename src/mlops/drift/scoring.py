@@ -16,7 +16,7 @@ import pandas as pd
 from mlops.drift.check import DriftResult
 from mlops.drift.performance import PerformanceResult, Reference, alert_reason, estimate, not_available
 from mlops.drift.sources import MODEL_VERSION, PROBABILITY
-from mlops.schema import Schema
+from mlops.schema import Schema, label_codes
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +36,14 @@ def assess_performance(
     target = schema.target
     if target.name not in labelled_reference:
         return not_available(f"the labelled reference has no '{target.name}' column")
-    labels = _labels(labelled_reference[target.name], target.positive)
+    labels = _positive(labelled_reference[target.name], schema)
     if labels.min() == labels.max():
         return not_available(f"the labelled reference holds one class of '{target.name}' only")
     reference = Reference.fit(_score(model, labelled_reference, schema), labels, threshold)
     scores, source = current_scores(model, model_version, current, schema)
     realized = None
     if target.name in current and current[target.name].notna().all():
-        realized = _labels(current[target.name], target.positive)
+        realized = _positive(current[target.name], schema)
     return estimate(reference, scores, realized, probabilities=source)
 
 
@@ -79,8 +79,9 @@ def _score(model: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:
     return np.asarray(model.predict_proba(frame[list(schema.feature_names)])[:, 1], dtype="float64")
 
 
-def _labels(column: pd.Series, positive: Any) -> np.ndarray:
-    return (column.astype("str") == str(positive)).to_numpy(dtype="float64")
+def _positive(column: pd.Series, schema: Schema) -> np.ndarray:
+    """1.0 where the row's label is the positive one, compared as the pipeline compares labels."""
+    return (label_codes(column, schema.target.labels) == 1).astype("float64")
 
 
 def with_performance(result: DriftResult, performance: PerformanceResult) -> DriftResult:
