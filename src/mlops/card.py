@@ -9,16 +9,20 @@ request's report can show what changed in it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from pydantic import BaseModel, ConfigDict
 
+from mlops.card_page import PAGE_POLICY, STYLE
 from mlops.errors import ConfigError
 from mlops.fairness import MEANING, Fairness, check_fairness
 from mlops.io import read_yaml
@@ -30,13 +34,8 @@ if TYPE_CHECKING:  # skops.card imports scikit-learn: `mlops validate` reads car
     from skops.card import Card
 
 TOP_FEATURES = 10
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; padding: 0 1.5rem; max-width: 900px;
-       color: #1f2328; line-height: 1.5; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
-th, td { border: 1px solid #d0d7de; padding: 4px 10px; }
-code { background: #eff1f3; padding: 0 3px; border-radius: 3px; }
-"""
+ALIGNMENTS = ("left", "center", "right")  # a table column's, as a class of card_page.STYLE
+LINK_SCHEMES = ("http", "https", "mailto")  # what a link in the card may point to
 
 
 class CardText(BaseModel):
@@ -380,9 +379,47 @@ def _fmt(value: Any) -> str:
 
 
 def render_html(markdown: str, title: str) -> str:
-    """The card as one self-contained HTML page (no script, style sheet or image from elsewhere)."""
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    """The card as one self-contained HTML page that loads nothing and runs nothing.
+
+    The card's words come from project.yaml and schema.yaml, which anyone with a pull request can
+    edit, and the page is served from the model's own origin (/card): so text is rendered as text.
+    Raw HTML is escaped, an image is shown as its alt text, a link survives only to http(s) or
+    mailto, and the page's one style sheet is allowed by its hash in a Content-Security-Policy
+    that forbids everything else (the /card route sends the same policy as a header).
+    """
+    body = _CardMarkdown().render(markdown)
     return (
-        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(PAGE_POLICY)}">'
+        f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
         f"<style>{STYLE}</style></head><body>\n{body}</body></html>\n"
     )
+
+
+class _CardMarkdown(MarkdownIt):
+    """CommonMark with tables, and nothing in its output but text, tables and safe links."""
+
+    def __init__(self) -> None:
+        super().__init__("commonmark", {"html": False})  # raw HTML in the text is escaped
+        self.enable("table")
+        self.add_render_rule("image", _image_as_text)
+        self.core.ruler.push("alignment_classes", _alignment_classes)
+
+    def validateLink(self, url: str) -> bool:  # noqa: N802 (markdown-it's name)
+        """Only links to the web or to a mail address; markdown-it's own check lets `data:image/...`
+        through, and a relative link would point into the service."""
+        return urlsplit(url.strip()).scheme.lower() in LINK_SCHEMES
+
+
+def _image_as_text(renderer: Any, tokens: Sequence[Token], index: int, options: Any, env: Any) -> str:
+    """An image's alt text in its place: the page loads nothing from anywhere."""
+    return escape(renderer.renderInlineAsText(tokens[index].children or [], options, env))
+
+
+def _alignment_classes(state: StateCore) -> None:
+    """A table column's alignment as a class, not a `style` attribute the policy would block."""
+    for token in state.tokens:
+        align = token.attrs.get("style")
+        if token.type in ("th_open", "td_open") and isinstance(align, str):
+            side = align.removeprefix("text-align:")
+            token.attrs = {"class": f"align-{side}"} if side in ALIGNMENTS else {}

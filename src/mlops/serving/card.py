@@ -1,6 +1,10 @@
 """GET /card: the model card (models/card.html, written by the pipeline's card stage) as one HTML page.
 
 An ASGI middleware rather than a mounted app, so `/card` answers itself instead of redirecting to `/card/`.
+The page is served from the model's origin, beside the prediction routes, and its words come from
+project.yaml: so it goes out with the card's Content-Security-Policy (its own style sheet and
+nothing else: no script, image, frame, form or load of any kind, and no framing by another site),
+`nosniff`, and no referrer for a link followed from it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from mlops.card_page import HEADER_POLICY
 from mlops.serving.limits import method_not_allowed
 
 log = logging.getLogger(__name__)
@@ -20,6 +25,13 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 TEXT = b"text/plain; charset=utf-8"
+# X-Frame-Options for browsers that predate the policy's frame-ancestors.
+SECURITY_HEADERS = [
+    (b"content-security-policy", HEADER_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
 
 
 class CardRoute:
@@ -43,6 +55,6 @@ class CardRoute:
             status, body, kind = 404, b"no model card in this bento\n", TEXT
         else:
             status, body, kind = 200, self.html, b"text/html; charset=utf-8"
-        headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+        headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
