@@ -1,5 +1,6 @@
-"""What GitHub accepts and what the bot may touch, in one place: the size of a comment or issue body,
-cutting text to fit it, and the one rule for finding what the bot itself wrote.
+"""What GitHub accepts and what the bot may touch, in one place: the size of a comment or issue body
+and of a check run's summary, cutting text to fit them, and the one rule for finding what the bot
+itself wrote.
 
 Standard library only and without side effects: the pull-request comment and drift issue workflows
 import it with the runner's own Python and install nothing beside their write token.
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 COMMENT_LIMIT = 65_536  # GitHub refuses a comment or issue body longer than this (characters)
+CHECK_SUMMARY_LIMIT = 65_535  # a check run's output summary, GitHub's limit (characters)
 BOT_LOGIN = "github-actions[bot]"  # the user of a workflow's GITHUB_TOKEN, who posts both
 REPORT_MARKER = "<!-- mlops: model report -->"  # ends the pull request's report comment
 DRIFT_MARKER = "<!-- mlops: drift issue -->"  # ends the body of the scheduled check's drift issue

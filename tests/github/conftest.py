@@ -1,14 +1,20 @@
-"""The real `gh` against a fake GitHub API on 127.0.0.1: fixtures to start the fake and run the scripts.
+"""The real `gh` and CML against a fake GitHub API on 127.0.0.1: fixtures to start the fake, install
+CML and run the scripts.
 
 gh is Debian's package `gh`; .ci/run installs it, and so does this set-up when it runs as root on a
-machine with apt-get. Without it (and without root to install it) these tests skip, saying why.
+machine with apt-get. CML is installed with npm from .github/cml's lockfile (Node.js and npm: .ci/run
+installs them). Without them (and without root to install gh) these tests skip, saying why.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +27,12 @@ OWNER_REPO = "acme/churn"
 BOT, BOT_TOKEN = "github-actions[bot]", "bot-token"
 HUMAN, HUMAN_TOKEN = "alice", "alice-token"
 SCRIPTS = REPO / "scripts"
+CML_DIR = REPO / ".github" / "cml"  # package.json and package-lock.json, which pr-comment.yml installs
+CML_VERSION = "0.20.6"
+CML_TARBALL = Path(
+    os.environ.get("CML_TARBALL", REPO.parent / "shared" / "vendor" / f"cml-{CML_VERSION}.tar.gz")
+)
+NPM_CI = "npm ci --omit=dev --ignore-scripts --no-audit --no-fund"  # the check job's step, word for word
 
 
 def _install_gh() -> str | None:
@@ -72,3 +84,46 @@ def run_script(name: str, *args: str | Path, env: dict[str, str]) -> subprocess.
     return subprocess.run(
         [SCRIPTS / name, *map(str, args)], env=env, capture_output=True, text=True, timeout=300, check=False
     )
+
+
+@pytest.fixture(scope="session")
+def cml() -> Path:
+    """node_modules/.bin/cml, installed by the check job's own `npm ci` from .github/cml's lockfile.
+
+    One entry differs: the npm registry reachable here has no @dvcorg/cml, so the copy's entry for
+    it points at CML's release source (../shared/vendor, the same 0.20.6); every other package is
+    the committed lockfile's, at its version, its integrity checked by npm. Installed once per
+    lockfile and source (kept between sessions), complete or not at all.
+    """
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js/npm not installed: the CML client cannot run")
+    if not CML_TARBALL.is_file():
+        pytest.skip(f"the CML source is not at {CML_TARBALL} (set CML_TARBALL)")
+    files = [CML_DIR / "package.json", CML_DIR / "package-lock.json", CML_TARBALL]
+    key = hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"mlops-test-cml-{key}"
+    if not (folder / "node_modules" / ".bin" / "cml").exists():
+        partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent))
+        _lockfile_with_local_cml(partial)
+        command = [*NPM_CI.split(), "--silent"]
+        result = subprocess.run(
+            command, cwd=partial, capture_output=True, text=True, timeout=900, check=False
+        )
+        if result.returncode != 0:
+            shutil.rmtree(partial, ignore_errors=True)
+            pytest.fail(f"{NPM_CI} from {CML_DIR}'s lockfile failed:\n{result.stderr[-3000:]}")
+        with contextlib.suppress(OSError):  # another run may have finished first: keep its copy
+            partial.rename(folder)
+        shutil.rmtree(partial, ignore_errors=True)
+    return folder / "node_modules" / ".bin" / "cml"
+
+
+def _lockfile_with_local_cml(folder: Path) -> None:
+    """.github/cml's package.json and package-lock.json in `folder`, @dvcorg/cml taken from the source."""
+    source = f"file:{CML_TARBALL}"
+    package = json.loads((CML_DIR / "package.json").read_text())
+    lock = json.loads((CML_DIR / "package-lock.json").read_text())
+    package["dependencies"]["@dvcorg/cml"] = lock["packages"][""]["dependencies"]["@dvcorg/cml"] = source
+    lock["packages"]["node_modules/@dvcorg/cml"]["resolved"] = source
+    (folder / "package.json").write_text(json.dumps(package, indent=2))
+    (folder / "package-lock.json").write_text(json.dumps(lock, indent=2))

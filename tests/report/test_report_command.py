@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops.report.verdict import Verdict
 from mlops.schema import load_schema
 from tests.conftest import REPO, run
 from tests.project_task import project_task
@@ -57,6 +58,8 @@ def test_changed_param_with_better_metrics_passes(repo: Path) -> None:
     assert row(markdown, "`train.hist_gradient_boosting.learning_rate`")[1:] == ["0.05", "0.1"]
     assert "Params changed (1)" in markdown
     assert "report written to report/report.md" in log
+    verdict = Verdict.from_json((repo / "report/verdict.json").read_text())  # for the check run
+    assert verdict.passed and f"Quality gate passed: {verdict.reason}" in markdown.splitlines()[0]
 
 
 def test_drop_past_the_gate_fails_after_writing_the_report(repo: Path) -> None:
@@ -74,6 +77,8 @@ def test_drop_past_the_gate_fails_after_writing_the_report(repo: Path) -> None:
     assert row(markdown, label(gate))[5] == "🔴 worse"
     assert (repo / "report/report.html").stat().st_size > 10_000
     assert "quality gate failed" in log
+    verdict = Verdict.from_json((repo / "report/verdict.json").read_text())
+    assert not verdict.passed and first.endswith(verdict.reason)
 
 
 def test_base_without_results_says_so(repo: Path) -> None:

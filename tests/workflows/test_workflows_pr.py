@@ -7,6 +7,8 @@ import re
 import pytest
 import yaml
 
+from tests.conftest import REPO
+from tests.github.conftest import CML_DIR, NPM_CI
 from tests.workflows.conftest import WORKFLOW_DIR, load, steps
 
 PR = WORKFLOW_DIR / "pr.yml"
@@ -82,26 +84,50 @@ def test_comment_runs_after_the_pr_workflow_by_its_name(pr: dict, comment: dict)
     assert set(comment["on"]) == {"workflow_run"}
 
 
-def test_comment_checks_out_only_the_default_branch_and_keeps_the_artifact_apart(comment: dict) -> None:
-    checkouts = [s for s in steps(comment) if str(s.get("uses", "")).startswith("actions/checkout@")]
+@pytest.mark.parametrize("job", ["comment", "check"])
+def test_comment_checks_out_only_the_default_branch_and_keeps_the_artifact_apart(
+    comment: dict, job: str
+) -> None:
+    job_steps = comment["jobs"][job]["steps"]
+    checkouts = [s for s in job_steps if str(s.get("uses", "")).startswith("actions/checkout@")]
     assert len(checkouts) == 1
     assert not {"ref", "repository"} & set(checkouts[0]["with"])  # on workflow_run: the default branch
-    download = next(s for s in steps(comment) if "download-artifact" in str(s.get("uses", "")))
+    download = next(s for s in job_steps if "download-artifact" in str(s.get("uses", "")))
     assert download["with"]["path"].startswith("${{ runner.temp }}/")  # data, outside the checkout
-    for run in _runs(comment):
-        assert not re.search(r"\b(make|uv|pip|npm|npx|bash|sh|source)\b\s", run), run
+    for step in job_steps:
+        run = str(step.get("run", ""))
+        if run == NPM_CI:  # CML, from the default branch's lockfile: the check job only
+            assert job == "check"
+            assert step["working-directory"] == CML_DIR.relative_to(REPO).as_posix()
+            continue
+        assert not re.search(r"\b(make|uv|pip|npm|npx|node|bash|sh|source)\b\s", run), run
         assert "${{" not in run, "event data reaches scripts through env only"
 
 
-def test_comment_writes_only_pull_requests(comment: dict) -> None:
-    (job,) = comment["jobs"].values()
-    assert job["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
+def test_each_job_writes_one_thing(comment: dict) -> None:
+    jobs = comment["jobs"]
+    assert set(jobs) == {"comment", "check"}
+    assert jobs["comment"]["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
+    assert jobs["check"]["permissions"] == {"actions": "read", "contents": "read", "checks": "write"}
     assert comment["permissions"] == {}
-    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+    for job in jobs.values():
+        assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+
+
+def test_the_check_job_posts_with_the_tested_script_and_the_event_head(comment: dict) -> None:
+    job_steps = comment["jobs"]["check"]["steps"]
+    install, post = [s for s in job_steps if "run" in s]
+    assert install["run"] == NPM_CI  # what tests/github/conftest.py's `cml` fixture runs
+    assert post["run"].startswith("scripts/post_check.py ")  # what tests/github/test_pr_check.py runs
+    assert f"--cml {install['working-directory']}/node_modules/.bin/cml " in post["run"]
+    for option in ("--report", "--repo", "--head-sha", "--run-url"):
+        assert option in post["run"]
+    assert post["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"  # GitHub's
+    assert post["env"]["GH_TOKEN"] == post["env"]["REPO_TOKEN"] == "${{ github.token }}"  # gh, CML
 
 
 def test_comment_posts_with_the_tested_script_and_the_event_head(comment: dict) -> None:
-    (post,) = [s for s in steps(comment) if "run" in s]
+    (post,) = [s for s in comment["jobs"]["comment"]["steps"] if "run" in s]
     assert post["run"].startswith("scripts/post_comment.py ")  # what tests/github/test_pr_comment.py runs
     for option in ("--report", "--repo", "--head-sha", "--run-url", "--author"):
         assert option in post["run"]
@@ -115,12 +141,12 @@ def test_comment_posts_with_the_tested_script_and_the_event_head(comment: dict) 
 
 
 def test_comment_downloads_the_artifact_of_the_triggering_run(pr: dict, comment: dict) -> None:
-    download = next(
-        s for s in steps(comment) if str(s.get("uses", "")).startswith("actions/download-artifact@")
-    )
-    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    downloads = [s for s in steps(comment) if str(s.get("uses", "")).startswith("actions/download-artifact@")]
     uploaded = next(s for s in steps(pr) if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
-    assert download["with"]["name"] == uploaded["with"]["name"]
+    assert len(downloads) == len(comment["jobs"])
+    for download in downloads:
+        assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+        assert download["with"]["name"] == uploaded["with"]["name"]
 
 
 def test_workflow_files_parse_as_yaml() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.github.conftest import NPM_CI
 from tests.workflows.conftest import WORKFLOW_DIR, load, steps
 
 THIN = [WORKFLOW_DIR / name for name in ("pr.yml", "pr-comment.yml", "drift.yml", "retrain.yml")]
@@ -39,6 +40,8 @@ def test_every_run_step_is_one_command(path: Path) -> None:
 def test_every_command_is_a_make_target_or_a_script_that_a_test_runs(path: Path) -> None:
     for run in _runs(path):
         words = shlex.split(run)
+        if run == NPM_CI:  # CML's install, which tests/github/conftest.py runs the same way
+            continue
         if words[0] == "make":
             assert re.search(rf"^{words[1]}:", MAKEFILE, re.MULTILINE), f"no make target {words[1]}"
             continue

@@ -1,4 +1,5 @@
-"""mlops report: compare this tree's results with a base revision's; write report.md and report.html.
+"""mlops report: compare this tree's results with a base revision's; write report.md, report.html and
+verdict.json (the gate's verdict for the pull request's check run).
 
 Every path comes from dvc.yaml (`mlops.project`); `--base` defaults to origin/main, else main.
 Exits 1 when the quality gate fails, after writing the report so the comment explains the failure,
@@ -38,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from mlops.report.latency import measure_model
     from mlops.report.markdown import Links, render_markdown
     from mlops.report.results import git_reader, load_results, worktree_reader
+    from mlops.report.verdict import VERDICT_FILE, Verdict
 
     project = load_project()
     base_revision = args.base or default_base(project.root)
@@ -59,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or project.absolute(REPORT_DIR)
     write_text(out / "report.md", render_markdown(comparison, links))
     write_text(out / "report.html", render_html(comparison))
+    write_text(out / VERDICT_FILE, Verdict(comparison.gate.passed, comparison.gate.reason).to_json())
     if head.card is not None:
         write_text(out / "card.html", render_card(head.card, "Model card (head)"))
     log.info("report written to %s (and report.html beside it)", shown(out / "report.md"))
