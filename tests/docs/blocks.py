@@ -11,9 +11,12 @@ checks every block has its marker and every named test reads its block.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,6 +173,31 @@ class Reader:
             self.cwd = (self.cwd / moved.group(1)).resolve()
             return Outcome(0 if self.cwd.is_dir() else 1, "", "")
         return run_line(line, self.cwd, self.env, timeout)
+
+    def answer_defaults(self, line: str, timeout: float = 900) -> Outcome:
+        """Run an interactive command in a terminal (a pseudo-terminal, by util-linux's `script`),
+        answering each question with Enter, its default, as a reader accepting them would."""
+        with tempfile.TemporaryFile() as out:
+            process = subprocess.Popen(
+                ["script", "-qec", line, "/dev/null"],
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            assert process.stdin is not None
+            deadline = time.monotonic() + timeout
+            while process.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(BrokenPipeError):
+                    process.stdin.write(b"\r")
+                    process.stdin.flush()
+                time.sleep(0.5)
+            if process.poll() is None:
+                process.kill()
+            code = process.wait()
+            out.seek(0)
+            return Outcome(code, out.read().decode(errors="replace"), "")
 
     def start(self, line: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
         """Start a command that keeps running (a server) in its own process group, output to `log`;

@@ -6,6 +6,7 @@ with) and the clone's own `.venv`, made by `make` as the reader's is."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -13,9 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, run
+from tests.conftest import REPO, copy_project, run
 from tests.docs.blocks import Reader, reader_env
-from tests.template.conftest import uv_dir
+
+
+def uv_dir() -> Path:
+    """The folder of the uv a reader has: on PATH, else the one `make` bootstrapped in this checkout."""
+    return Path(shutil.which("uv") or REPO / ".tools" / "bin" / "uv").parent
 
 
 def make_clone(folder: Path) -> Path:
