@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import bentoml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, create_model
 from starlette.responses import Response
 from threadpoolctl import threadpool_limits
 
@@ -46,6 +46,17 @@ log = logging.getLogger(__name__)
 
 ADAPTIVE_MAX_BATCH = 64
 EXPLAIN_TOP = 5
+
+
+# A request body's top level refuses an unknown key, like a record (mlops.schema.request_model): else
+# `{"records": [...], "explain": true}` on /predict_batch is answered as if the key were not there.
+STRICT_BODY = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoInput(BaseModel):
+    """/metadata's body: `{}` (or none); any key is refused, as on every other route."""
+
+    model_config = STRICT_BODY
 
 
 class Contribution(BaseModel):
@@ -137,10 +148,13 @@ def build_service(settings: ServingSettings) -> Any:
     task = schema.target.task
     label_type = Literal[schema.target.labels or ("",)]  # type: ignore[valid-type]
     record_type = request_model(schema, "Record")
-    request_type = create_model(
+    request_type = create_model(  # the record's config: unknown keys refused
         "PredictRequest",
         __base__=record_type,
-        explain=(bool, Field(default=False, description=f"add the top {EXPLAIN_TOP} feature contributions")),
+        explain=(
+            StrictBool,  # JSON true or false only: "yes", "false", 1 are refused, not converted
+            Field(default=False, description=f"add the top {EXPLAIN_TOP} feature contributions"),
+        ),
     )
 
     class Prediction(BaseModel):
@@ -182,7 +196,7 @@ def build_service(settings: ServingSettings) -> Any:
     output_type = {"binary": Prediction, "multiclass": ClassPrediction, "regression": ValuePrediction}[task]
 
     records_type = Annotated[list[record_type], Field(min_length=1, max_length=settings.max_batch)]  # type: ignore[valid-type]
-    batch_type = create_model("PredictBatchRequest", records=(records_type, ...))
+    batch_type = create_model("PredictBatchRequest", __config__=STRICT_BODY, records=(records_type, ...))
     outputs_json = TypeAdapter(list[output_type]).dump_json  # type: ignore[valid-type]
 
     @bentoml.service(
@@ -255,7 +269,7 @@ def build_service(settings: ServingSettings) -> Any:
             """A bare JSON array of records; concurrent calls are merged into one model call."""
             return self._predict([r.model_dump() for r in records])
 
-        @bentoml.api(route="/metadata")
+        @bentoml.api(route="/metadata", input_spec=NoInput)
         def metadata(self) -> Metadata:
             """The model's version, hash, training data, metrics, threshold and feature schema."""
             return Metadata.model_validate(

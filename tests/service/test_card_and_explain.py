@@ -10,6 +10,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from mlops.card_page import PAGE_POLICY
 from mlops.model import load_model
 from tests.project_task import ANSWER_FIELDS, answered, expected_answers
 from tests.service.conftest import Server
@@ -27,6 +28,8 @@ def test_the_card_is_served_as_html(server: Server, built_project: Path, metadat
     response = httpx.get(server.url + "/card", timeout=30)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["content-security-policy"] == f"{PAGE_POLICY}; frame-ancestors 'none'"
+    assert response.headers["x-content-type-options"] == "nosniff"
     assert response.content == (built_project / "models" / "card.html").read_bytes()
     assert f"Model version <code>{metadata['model_version']}</code>" in response.text
     assert response.text.index("<h2>Summary</h2>") < response.text.index("<h2>Metrics</h2>")
@@ -77,8 +80,9 @@ def test_explanations_agree_with_the_model(
 
 
 def test_explain_must_be_a_boolean(server: Server, records: list[dict[str, Any]]) -> None:
-    response = httpx.post(server.url + "/predict", json=records[0] | {"explain": "please"}, timeout=30)
+    response = httpx.post(server.url + "/predict", json=records[0] | {"explain": "yes"}, timeout=30)
     assert response.status_code == 400
+    assert response.json()["detail"] == [{"field": "explain", "reason": "Input should be a valid boolean"}]
 
 
 def test_the_openapi_spec_types_the_explained_answer(server: Server, metadata: dict[str, Any]) -> None:

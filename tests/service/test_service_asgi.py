@@ -22,6 +22,7 @@ from _bentoml_impl.server.app import ServiceAppFactory
 from _bentoml_sdk.method import APIMethod
 from starlette.testclient import TestClient
 
+from mlops.card_page import PAGE_POLICY
 from mlops.service import build_service
 from mlops.serving.bundle import ServingSettings
 from mlops.serving.fast import CompiledPipeline
@@ -29,6 +30,7 @@ from mlops.serving.limits import BENTOML_REQUEST_LOG
 from mlops.serving.overhead import DeadlineMiddleware, lighten_bentoml
 from tests.project_task import ANSWER_FIELDS, project_task
 from tests.service.encodings import ENCODINGS, UTF8, expected_name
+from tests.unit.test_card_page import assert_loads_and_runs_nothing
 
 
 @pytest.fixture(scope="module")
@@ -328,3 +330,65 @@ def test_a_wrong_method_gets_a_json_405_with_allow(
     assert response.headers["allow"] == allow
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"error": f"method {method} is not allowed on {route}: use {allow}"}
+
+
+def extra_key_bodies(record: dict[str, Any]) -> dict[str, Any]:
+    """For each POST route, a body with one key no route takes, where the route's top level has keys;
+    /predict_adaptive's top level is an array: the key goes in its record."""
+    return {
+        "/predict": ({**record, "colour": "red"}, "colour"),
+        "/predict_batch": ({"records": [record], "colour": "red"}, "colour"),
+        "/predict_adaptive": ([{**record, "colour": "red"}], "root.0.colour"),
+        "/metadata": ({"colour": "red"}, "colour"),
+    }
+
+
+def test_every_route_has_an_extra_key_body(records: list[dict[str, Any]]) -> None:
+    assert set(extra_key_bodies(records[0])) == set(route_bodies(records[0]))
+
+
+@pytest.mark.parametrize("route", ["/predict", "/predict_batch", "/predict_adaptive", "/metadata"])
+def test_an_unknown_key_is_refused_on_every_route_naming_it(
+    client: TestClient, records: list[dict[str, Any]], route: str
+) -> None:
+    """Issue: {"records": [...], "colour": ...} was answered 200 on /predict_batch, the key dropped."""
+    body, field = extra_key_bodies(records[0])[route]
+    response = client.post(route, json=body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "1 invalid field",
+        "detail": [{"field": field, "reason": "Extra inputs are not permitted"}],
+    }
+    assert client.post(route, content=route_bodies(records[0])[route]).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["yes", "true", "false", 1, 0, None, [True]])
+def test_explain_takes_only_json_true_or_false(
+    client: TestClient, records: list[dict[str, Any]], value: Any
+) -> None:
+    """Issue: "explain": "yes" was read as true; "false" would have been too."""
+    response = client.post("/predict", json={**records[0], "explain": value})
+    assert response.status_code == 400
+    assert response.json()["detail"] == [{"field": "explain", "reason": "Input should be a valid boolean"}]
+    plain = client.post("/predict", json={**records[0], "explain": False})
+    assert plain.status_code == 200
+    assert "contributions" not in plain.json()
+
+
+def test_metadata_takes_an_empty_object_or_no_body(client: TestClient) -> None:
+    assert client.post("/metadata", json={}).status_code == 200
+    assert client.post("/metadata").status_code == 200
+    refused = client.post("/metadata", json=[])
+    assert refused.status_code == 400
+    assert refused.json()["detail"][0]["reason"] == "Input should be an object"
+
+
+def test_the_card_is_served_with_a_policy_that_allows_only_its_own_style(
+    client: TestClient, built_project: Path
+) -> None:
+    response = client.get("/card")
+    assert response.status_code == 200
+    assert response.content == (built_project / "models" / "card.html").read_bytes()
+    assert response.headers["content-security-policy"] == f"{PAGE_POLICY}; frame-ancestors 'none'"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert_loads_and_runs_nothing(response.text)
