@@ -166,7 +166,8 @@ def _json_errors(send: Send, scope: Scope) -> Send:
                 return
             if rewritten["status"] == 405:
                 allowed = [v for k, v in rewritten.get("headers", []) if k.lower() == b"allow"]
-                await method_not_allowed(send, scope, b", ".join(allowed).decode("latin-1"))
+                methods = sorted({m.strip() for v in allowed for m in v.decode("latin-1").split(",")})
+                await method_not_allowed(send, scope, ", ".join(methods))  # Starlette's order varies
             else:
                 await _refuse(send, scope, 400, *_fields(b"".join(chunks)))
         else:
