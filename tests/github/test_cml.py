@@ -1,8 +1,8 @@
 """Why the comment is not posted with CML: the real CML 0.20.6 client, against the same fake GitHub API.
 
 CML 0.20.6 (its last release) is installed from .github/cml's lockfile by the `cml` fixture
-(tests/github/conftest.py). These tests pin down the two findings that docs/pull-requests.md ("Why
-gh and not CML") reports; if a CML release ever changed them, they fail. The check run, which CML
+(tests/github/conftest.py). These tests pin down the two findings that docs/pull-requests.md ("Which
+tool posts what") reports; if a CML release ever changed them, they fail. The check run, which CML
 does post, is tested in test_pr_check.py.
 """
 

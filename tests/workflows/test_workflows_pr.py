@@ -104,14 +104,18 @@ def test_comment_checks_out_only_the_default_branch_and_keeps_the_artifact_apart
         assert "${{" not in run, "event data reaches scripts through env only"
 
 
-def test_each_job_writes_one_thing(comment: dict) -> None:
-    jobs = comment["jobs"]
-    assert set(jobs) == {"comment", "check"}
-    assert jobs["comment"]["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
-    assert jobs["check"]["permissions"] == {"actions": "read", "contents": "read", "checks": "write"}
+def test_comment_writes_only_pull_requests(comment: dict) -> None:
+    job = comment["jobs"]["comment"]
+    assert job["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
     assert comment["permissions"] == {}
-    for job in jobs.values():
-        assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+
+
+def test_the_check_job_writes_only_checks_and_no_other_job_runs(comment: dict) -> None:
+    assert set(comment["jobs"]) == {"comment", "check"}
+    job = comment["jobs"]["check"]
+    assert job["permissions"] == {"actions": "read", "contents": "read", "checks": "write"}
+    assert job["if"] == comment["jobs"]["comment"]["if"]  # pull requests' runs only, as the comment
 
 
 def test_the_check_job_posts_with_the_tested_script_and_the_event_head(comment: dict) -> None:
