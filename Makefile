@@ -199,5 +199,5 @@ pr-number: ## write the environment's PR_NUMBER to report/pr-number, for the com
 	@[[ "$$PR_NUMBER" =~ ^[0-9]+$$ ]] || { echo "make pr-number: PR_NUMBER must be digits, got '$$PR_NUMBER'" >&2; exit 1; }
 	@mkdir -p report && printf '%s\n' "$$PR_NUMBER" > report/pr-number
 
-test-github: install ## only the tests of posting to GitHub (comment, drift issue) with gh and a fake API
+test-github: install ## only the tests of posting to GitHub (comment, check run, drift issue) with gh, CML and a fake API
 	$(UV) run --frozen pytest tests/github $(PYTEST_ARGS)
