@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.model import load_model
 from mlops.schema import known_categories, request_model, unseen_counts
-from mlops.service import task_outputs
+from mlops.serving.api import task_outputs
 from mlops.serving.bundle import (
     PipelinePredictor,
     ServingSettings,

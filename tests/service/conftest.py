@@ -6,15 +6,18 @@ test must stop or break.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -30,6 +33,19 @@ def records_from(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, 
     """JSON-ready records: numpy scalars as Python values, NaN as None."""
     rows = json.loads(frame[list(columns)].to_json(orient="records"))
     return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
+
+
+def import_service(environment: Mapping[str, str]) -> ModuleType:
+    """mlops.service imported afresh with `environment` set, as a server's start-up imports it.
+
+    The module reads its settings and model.json once, when imported: a fresh import is how a test
+    gives it other settings. One per process: BentoML registers its Prometheus metrics globally.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        sys.modules.pop("mlops.service", None)
+        return importlib.import_module("mlops.service")
 
 
 class Server:

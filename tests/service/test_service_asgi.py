@@ -7,7 +7,6 @@ is tested on a real server in test_lifecycle.py.
 from __future__ import annotations
 
 import gc
-import inspect
 import json
 import logging
 import math
@@ -18,31 +17,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _bentoml_impl.server.app import ServiceAppFactory
 from _bentoml_sdk.method import APIMethod
 from starlette.testclient import TestClient
 
 from mlops.card_page import PAGE_POLICY
-from mlops.service import build_service
-from mlops.serving.bundle import ServingSettings
 from mlops.serving.fast import CompiledPipeline
 from mlops.serving.limits import BENTOML_REQUEST_LOG
-from mlops.serving.overhead import DeadlineMiddleware, lighten_bentoml
 from tests.project_task import ANSWER_FIELDS, project_task
+from tests.service.conftest import import_service
 from tests.service.encodings import ENCODINGS, UTF8, expected_name
 from tests.unit.test_card_page import assert_loads_and_runs_nothing
 
 
 @pytest.fixture(scope="module")
 def client(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = ServingSettings(
-        models_dir=built_project / "models",
-        metrics_file=built_project / "eval" / "metrics.json",
-        inference_log_dir=tmp_path_factory.mktemp("log"),
-        max_batch=5,
+    service = import_service(
+        {
+            "MLOPS_MODELS_DIR": str(built_project / "models"),
+            "MLOPS_METRICS_FILE": str(built_project / "eval" / "metrics.json"),
+            "MLOPS_INFERENCE_LOG_DIR": str(tmp_path_factory.mktemp("log")),
+            "MLOPS_MAX_BATCH": "5",
+        }
     )
-    service = build_service(settings)
-    with TestClient(service.to_asgi(), raise_server_exceptions=False) as test_client:
+    with TestClient(service.ModelService.to_asgi(), raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -214,35 +211,6 @@ def test_the_prediction_bodies_are_the_response_models_json(
         explained = client.post("/predict", json={**records[0], "explain": True}).json()
         assert {k: v for k, v in explained.items() if k != "contributions"} == one.json()
         assert len(explained["contributions"]) == 5
-
-
-def test_bentomls_response_headers_and_timeout_are_the_lighter_ones(client: TestClient) -> None:
-    """mlops.serving.overhead.lighten_bentoml applies to the locked BentoML: if a new BentoML
-    changes either place, this fails, and the change is looked at again."""
-    assert lighten_bentoml() == ["response headers", "timeout"]
-    stack = [m.cls for m in client.app.user_middleware]  # type: ignore[attr-defined]
-    assert DeadlineMiddleware in stack
-    assert DeadlineMiddleware.replaced not in stack
-    assert getattr(ServiceAppFactory._add_response_headers, "__wrapped__", None) is None
-
-
-def test_a_prediction_binds_no_signature_and_keeps_bentomls_headers(
-    client: TestClient, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """BentoML's simple_di bound its header method's signature on every response."""
-    assert client.post("/predict", json=records[0]).status_code == 200  # what BentoML does once
-    bound: list[str] = []
-    bind = inspect.Signature.bind_partial
-
-    def counted(self: inspect.Signature, *args: Any, **kwargs: Any) -> Any:
-        bound.append(str(self))
-        return bind(self, *args, **kwargs)
-
-    monkeypatch.setattr(inspect.Signature, "bind_partial", counted)
-    answer = client.post("/predict", json=records[0])
-    assert answer.status_code == 200
-    assert answer.headers["server"] == "BentoML Service/model-service"
-    assert bound == []
 
 
 def route_bodies(record: dict[str, Any]) -> dict[str, str]:

@@ -39,7 +39,7 @@ import json, os, sys
 os.environ["MLOPS_INFERENCE_LOG_DIR"] = sys.argv[1]
 import pandas as pd
 from starlette.testclient import TestClient
-from mlops.service import build_service
+from mlops.service import ModelService
 from mlops.serving.bundle import ServingSettings, metadata_schema, read_metadata
 
 settings = ServingSettings.from_env()
@@ -49,7 +49,7 @@ def typed(feature, value):
     whole = feature.type == "integer" or all(isinstance(c, int) for c in feature.categories or ("",))
     return int(value) if whole else value
 records = [{f.name: typed(f, row[f.name]) for f in schema.features} for _, row in test.iterrows()]
-with TestClient(build_service(settings).to_asgi(), raise_server_exceptions=False) as client:
+with TestClient(ModelService.to_asgi(), raise_server_exceptions=False) as client:
     one = client.post("/predict", json={**records[0], "explain": True})
     batch = client.post("/predict_batch", json={"records": records}).json()
     meta = client.post("/metadata").json()
