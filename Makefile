@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro undo lint format test test-fast test-generated clean bento serve report drift-data drift ship-log image register check-promotion promote
+.PHONY: help install run repro undo lint format test test-fast test-generated clean bento serve report pr-pointers drift-data drift ship-log image register check-promotion promote
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -95,6 +95,26 @@ BASE ?=
 report: override export BASE := $(value BASE)
 report: install ## compare results with BASE (default origin/main, else main): report/, quality gate
 	$(UV) run --frozen mlops report $(if $(BASE),--base "$$BASE")
+
+# pr.yml's `data` job (docs/pull-requests.md#data-and-credentials): it runs the base commit's code
+# with cloud credentials and reads the pull request's DVC pointers as data. HEAD_DIR is a checkout of
+# the pull request's head; its tracked dvc.yaml, dvc.lock, params.yaml and *.dvc files, regular files
+# only (a symlink could point DVC at a file outside the checkout), are copied here; HEAD_DIR is then
+# removed, so nothing else of the pull request is left beside the base commit's code.
+HEAD_DIR ?=
+pr-pointers: override export HEAD_DIR := $(value HEAD_DIR)
+pr-pointers: ## copy a pull request checkout's DVC pointers (HEAD_DIR=folder) here, as data; remove HEAD_DIR
+	@test -n "$$HEAD_DIR" && git -C "$$HEAD_DIR" rev-parse --git-dir >/dev/null 2>&1 \
+		|| { echo "make pr-pointers: HEAD_DIR='$$HEAD_DIR' is not a git checkout" >&2; exit 2; }
+	@case "$(CURDIR)/" in "$$(realpath "$$HEAD_DIR")/"*) \
+		echo "make pr-pointers: HEAD_DIR='$$HEAD_DIR' holds this checkout: refused" >&2; exit 2;; esac
+	@cd "$$HEAD_DIR" && mapfile -d '' files < <(git ls-files -z -- dvc.yaml dvc.lock params.yaml '*.dvc') && \
+	for file in "$${files[@]}"; do \
+		[[ -f $$file && ! -L $$file ]] || \
+			{ echo "make pr-pointers: $$HEAD_DIR/$$file is not a regular file: refused" >&2; exit 2; }; \
+	done && \
+	for file in "$${files[@]}"; do cp --parents -- "$$file" "$(CURDIR)" && echo "copied $$file"; done
+	rm -rf -- "$$HEAD_DIR"
 
 drift-data: install ## get the drift reference (prepare stage output) and the production batches
 	@echo "==> production batches and the training split (dvc pull, dvc repro prepare)"

@@ -23,3 +23,16 @@ def load(path: Path) -> dict[str, Any]:
 
 def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def assert_cloud_credentials_step(step: dict[str, Any]) -> None:
+    """The DVC remote's cloud role, as release.yml's `bento` job takes it: the same pinned action, by
+    OIDC (no stored keys), and only when the repository variable AWS_ROLE_ARN is set."""
+    release = load(WORKFLOW_DIR / "release.yml")["jobs"]["bento"]["steps"]
+    model = next(
+        s for s in release if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
+    )
+    assert step["uses"] == model["uses"]
+    assert step["if"] == model["if"] == "vars.AWS_ROLE_ARN != ''"
+    assert step["with"] == model["with"]
+    assert set(step["with"]) == {"role-to-assume", "aws-region"}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mlops.project import DRIFT_DIR
-from tests.workflows.conftest import WORKFLOW_DIR, load
+from tests.workflows.conftest import WORKFLOW_DIR, assert_cloud_credentials_step, load
 
 DRIFT = WORKFLOW_DIR / "drift.yml"
 
@@ -27,8 +27,8 @@ def test_runs_daily_and_by_hand_with_no_workflow_wide_permission(drift: dict[str
     assert drift["concurrency"]["cancel-in-progress"] is False
 
 
-def test_only_the_issue_job_writes_and_only_issues(drift: dict[str, Any]) -> None:
-    assert drift["jobs"]["check"]["permissions"] == {"contents": "read"}
+def test_only_the_issue_job_writes_and_only_issues_the_check_alone_gets_oidc(drift: dict[str, Any]) -> None:
+    assert drift["jobs"]["check"]["permissions"] == {"contents": "read", "id-token": "write"}
     assert drift["jobs"]["issue"]["permissions"] == {"contents": "read", "issues": "write"}
 
 
@@ -65,3 +65,12 @@ def test_the_history_is_fetched_by_the_check_and_published_by_its_own_writing_jo
     publish = _step(job, "scripts/drift_history.py publish")
     download = next(s for s in job["steps"] if "download-artifact" in str(s.get("uses", "")))
     assert publish["env"]["REPORT"] == download["with"]["path"] and "$REPORT/history.jsonl" in publish["run"]
+
+
+def test_cloud_credentials_come_before_the_data_is_pulled(drift: dict[str, Any]) -> None:
+    """`make drift-data` runs `dvc pull`: an S3 remote needs the cloud role first."""
+    job_steps = drift["jobs"]["check"]["steps"]
+    names = [str(step.get("uses", "")).split("@")[0] or step["run"] for step in job_steps]
+    credentials = names.index("aws-actions/configure-aws-credentials")
+    assert credentials < names.index("make drift-data")
+    assert_cloud_credentials_step(job_steps[credentials])

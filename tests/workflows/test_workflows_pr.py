@@ -46,9 +46,15 @@ def test_pr_steps_are_make_targets_or_cli_calls_in_order(pr: dict) -> None:
     assert positions[2:] == sorted(positions[2:])  # pull, repro, lock check, report: in that order
 
 
-def test_pr_report_job_runner_is_a_repository_variable_with_a_hosted_default(pr: dict) -> None:
-    runner = pr["jobs"]["report"]["runs-on"]
-    assert re.fullmatch(r"\$\{\{ vars\.TRAIN_RUNNER \|\| 'ubuntu-latest' \}\}", runner)
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def test_pr_report_job_runner_is_a_repository_variable_never_given_to_forks(pr: dict) -> None:
+    runner = " ".join(pr["jobs"]["report"]["runs-on"].split())
+    same = re.escape(SAME_REPOSITORY)
+    assert re.fullmatch(rf"\$\{{\{{ {same} && vars\.TRAIN_RUNNER \|\| 'ubuntu-latest' \}}\}}", runner), runner
+    for name, job in pr["jobs"].items():  # no other job may pick the self-hosted runner
+        assert name == "report" or "TRAIN_RUNNER" not in str(job["runs-on"]), name
 
 
 def test_pr_uploads_the_report_with_the_pull_request_number(pr: dict) -> None:
@@ -70,11 +76,48 @@ def test_pr_gets_read_only_contents_and_no_secrets(pr: dict) -> None:
 
 
 def test_pr_cloud_credentials_only_for_same_repository_pull_requests(pr: dict) -> None:
-    cloud = [s for s in steps(pr) if "configure-aws-credentials" in str(s.get("uses", ""))]
-    for step in cloud:
-        assert "github.event.pull_request.head.repo.full_name == github.repository" in step["if"]
-        assert "role-to-assume" in step["with"]
-        assert not {"aws-access-key-id", "aws-secret-access-key"} & set(step["with"])
+    (step,) = [s for s in steps(pr) if "configure-aws-credentials" in str(s.get("uses", ""))]
+    assert step in pr["jobs"]["data"]["steps"]
+    assert pr["jobs"]["data"]["if"] == f"vars.AWS_ROLE_ARN != '' && {SAME_REPOSITORY}"
+    assert "role-to-assume" in step["with"]
+    assert not {"aws-access-key-id", "aws-secret-access-key"} & set(step["with"])
+
+
+def test_only_the_data_job_gets_an_oidc_token_and_it_runs_no_pull_request_code(pr: dict) -> None:
+    tokens = {name for name, job in pr["jobs"].items() if job["permissions"].get("id-token") == "write"}
+    assert tokens == {"data"}
+    job = pr["jobs"]["data"]
+    base, head = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")]
+    assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"  # the code that runs
+    assert "path" not in base["with"]
+    assert head["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+    runs = [s for s in job["steps"] if "run" in s]
+    assert [s["run"] for s in runs] == ["make pr-pointers", "uv run --frozen dvc fetch"]
+    assert runs[0]["env"] == {"HEAD_DIR": head["with"]["path"]}  # copied as data, then removed
+    order = [s.get("run") or s["uses"].split("@")[0] for s in job["steps"]]
+    assert order.index("make pr-pointers") < order.index("aws-actions/configure-aws-credentials")
+    setup_uv = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("astral-sh/setup-uv@"))
+    assert setup_uv["with"]["enable-cache"] is False
+
+
+def test_the_job_that_runs_the_pull_requests_code_gets_the_data_as_an_artifact(pr: dict) -> None:
+    upload = next(s for s in pr["jobs"]["data"]["steps"] if "upload-artifact" in str(s.get("uses", "")))
+    report = pr["jobs"]["report"]
+    assert report["needs"] == "data" and report["if"] == "${{ !cancelled() }}"
+    assert report["permissions"] == {"contents": "read"}
+    download = next(s for s in report["steps"] if "download-artifact" in str(s.get("uses", "")))
+    assert download["with"]["name"] == upload["with"]["name"] == "dvc-cache"
+    assert upload["with"]["path"].rstrip("/") == download["with"]["path"].rstrip("/") == ".dvc/cache"
+    assert download["if"] == "needs.data.result == 'success'"
+    gets = {
+        s["if"]: s["run"]
+        for s in report["steps"]
+        if "dvc checkout" in str(s.get("run")) or "dvc pull" in str(s.get("run"))
+    }
+    assert gets == {
+        "needs.data.result == 'success'": "uv run --frozen dvc checkout --allow-missing",
+        "needs.data.result != 'success'": "uv run --frozen dvc pull --allow-missing",
+    }
 
 
 def test_comment_runs_after_the_pr_workflow_by_its_name(pr: dict, comment: dict) -> None:
@@ -146,7 +189,8 @@ def test_comment_posts_with_the_tested_script_and_the_event_head(comment: dict) 
 
 def test_comment_downloads_the_artifact_of_the_triggering_run(pr: dict, comment: dict) -> None:
     downloads = [s for s in steps(comment) if str(s.get("uses", "")).startswith("actions/download-artifact@")]
-    uploaded = next(s for s in steps(pr) if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    report_steps = pr["jobs"]["report"]["steps"]
+    uploaded = next(s for s in report_steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
     assert len(downloads) == len(comment["jobs"])
     for download in downloads:
         assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.workflows.conftest import WORKFLOW_DIR, load
+from tests.workflows.conftest import WORKFLOW_DIR, assert_cloud_credentials_step, load
 
 RETRAIN = WORKFLOW_DIR / "retrain.yml"
 
@@ -25,7 +25,7 @@ def test_dispatched_by_hand_with_a_required_data_version(retrain: dict[str, Any]
 
 def test_the_steps_are_checkout_repro_commit_open_pr_in_that_order(retrain: dict[str, Any]) -> None:
     job = retrain["jobs"]["retrain"]
-    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write", "id-token": "write"}
     runs = [str(step["run"]) for step in job["steps"] if "run" in step]
     assert [r.split()[5] if "retrain.py" in r else r for r in runs] == [
         "checkout", "make repro", "commit", "open-pr"
@@ -33,3 +33,12 @@ def test_the_steps_are_checkout_repro_commit_open_pr_in_that_order(retrain: dict
     inputs = [step.get("env", {}) for step in job["steps"] if "run" in step]
     assert inputs[0] == {"DATA_MD5": "${{ inputs.data_md5 }}"}  # through the environment, not the script
     assert inputs[2] == {"RETRAIN_PUSH_TOKEN": "${{ github.token }}"}
+
+
+def test_cloud_credentials_come_before_the_data_is_pulled(retrain: dict[str, Any]) -> None:
+    """scripts/retrain.py checkout runs `dvc pull`: an S3 remote needs the cloud role first."""
+    job_steps = retrain["jobs"]["retrain"]["steps"]
+    names = [str(step.get("uses", "")).split("@")[0] or step["run"].split()[4:6] for step in job_steps]
+    credentials = names.index("aws-actions/configure-aws-credentials")
+    assert credentials < names.index(["scripts/retrain.py", "checkout"])
+    assert_cloud_credentials_step(job_steps[credentials])

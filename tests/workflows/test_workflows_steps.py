@@ -53,7 +53,7 @@ def test_every_command_is_a_make_target_or_a_script_that_a_test_runs(path: Path)
         assert f'"{Path(script).name}"' in GITHUB_TESTS, f"no test in tests/github runs {script}"
 
 
-@pytest.mark.parametrize("name", ["lock-check", "pr-number"])
+@pytest.mark.parametrize("name", ["lock-check", "pr-number", "pr-pointers"])
 def test_the_make_targets_of_the_workflows_have_tests(name: str) -> None:
     assert f'"{name}"' in GITHUB_TESTS, f"no test in tests/github runs make {name}"
 
