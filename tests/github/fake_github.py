@@ -8,7 +8,8 @@ with a `Link` header, bodies over 65,536 characters refused with 422, tokens map
 otherwise), an existing label refused with 422, pull requests listed among issues; a check run on a
 commit the repository does not have, without a name, with an unknown conclusion or with a summary
 over 65,535 characters refused with 422. Any other request is answered 404 and recorded in
-`unknown`, so a test can assert the client asked for nothing else.
+`unknown`, so a test can assert the client asked for nothing else. The repository's settings
+(environments, branch policies, rulesets, teams) are answered by fake_settings.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.github.fake_settings import Settings, SettingsRoutes
 
 BODY_LIMIT = 65_536  # GitHub's figure, restated: the fake must not trust the code under test
 CHECK_SUMMARY_LIMIT = 65_535  # GitHub's limit on a check run's output.summary (and .text), restated
@@ -113,6 +116,7 @@ class State:
     requests: list[tuple[str, str]] = field(default_factory=list)
     opened_pulls: dict[int, dict[str, Any]] = field(default_factory=dict)  # POST /pulls: head, base, ...
     check_runs: list[CheckRun] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)  # environments, rulesets (fake_settings.py)
     unknown: list[tuple[str, str]] = field(default_factory=list)
 
     def comments_on(self, number: int) -> list[Comment]:
@@ -141,6 +145,7 @@ class FakeGitHub:
         self.repo = repo
         self.tokens = tokens  # token -> login
         self.state = State()
+        self._settings = SettingsRoutes(repo, self.state.settings, lambda: self.base)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -187,10 +192,14 @@ class FakeGitHub:
             with self._lock:
                 self.state.requests.append((method, path))
             return self._get_user(user_path.group(1))
-        if not path.startswith(prefix + "/"):
+        if method == "GET" and (team := re.fullmatch(r"/api/v3/orgs/([^/]+)/teams/([^/]+)", path)):
+            with self._lock:
+                self.state.requests.append((method, path))
+            return self._settings.get_team(*team.groups())
+        if path != prefix and not path.startswith(prefix + "/"):
             return self._unknown(method, path)
         rest = path[len(prefix) :]
-        for route_method, pattern, action in self._routes():
+        for route_method, pattern, action in self._routes() + self._settings.routes():
             match = re.fullmatch(pattern, rest)
             if match and route_method == method:
                 with self._lock:
@@ -357,6 +366,9 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         def do_DELETE(self) -> None:
             self._serve("DELETE")
 
+        def do_PUT(self) -> None:
+            self._serve("PUT")
+
         def _serve(self, method: str) -> None:
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
@@ -389,7 +401,7 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             return b"".join(chunks)
 
         def _send(self, status: int, payload: Any, link: str = "") -> None:
-            body = json.dumps(payload).encode()
+            body = b"" if status == 204 else json.dumps(payload).encode()  # 204: no body at all
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))

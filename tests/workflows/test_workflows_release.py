@@ -28,12 +28,20 @@ def test_a_release_is_never_cancelled_mid_push(release: dict[str, Any]) -> None:
 
 
 def test_only_the_push_job_writes_packages_in_the_release_environment(release: dict[str, Any]) -> None:
+    """And every job that can write (packages, the version tag) runs in the `release` environment."""
     writers = [name for name, job in release["jobs"].items() if job["permissions"].get("packages") == "write"]
     assert writers == ["image"]
     assert release["permissions"] == {}
     image = release["jobs"]["image"]
     assert not any("run" in step for step in image["steps"]), "the push job runs no project code"
     assert image["environment"] == "release"
+    writing = {  # id-token: write only signs a cloud login (OIDC); it writes nothing to GitHub
+        name
+        for name, job in release["jobs"].items()
+        if any(v == "write" for k, v in job["permissions"].items() if k != "id-token")
+    }
+    assert writing == {"image", "register"}
+    assert all(release["jobs"][name].get("environment") == "release" for name in writing)
 
 
 def test_a_manual_run_is_refused_off_the_default_branch(release: dict[str, Any]) -> None:
@@ -58,6 +66,7 @@ def test_the_pushed_image_is_registered_by_digest_with_gto(release: dict[str, An
     register = release["jobs"]["register"]
     assert register["needs"] == ["bento", "image"]
     assert register["permissions"] == {"contents": "write"}
+    assert register["environment"] == "release"  # the write token only from main, once approved
     (step,) = [s for s in register["steps"] if "run" in s]
     assert step["run"] == "make register PUSH=1"  # IMAGE in the environment: never on a command line
     assert step["env"]["IMAGE"] == "${{ needs.image.outputs.image }}@${{ needs.image.outputs.digest }}"
