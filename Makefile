@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro undo lint format test test-fast test-generated clean bento serve report pr-pointers drift-data drift ship-log image register check-promotion promote
+.PHONY: help install run repro undo lint format test test-fast test-generated clean bento bento-requirements serve report pr-pointers drift-data drift ship-log image register check-promotion promote
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -151,11 +151,15 @@ ship-log: install ## ship the inference log's closed files (LOG=folder) as a new
 BENTO_BUILD := build
 HOST ?= 127.0.0.1
 PORT ?= 3000
-bento: install ## build the bento offline (serving requirements pinned from uv.lock, model inside); tag in build/bento-tag
-	@test -f models/model.skops || { echo "models/model.skops is missing: run 'make run' first" >&2; exit 1; }
+# The serving requirements, pinned from uv.lock with their hashes (the image installs them with
+# pip --require-hashes: a wheel whose hash uv.lock does not list is refused).
+bento-requirements: ## export the serving requirements, with hashes, to build/requirements.txt
 	@mkdir -p $(BENTO_BUILD)
-	$(UV) export --frozen --only-group serving --no-hashes --no-emit-project --quiet \
+	$(UV) export --frozen --only-group serving --no-emit-project --quiet \
 		--output-file $(BENTO_BUILD)/requirements.txt
+
+bento: install bento-requirements ## build the bento offline (serving requirements pinned from uv.lock, model inside); tag in build/bento-tag
+	@test -f models/model.skops || { echo "models/model.skops is missing: run 'make run' first" >&2; exit 1; }
 	PATH="$$(cd "$$(dirname "$$(command -v $(UV))")" && pwd):$$PATH" $(UV) run --frozen bentoml build --output tag \
 		--label model_version=$$($(UV) run --frozen python -c \
 			'import json; print(json.load(open("models/model.json"))["model_version"])') \
@@ -203,13 +207,6 @@ promote: install ## commit the overlay change the GTO stage tag TAG asks for on 
 .PHONY: card-check
 card-check: install ## fail, naming each field, while project.yaml's model card holds placeholders (release.yml)
 	@$(UV) run --frozen mlops card --check
-
-# The repository's protection on GitHub, applied with gh from the files that define it (mlops.github_settings,
-# docs/pull-requests.md "Repository settings"); a second run changes nothing. GH_REPO is data, as TAG above.
-.PHONY: github-settings
-github-settings: override export GH_REPO := $(value GH_REPO)
-github-settings: install ## apply the release environment and rulesets to GitHub repository GH_REPO=owner/name (admin token)
-	$(UV) run --frozen python -m mlops.github_settings --repo "$$GH_REPO"
 
 clean: ## remove the environment and caches (not data, models or results)
 	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .coverage

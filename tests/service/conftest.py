@@ -135,11 +135,7 @@ def uv_binary() -> str:
 def build_bento(project: Path, bentoml_home: Path, tag_file: Path) -> None:
     """`make bento`'s two steps, offline, in a private BENTOML_HOME; the tag goes to `tag_file`."""
     uv = uv_binary()
-    run(
-        [uv, "export", "--frozen", "--only-group", "serving", "--no-hashes", "--no-emit-project", "--quiet",
-         "--output-file", "build/requirements.txt"],
-        cwd=project,
-    )  # fmt: skip
+    run(["make", "bento-requirements", f"UV={uv}"], cwd=project)
     env = {
         "BENTOML_HOME": str(bentoml_home),
         "PATH": f"{BIN}{os.pathsep}{Path(uv).parent}{os.pathsep}{os.environ['PATH']}",
