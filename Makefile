@@ -204,6 +204,13 @@ promote: install ## commit the overlay change the GTO stage tag TAG asks for on 
 	$(UV) run --frozen python scripts/gitops.py --repo "$$GITOPS_REPO" promote --tag "$$TAG" $(if $(PUSH),--push) \
 		$(if $(GITHUB_OUTPUT),--github-output "$$GITHUB_OUTPUT")
 
+# The repository's protection on GitHub, applied with gh from the files that define it (mlops.github_settings,
+# docs/pull-requests.md "Repository settings"); a second run changes nothing. GH_REPO is data, as TAG above.
+.PHONY: github-settings
+github-settings: override export GH_REPO := $(value GH_REPO)
+github-settings: install ## apply the release environment and rulesets to GitHub repository GH_REPO=owner/name (admin token)
+	$(UV) run --frozen python -m mlops.github_settings --repo "$$GH_REPO"
+
 .PHONY: card-check
 card-check: install ## fail, naming each field, while project.yaml's model card holds placeholders (release.yml)
 	@$(UV) run --frozen mlops card --check
