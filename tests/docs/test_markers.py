@@ -19,18 +19,35 @@ def _name(block: Block) -> str:
     return f"{block.doc}:{block.line}"
 
 
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """The module's `NAME = "text"` assignments (a doc's path is often named once at the top)."""
+    return {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+
+
 def _reads_its_block(test_file: Path, test: str, doc: str) -> str | None:
     """None when `test_file` has the test function `test` and calls doc_block(doc, test) with those
-    literal strings (in the test or in a fixture it uses); else what is wrong."""
+    strings, literal or module constants (in the test or in a fixture it uses); else what is wrong."""
     if not test_file.is_file():
         return f"{test_file.relative_to(REPO)} does not exist"
     tree = ast.parse(test_file.read_text())
     if not any(isinstance(node, ast.FunctionDef) and node.name == test for node in tree.body):
-        return f"{test_file.relative_to(REPO)} has no test function {test}"
+        return f"{test_file.name} has no test function {test}"
+    constants = _constants(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "doc_block":
-            literal = [arg.value for arg in node.args if isinstance(arg, ast.Constant)]
-            if literal == [doc, test]:
+            values = [
+                arg.value if isinstance(arg, ast.Constant) else constants.get(getattr(arg, "id", ""))
+                for arg in node.args
+            ]
+            if values == [doc, test]:
                 return None
     return f'{test_file.name} never calls doc_block("{doc}", "{test}"): it must run the block\'s own text'
 
@@ -82,3 +99,13 @@ def test_commands_strip_comments_and_join_continuations() -> None:
         "mlops drift --current x      --out 'a # b'",
         "curl -d '{\n  \"a\": 1}'",
     ]
+
+
+def test_a_test_that_restates_the_commands_is_refused(tmp_path: Path) -> None:
+    restated = tmp_path / "test_restated.py"
+    restated.write_text('DOC = "docs/x.md"\n\ndef test_x():\n    run("make drift")\n')
+    reading = tmp_path / "test_reading.py"
+    reading.write_text('DOC = "docs/x.md"\n\ndef test_x():\n    (line,) = doc_block(DOC, "test_x")\n')
+    assert "never calls doc_block" in (_reads_its_block(restated, "test_x", "docs/x.md") or "")
+    assert _reads_its_block(reading, "test_x", "docs/x.md") is None
+    assert "has no test function" in (_reads_its_block(reading, "test_y", "docs/x.md") or "")
