@@ -20,13 +20,14 @@ import pandas as pd
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
-from mlops.card_page import PAGE_POLICY, STYLE
 from mlops.errors import ConfigError
 from mlops.fairness import MEANING, Fairness, check_fairness
 from mlops.io import read_yaml
 from mlops.metrics import HIGHER_IS_BETTER
+from mlops.pages.render import render_page
 from mlops.params import GateParams
 from mlops.schema import Schema
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # skops.card imports scikit-learn: `mlops validate` reads car
     from skops.card import Card
 
 TOP_FEATURES = 10
-ALIGNMENTS = ("left", "center", "right")  # a table column's, as a class of card_page.STYLE
+ALIGNMENTS = ("left", "center", "right")  # a table column's, as a class of pages/page.css
 LINK_SCHEMES = ("http", "https", "mailto")  # what a link in the card may point to
 
 
@@ -385,15 +386,10 @@ def render_html(markdown: str, title: str) -> str:
     edit, and the page is served from the model's own origin (/card): so text is rendered as text.
     Raw HTML is escaped, an image is shown as its alt text, a link survives only to http(s) or
     mailto, and the page's one style sheet is allowed by its hash in a Content-Security-Policy
-    that forbids everything else (the /card route sends the same policy as a header).
+    that forbids everything else (mlops.pages' base template; /card sends the same policy as a header).
     """
-    body = _CardMarkdown().render(markdown)
-    return (
-        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{escape(PAGE_POLICY)}">'
-        f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
-        f"<style>{STYLE}</style></head><body>\n{body}</body></html>\n"
-    )
+    body = Markup(_CardMarkdown().render(markdown))  # safe: markdown-it escapes the text's raw HTML
+    return render_page("card.html.j2", title=title, body=body)
 
 
 class _CardMarkdown(MarkdownIt):

@@ -1,25 +1,24 @@
-"""The model card page's style sheet, and the Content-Security-Policy that allows it and nothing else.
+"""The pages' one style sheet (mlops/pages/page.css), and the Content-Security-Policy that allows it
+and nothing else.
 
-Apart from mlops.card (which renders the page, with markdown-it) because the service sends the same
-policy as a header on /card and imports nothing it does not need: the standard library only.
+Every page the project writes (report.html, drift.html, the model card) carries this policy; the
+card's matters most, as the service sends it as a header on /card, where the card's words (from
+project.yaml, which any pull request can edit) are served from the model's own origin. Apart from
+mlops.pages (which renders the pages, with Jinja2) because the service imports nothing it does not
+need: the standard library only.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; padding: 0 1.5rem; max-width: 900px;
-       color: #1f2328; line-height: 1.5; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
-th, td { border: 1px solid #d0d7de; padding: 4px 10px; }
-code { background: #eff1f3; padding: 0 3px; border-radius: 3px; }
-.align-left { text-align: left; } .align-center { text-align: center; } .align-right { text-align: right; }
-"""
-# The page may apply its own style sheet, allowed by its hash, and do nothing else: no script, image,
-# font, frame, form or base URL, from anywhere, and no `style` attribute. Written into the page, so a
-# card opened from a report artifact keeps it.
+# Read once, here, so the hash below is always the hash of the text the pages carry.
+STYLE = (Path(__file__).parent / "pages" / "page.css").read_text(encoding="utf-8")
+# A page may apply its one style sheet, allowed by its hash, and do nothing else: no script, image,
+# font, frame, form or base URL, from anywhere, and no `style` attribute. Written into each page, so
+# a page opened from a workflow artifact keeps it.
 STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 PAGE_POLICY = f"default-src 'none'; style-src '{STYLE_HASH}'; base-uri 'none'; form-action 'none'"
 # What /card sends: the page's policy, and no framing by another site (a <meta> policy cannot say that).

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import html
 import math
+from typing import Any
 
 from mlops.drift.performance import METRICS, NAMES, PerformanceResult
 
@@ -91,19 +91,15 @@ def to_markdown(p: PerformanceResult | None) -> list[str]:
     return lines
 
 
-def to_html(p: PerformanceResult | None) -> str:
-    """drift.html's first section."""
+def html_context(p: PerformanceResult | None) -> dict[str, Any] | None:
+    """drift.html's first section, as templates/drift.html.j2 of mlops.pages shows it."""
     if p is None:
-        return ""
-    text = f'<h2>{HEADING}</h2><p class="summary">{html.escape(summary(p))}</p>'
-    if not p.available:
-        return text
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(p))
-    body = "".join(
-        f"<tr{' class=hit' if row[4] != 'within' else ''}>"
-        + "".join(f"<td>{html.escape(cell.strip('*'))}</td>" for cell in row)
-        + "</tr>"
-        for row in _rows(p)
-    )
-    note = f"{EXPLAINED} {p.current_rows:,} current rows (probabilities: {p.probabilities})."
-    return f"{text}<table><tr>{head}</tr>{body}</table><p>{html.escape(note)}</p>"
+        return None
+    section: dict[str, Any] = {"heading": HEADING, "summary": summary(p), "rows": []}
+    if p.available:
+        section["header"] = _header(p)
+        section["rows"] = [
+            {"cells": [cell.strip("*") for cell in row], "outside": row[4] != "within"} for row in _rows(p)
+        ]
+        section["note"] = f"{EXPLAINED} {p.current_rows:,} current rows (probabilities: {p.probabilities})."
+    return section
