@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +30,6 @@ def atomic_path(path: Path) -> Iterator[Path]:
     The file is created with mode 0666 less the umask (0644 under the usual umask 022), as `open`
     would create it; mkstemp's 0600 would make every output private to its writer.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _create_beside(path)
     try:
         yield tmp
@@ -37,15 +38,61 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def _create_beside(path: Path) -> Path:
-    """A new empty file in `path`'s folder, named `.NAME.RANDOM.tmp`, that did not exist before."""
+def _create_beside(path: Path, folder: bool = False) -> Path:
+    """A new empty file (or folder) beside `path`, named `.NAME.RANDOM.tmp`, that did not exist before."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
         try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            if folder:
+                tmp.mkdir()
+            else:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             continue
         return tmp
+
+
+@contextmanager
+def stage_outputs(*paths: Path) -> Iterator[dict[Path, Path]]:
+    """Map each of a stage's outputs to a path of the same name in a private folder beside it; when
+    the block succeeds, move them all into place, folders whole.
+
+    The outputs of one run stay together: a failure, or a kill that runs no clean-up, before the
+    moves leaves every previous output as it was (dvc.yaml marks them `persist`, so DVC does not
+    delete them before the command runs), and the moves at the end are a few renames. The same name
+    matters to writers that read the suffix and to metadata that records the file's name. A folder
+    replaces the previous one whole, so no file of an earlier run stays in it. What a killed run left
+    aside is removed first: DVC runs one stage's command at a time.
+    """
+    aside = {}
+    try:
+        for path in paths:
+            _remove_leftovers(path)
+            folder = _create_beside(path, folder=True)
+            aside[path] = folder / path.name
+        yield aside
+        for path, new in aside.items():
+            _move_in(new, path)
+    finally:
+        for new in aside.values():
+            shutil.rmtree(new.parent, ignore_errors=True)
+
+
+def _move_in(new: Path, path: Path) -> None:
+    """Replace `path` by `new` (a file, or a folder whose previous version is moved away first)."""
+    if not new.is_dir():
+        new.replace(path)
+        return
+    if path.is_dir():
+        path.rename(new.parent / f"{path.name}.previous")
+    new.rename(path)
+
+
+def _remove_leftovers(path: Path) -> None:
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def write_with(path: Path, writer: Callable[[Path], object]) -> None:

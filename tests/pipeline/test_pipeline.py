@@ -166,8 +166,8 @@ def assert_fails_and_restores(project: Path, original: Path, raw: Path, message:
     assert message in failed.stdout + failed.stderr
     assert (project / "dvc.lock").read_bytes() == lock
     assert not list(project.rglob("*.tmp")), "a half-written temporary file was left behind"
-    # What git tracks comes back from git (repro records changed raw data in data.dvc, and DVC
-    # removes a stage's outputs before running it), the rest from the DVC cache.
+    # What git tracks comes back from git (repro records changed raw data in data.dvc), the rest
+    # from the DVC cache.
     run(["git", "checkout", "--", "."], cwd=project)
     run(["dvc", "checkout", "--force"], cwd=project)
     assert sha256_file(project / raw) == raw_data

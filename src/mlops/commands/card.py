@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mlops.card import CardInputs, build_card, card_placeholders, load_card_text, render_html
 from mlops.errors import ConfigError, Exit
-from mlops.io import read_json, read_yaml, write_text
+from mlops.io import read_json, read_yaml, stage_outputs, write_text
 from mlops.params import load_params
 from mlops.project import PROJECT, find_root, shown
 from mlops.schema import Schema
@@ -72,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
         data_md5=((read_yaml(args.data_dvc) or {}).get("outs") or [{}])[0].get("md5"),
     )
     markdown = build_card(args.model, inputs).render().strip() + "\n"
-    write_text(args.card_out, markdown)
-    write_text(args.html_out, render_html(markdown, f"Model card: {inputs.name}"))
+    with stage_outputs(args.card_out, args.html_out) as aside:
+        write_text(aside[args.card_out], markdown)
+        write_text(aside[args.html_out], render_html(markdown, f"Model card: {inputs.name}"))
     log.info("model card written to %s and %s", args.card_out, args.html_out)
     return 0
 

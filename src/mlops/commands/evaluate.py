@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mlops import evaluate
     from mlops.data import target_vector
-    from mlops.io import write_json
+    from mlops.io import stage_outputs, write_json
     from mlops.model import load_model, predictions
     from mlops.params import check_task, load_params
     from mlops.schema import load_schema
@@ -62,15 +62,22 @@ def run(args: argparse.Namespace) -> int:
     metrics = evaluate.task_metrics(task, y, predicted, params.threshold) | _context(schema, y, params)
     if task == "multiclass":
         metrics["per_class"] = evaluate.per_class_metrics(y, predicted, schema.target.labels)
-    _write_plots(args.plots_dir, schema, y, predicted, params.threshold)
     importance = evaluate.feature_importance(
         model, features, y, params.importance_repeats, params.seed, params.importance_max_rows, task
     )
-    write_json(args.plots_dir / "importance.json", {"importance": importance})
+    intervals, gaps = _governance(params, schema, test[schema.sensitive], y, predicted)
     segments = evaluate.segment_metrics(test, y, predicted, params.segments, params.threshold, task)
-    write_json(args.segments_out, segments)
-    _write_governance(args, params, schema, test[schema.sensitive], y, predicted)
-    write_json(args.metrics_out, metrics)
+    written = {
+        args.segments_out: segments,
+        args.intervals_out: intervals,
+        args.fairness_out: gaps,
+        args.metrics_out: metrics,
+    }
+    with stage_outputs(args.plots_dir, *written) as aside:
+        _write_plots(aside[args.plots_dir], schema, y, predicted, params.threshold)
+        write_json(aside[args.plots_dir] / "importance.json", {"importance": importance})
+        for path, payload in written.items():
+            write_json(aside[path], payload)
     shown = ", ".join(f"{name} {metrics[name]:.4f}" for name in BY_TASK[task][:3] if name in metrics)
     log.info("%s: %s on %d test rows", task, shown, len(y))
     return 0
@@ -111,18 +118,16 @@ def _write_plots(plots: Path, schema: Schema, y: np.ndarray, predicted: np.ndarr
     write_with(plots / "confusion.csv", lambda tmp: confusion.to_csv(tmp, index=False, lineterminator="\n"))
 
 
-def _write_governance(
-    args: argparse.Namespace,
+def _governance(
     params: EvaluateParams,
     schema: Schema,
     groups: pd.DataFrame,
     y: np.ndarray,
     predicted: np.ndarray,
-) -> None:
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
     """The metrics' confidence intervals and, for a binary task, the fairness gaps between groups of
-    each sensitive column (its rates are of the positive class; other tasks write {} and say so)."""
+    each sensitive column (its rates are of the positive class; other tasks get {} and say so)."""
     from mlops import evaluate, fairness
-    from mlops.io import write_json
 
     task = schema.target.task
     intervals = evaluate.bootstrap_intervals(
@@ -135,11 +140,8 @@ def _write_governance(
         params.bootstrap_max_rows,
         task,
     )
-    write_json(args.intervals_out, intervals)
     if task != "binary":
         if schema.sensitive:
             log.warning("fairness is checked for binary tasks only: not for this %s task", task)
-        write_json(args.fairness_out, {})
-        return
-    gaps = fairness.group_fairness(groups, y, predicted, params.threshold, params.min_group_rows)
-    write_json(args.fairness_out, gaps)
+        return intervals, {}
+    return intervals, fairness.group_fairness(groups, y, predicted, params.threshold, params.min_group_rows)

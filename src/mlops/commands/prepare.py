@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlops.data import check_split, read_csv, split
-    from mlops.io import write_with
+    from mlops.io import stage_outputs
     from mlops.params import load_params
     from mlops.schema import load_schema
 
@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     target = schema.target
     check_split(frame[target.name], params.test_size, str(args.data), target.is_classification)
     train, test = split(frame, schema, params.test_size, params.seed)
-    write_with(args.train_out, lambda tmp: train.to_parquet(tmp, index=False))
-    write_with(args.test_out, lambda tmp: test.to_parquet(tmp, index=False))
+    with stage_outputs(args.train_out, args.test_out) as aside:
+        train.to_parquet(aside[args.train_out], index=False)
+        test.to_parquet(aside[args.test_out], index=False)
     log.info("%s: %d rows valid; %d train, %d test", args.data, len(frame), len(train), len(test))
     return 0

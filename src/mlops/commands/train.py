@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mlops.data import target_vector
     from mlops.explain import reference_record
-    from mlops.io import write_json
+    from mlops.io import stage_outputs, write_json
     from mlops.metadata import model_metadata
     from mlops.model import build_pipeline, predictions, save_model
     from mlops.params import check_task, load_params
@@ -35,17 +35,18 @@ def run(args: argparse.Namespace) -> int:
     train = pd.read_parquet(args.train)
     y = target_vector(train, schema).to_numpy()
     model = build_pipeline(schema, params).fit(train[schema.feature_names], y)
-    save_model(model, args.model_out)
-    metadata = model_metadata(
-        args.model_out,
-        args.train,
-        schema,
-        params,
-        y,
-        predictions(model, train[schema.feature_names], schema.target),
-        reference_record(train, schema),
-    )
-    write_json(args.metadata_out, metadata)
+    with stage_outputs(args.model_out, args.metadata_out) as aside:
+        save_model(model, aside[args.model_out])
+        metadata = model_metadata(
+            aside[args.model_out],
+            args.train,
+            schema,
+            params,
+            y,
+            predictions(model, train[schema.feature_names], schema.target),
+            reference_record(train, schema),
+        )
+        write_json(aside[args.metadata_out], metadata)
     log.info(
         "%s model %s saved to %s (%s)",
         schema.target.task,

@@ -1,9 +1,10 @@
-"""mlops validate: check params.yaml, schema.yaml and project.yaml before any stage removes an output.
+"""mlops validate: check params.yaml, schema.yaml and project.yaml before any other stage runs.
 
-DVC removes a stage's outputs before it runs the stage's command, so a typo found by `mlops train`
-would cost models/model.skops and the git-tracked models/model.json. This first, cheap stage finds
-it before that: every other stage depends on its output, so `dvc repro` stops here. The output says
-only what was checked, never a hash of it, so a valid edit re-runs no stage it does not concern.
+A typo found by `mlops train` would come after the split and a wait for nothing; this first, cheap
+stage finds it in seconds: every other stage depends on its output, so `dvc repro` stops here (a
+failing stage would keep its previous outputs either way: they are `persist` in dvc.yaml). The
+output says only what was checked, never a hash of it, so a valid edit re-runs no stage it does not
+concern.
 """
 
 from __future__ import annotations
