@@ -11,7 +11,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from tests.conftest import BIN, REPO, copy_project, run
-from tests.github.test_cml import TARBALL as CML_TARBALL
+from tests.github.conftest import CML_TARBALL
 
 
 def uv_dir() -> Path:
