@@ -103,6 +103,40 @@ def unseen_categories() -> Any:
     )
 
 
+def open_inference_log(settings: ServingSettings) -> InferenceLog | None:
+    """The inference log in `settings.inference_log_dir`, its failures and cut values on /metrics."""
+    if settings.inference_log_dir is None:
+        return None
+    return InferenceLog(
+        settings.inference_log_dir,
+        settings.inference_log_max_bytes,
+        settings.inference_log_max_total_bytes,
+        on_failure=log_write_failures().inc,
+        on_cut=lambda column: log_values_cut().labels(column=column).inc(),
+    )
+
+
+def bind_apis(instance: Any, apis: Mapping[str, Any]) -> None:
+    """Bind each API method to `instance` once, as an attribute of the instance.
+
+    BentoML looks the route's method up on the instance for every request, and its descriptor
+    builds a new wrapper each time, reading the function's signature with `inspect`. The
+    instance's own attribute comes first in that lookup, so the wrapper is built once here.
+    """
+    for name in apis:
+        setattr(instance, name, getattr(instance, name))
+
+
+def json_response(body: bytes) -> Any:
+    """A prediction route's answer, already JSON: BentoML sends a Response as it is.
+
+    BentoML's own serialisation validates the returned model again, dumps it to a dict, then to
+    JSON, and streams it in two body messages; the route's return type still documents the body
+    in the OpenAPI spec.
+    """
+    return Response(body, media_type="application/json")
+
+
 @bentoml.service(
     name="model-service", traffic={"timeout": 30}, tracing=tracing_config(), logging=logging_config()
 )
@@ -210,37 +244,3 @@ ModelService.add_asgi_middleware(
     max_bytes=SETTINGS.max_body_bytes,
     json_paths=[ModelService.apis["predict_adaptive"].route],
 )
-
-
-def open_inference_log(settings: ServingSettings) -> InferenceLog | None:
-    """The inference log in `settings.inference_log_dir`, its failures and cut values on /metrics."""
-    if settings.inference_log_dir is None:
-        return None
-    return InferenceLog(
-        settings.inference_log_dir,
-        settings.inference_log_max_bytes,
-        settings.inference_log_max_total_bytes,
-        on_failure=log_write_failures().inc,
-        on_cut=lambda column: log_values_cut().labels(column=column).inc(),
-    )
-
-
-def bind_apis(instance: Any, apis: Mapping[str, Any]) -> None:
-    """Bind each API method to `instance` once, as an attribute of the instance.
-
-    BentoML looks the route's method up on the instance for every request, and its descriptor
-    builds a new wrapper each time, reading the function's signature with `inspect`. The
-    instance's own attribute comes first in that lookup, so the wrapper is built once here.
-    """
-    for name in apis:
-        setattr(instance, name, getattr(instance, name))
-
-
-def json_response(body: bytes) -> Any:
-    """A prediction route's answer, already JSON: BentoML sends a Response as it is.
-
-    BentoML's own serialisation validates the returned model again, dumps it to a dict, then to
-    JSON, and streams it in two body messages; the route's return type still documents the body
-    in the OpenAPI spec.
-    """
-    return Response(body, media_type="application/json")
