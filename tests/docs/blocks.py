@@ -134,7 +134,8 @@ def reader_env(uv_dir: Path, **extra: str) -> dict[str, str]:
     path = os.pathsep.join(
         part for part in os.environ["PATH"].split(os.pathsep) if not part.startswith(str(REPO / ".venv"))
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS"}}
+    outer = {"VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}  # a terminal has none
+    env = {k: v for k, v in os.environ.items() if k not in outer}
     env.update(PATH=f"{uv_dir}{os.pathsep}{path}", UV_OFFLINE="1", DVC_NO_ANALYTICS="1")
     env.update(extra)
     return env

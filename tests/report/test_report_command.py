@@ -175,7 +175,7 @@ def test_make_report_takes_base_from_the_command_line_else_the_cli_default() -> 
         text=True,
         check=True,
     )
-    assert dry.stdout.rstrip().endswith("mlops report --base main")
+    assert dry.stdout.rstrip().endswith('mlops report --base "$BASE"')  # the value reaches it as data
     default = subprocess.run(
         ["make", "--no-print-directory", "-n", "report"], cwd=REPO, capture_output=True, text=True, check=True
     )

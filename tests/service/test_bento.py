@@ -31,14 +31,19 @@ def test_the_model_travels_inside_the_bento(bento_dir: Path, metadata: dict[str,
 
 
 def test_requirements_are_pinned_from_uv_lock(bento_dir: Path) -> None:
-    lines = [
-        line.strip()
-        for line in (bento_dir / "env" / "python" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
+    text = (bento_dir / "env" / "python" / "requirements.txt").read_text().replace("\\\n", " ")
+    requirements = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
-    assert lines, "no requirements"
-    unpinned = [line for line in lines if not re.match(r"^[A-Za-z0-9_.\-\[\]]+==[^=\s;]+\s*(;.*)?$", line)]
+    assert requirements, "no requirements"
+    pinned = re.compile(r"^([A-Za-z0-9_.\-\[\]]+==[^=\s;]+)\s*(;[^-]*)?((?:\s+--hash=sha256:[0-9a-f]{64})*)$")
+    unpinned = [line for line in requirements if not pinned.match(line)]
     assert unpinned == []
+    # Every requirement carries its hashes (pip --require-hashes in the image); BentoML appends its
+    # own pin once more, bare, which pip accepts beside the hashed one.
+    unhashed = [line for line in requirements if not pinned.match(line).group(3)]  # type: ignore[union-attr]
+    assert all(line.startswith("bentoml==") for line in unhashed), unhashed
+    lines = [pinned.match(line).group(1) for line in requirements]  # type: ignore[union-attr]
     locked = (REPO / "uv.lock").read_text()
     bentoml = next(line for line in lines if line.startswith("bentoml=="))
     assert f'name = "bentoml"\nversion = "{bentoml.split("==")[1]}"' in locked
