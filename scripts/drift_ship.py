@@ -10,7 +10,8 @@ mounting the log volume), with write access to the DVC remote and the git reposi
 2. copy each closed log file (not the newest file of a running serving process) into
    `<folder>/inference-log/`; a file shipped before is copied again only if it grew;
 3. `dvc add` the folder and `dvc push` it: the new version is in the remote;
-4. commit the .dvc file (`production data: N inference-log file(s)`) and, with `--push`, `git push`.
+4. commit the .dvc file (`production data: N inference-log file(s)`), with the remote's new files
+   when git keeps the remote (the demo remote, .dvc/demo-remote), and, with `--push`, `git push`.
 
 The scheduled drift workflow checks out the default branch and `dvc pull`s: it reads the latest
 version. Nothing new to ship: says so, changes nothing, exits 0. A failure before the commit leaves
@@ -90,16 +91,39 @@ def _version(dvc_file: Path, folder: Path, shipped: list[Path], push: bool) -> N
     except subprocess.CalledProcessError:
         _run(["git", "checkout", "--", str(dvc_file)], check=False)  # the version before, if any
         raise
-    _run(["git", "add", str(dvc_file)])
+    paths = [str(dvc_file)]
+    if (kept := remote_in_git()) is not None:  # the demo remote travels with the commit
+        paths.append(str(kept))
+    _run(["git", "add", *paths])
     names = f"{shipped[0].name} to {shipped[-1].name}"
     message = f"production data: {len(shipped)} inference-log file(s), {names}"
-    _run(["git", "commit", "--quiet", "-m", message, "--", str(dvc_file)])
+    _run(["git", "commit", "--quiet", "-m", message, "--", *paths])
     if push:
         _run(["git", "push", "--quiet"])
 
 
+def remote_in_git() -> Path | None:
+    """The default DVC remote's folder when git keeps it (the demo remote, .dvc/demo-remote): a
+    fresh clone pulls the new version from there only if the commit carries the pushed files."""
+    name = _output(["dvc", "remote", "default"]).strip()
+    url = _output(["dvc", "config", f"remote.{name}.url"]).strip() if name else ""
+    if not url or "://" in url:
+        return None
+    here = Path.cwd().resolve()
+    folder = (Path(".dvc") / url).resolve()  # DVC prints it absolute; relative is to .dvc/
+    if not folder.is_relative_to(here):
+        return None
+    folder = folder.relative_to(here)
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(folder)], check=False)
+    return folder if ignored.returncode == 1 else None
+
+
 def _run(command: list[str], check: bool = True) -> None:
     subprocess.run(command, check=check, capture_output=True, text=True)
+
+
+def _output(command: list[str]) -> str:
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
 def _describe(error: Exception) -> str:

@@ -27,9 +27,13 @@ def local_remote(url: Path) -> Callable[[Path], None]:
     return lambda project: run(["dvc", "remote", "add", "-f", "-d", "shared", str(url)], cwd=project)
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["demo", "local", "s3"])
 def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[Path], None]]:
-    """A function that points a project at the shared remote (and gives it S3 credentials)."""
+    """A function that points a project at the shared remote (and gives it S3 credentials); "demo"
+    keeps the project's own remote, the folder git carries (.dvc/demo-remote)."""
+    if request.param == "demo":
+        yield lambda project: None
+        return
     if request.param == "local":
         yield local_remote(tmp_path / "remote")
         return
@@ -64,7 +68,7 @@ def make_origin(tmp_path: Path, remote: Callable[[Path], None]) -> Path:
     remote(project)
     run(["dvc", "push", "--quiet", "production.dvc"], cwd=project)
     run(["git", "add", ".dvc/config"], cwd=project)
-    run(["git", "commit", "-qm", "production data in the shared remote"], cwd=project)
+    run(["git", "commit", "-qm", "production data in the shared remote", "--allow-empty"], cwd=project)
     run(["git", "clone", "-q", "--bare", str(project), str(tmp_path / "origin.git")], cwd=tmp_path)
     return tmp_path / "origin.git"
 
