@@ -13,6 +13,14 @@ and `--push` pushes without force, so the remote refuses to overwrite an existin
 
 Names are data: a tag that is not whole GTO tag grammar, or an image that is not wholly
 name@sha256:<64 hex>, is refused before anything else runs (exit code 2); other refusals exit 1.
+
+Images come from the release only. The project's repository is project.yaml's `image`, or, when that
+is empty, `ghcr.io/<GITHUB_REPOSITORY>` (as release.yml pushes it); `register` and `promote` refuse
+any other (exit code 2). The record of what a release pushed is the registration tag itself, so
+promotion trusts only a tag in the form `register` writes: an annotated tag, tagged by the release
+identity (REGISTRAR, the identity release.yml's register job tags as; GITOPS_REGISTRAR changes it),
+its whole message `image: <repository>@sha256:<64 hex>`. A tagger is only a name git was given: what
+stops anyone else from making such a tag on GitHub is the tag ruleset `make github-settings` applies.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +36,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from github_api import git_environment
 from gto.constants import tag_re
 
@@ -36,14 +46,26 @@ ARTIFACT = "model-service"
 FIRST_VERSION = "v0.1.0"
 IMAGE = re.compile(r"(?P<name>[a-z0-9][a-z0-9._/:-]*[a-z0-9])@(?P<digest>sha256:[0-9a-f]{64})")
 OVERLAYS = Path("deploy/overlays")
+PROJECT = "project.yaml"
+REGISTRAR = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
 
 
 class GitOpsError(Exception):
     """A refusal the user can act on; printed without a traceback, exit code 1."""
 
+    exit_code = 1
+
 
 class BadNameError(GitOpsError):
     """A tag or image name outside its pattern, refused before it reaches git or gto; exit code 2."""
+
+    exit_code = 2
+
+
+class UntrustedImageError(GitOpsError):
+    """An image that is not the project's repository, or a registration not in the release's form; exit 2."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,58 @@ def parse_image(text: str, where: str) -> str:
     return match.group(0)
 
 
+def project_repository(repo: Path) -> str:
+    """The repository releases push to: project.yaml's `image`, else ghcr.io/<GITHUB_REPOSITORY>.
+
+    The same rule release.yml follows (`needs.bento.outputs.image || format('ghcr.io/{0}', ...)`),
+    lower-cased as registries want it.
+    """
+    path = repo / PROJECT
+    project = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    image = str((project or {}).get("image") or "") if isinstance(project, dict) else ""
+    github_repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if not image and not github_repository:
+        raise UntrustedImageError(
+            f"{path}: no `image`, and GITHUB_REPOSITORY is not set: the repository releases push to is"
+            " unknown (set project.yaml's image, e.g. ghcr.io/OWNER/REPOSITORY)"
+        )
+    return (image or f"ghcr.io/{github_repository}").lower()
+
+
+def project_image(repo: Path, image: str, where: str) -> str:
+    """`image` (name@sha256:...) when its name is the project's repository; refused otherwise."""
+    expected = project_repository(repo)
+    name = image.split("@")[0]
+    if name != expected:
+        raise UntrustedImageError(
+            f"{where} {image}: not the project's repository {expected}"
+            " (project.yaml's image, else ghcr.io/<GITHUB_REPOSITORY>): only what a release pushed is used"
+        )
+    return image
+
+
+def registered_image(repo: Path, version: str) -> str:
+    """The image the registration tag of `version` records, if the tag is in the form `register` writes.
+
+    An annotated tag tagged by the release identity (a lightweight one has no tagger), whose whole
+    message is one `image: name@sha256:<64 hex>` line of the project's repository.
+    """
+    tag = f"{ARTIFACT}@{version}"
+    where = f"registration tag {tag}"
+    if not git("tag", "--list", tag, repo=repo):  # GTO names a version by its commit when none is registered
+        raise UntrustedImageError(f"{where}: no such tag; a release registers each version (`make register`)")
+    tagger = git("tag", "--list", "--format=%(taggername) %(taggeremail)", tag, repo=repo)
+    registrar = os.environ.get("GITOPS_REGISTRAR") or REGISTRAR
+    if tagger != registrar:
+        raise UntrustedImageError(f"{where}: tagged by {tagger!r}, not by the release ({registrar!r})")
+    message = git("tag", "--list", "--format=%(contents)", tag, repo=repo)
+    if not message.startswith("image: ") or "\n" in message.strip():
+        expected = "one line `image: name@sha256:<64 hex>`"
+        raise UntrustedImageError(f"{where}: message {message!r} is not {expected}")
+    image = parse_image(message.strip().removeprefix("image: "), f"{where}'s image")
+    return project_image(repo, image, f"{where}'s image")
+
+
 def checked_tag(tag: str) -> str:
     """`tag` if the whole of it is GTO's tag grammar: a name from a push event never reaches git as more.
 
@@ -110,7 +184,7 @@ def checked_tag(tag: str) -> str:
 
 def register(repo: Path, image: str, push: bool) -> str:
     """Tag HEAD as the next patch version of the artifact, the image in the tag's message."""
-    image = parse_image(image, "--image")
+    image = project_image(repo, parse_image(image, "--image"), "--image")
     first = not git("tag", "--list", f"{ARTIFACT}@v*", repo=repo)
     bump = ["--version", FIRST_VERSION] if first else ["--bump-patch"]  # gto refuses to bump nothing
     # gto refuses a commit that already has a version: one version per commit, tags never move
@@ -135,9 +209,7 @@ def promotion_of(repo: Path, tag: str) -> Promotion:
         stages = sorted(p.name for p in (repo / OVERLAYS).iterdir() if p.is_dir())
         listed = ", ".join(stages)
         raise GitOpsError(f"{tag}: stage {stage!r} has no overlay in {OVERLAYS}/ (stages: {listed})")
-    message = git("tag", "--list", "--format=%(contents)", f"{ARTIFACT}@{version}", repo=repo)
-    image = message.strip().removeprefix("image: ")  # as `register` wrote it
-    return Promotion(stage, version, parse_image(image, f"tag {ARTIFACT}@{version}'s image"))
+    return Promotion(stage, version, registered_image(repo, version))
 
 
 def set_image(text: str, image: str) -> str:
@@ -206,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             promotion = promote(args.repo, args.tag, args.push)
     except GitOpsError as error:
         log.error("%s", error)
-        return 2 if isinstance(error, BadNameError) else 1
+        return error.exit_code
     if args.github_output:
         with args.github_output.open("a", encoding="utf-8") as handle:
             handle.write(f"branch={promotion.branch}\nstage={promotion.stage}\nversion={promotion.version}\n")

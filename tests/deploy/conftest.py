@@ -11,7 +11,9 @@ import pytest
 
 from tests.conftest import BIN, REPO, run
 
-IMAGE = "ghcr.io/acme/churn"
+IMAGE = "ghcr.io/acme/churn"  # project.yaml's image in the test repositories
+# release.yml's register job tags as the Actions bot; promotion trusts registrations it tagged
+BOT_NAME, BOT_EMAIL = "github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com"
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
 
@@ -45,12 +47,14 @@ def remote_tags(origin: Path) -> dict[str, str]:
 
 
 def clone_with_deploy(work: Path, origin: Path) -> tuple[Path, Path]:
-    """`work`, a repository holding deploy/ on main, pushed to the bare repository `origin`."""
+    """`work`, a repository holding deploy/ and project.yaml (image: IMAGE) on main, pushed to the
+    bare repository `origin`; git's identity is the release's (the Actions bot), as in release.yml."""
     run(["git", "init", "-q", "--bare", "-b", "main", origin], cwd=origin.parent)
     shutil.copytree(REPO / "deploy", work / "deploy")
+    (work / "project.yaml").write_text(f"image: {IMAGE}\n")
     git(work, "init", "-q", "-b", "main")
-    git(work, "config", "user.email", "tests@example.com")
-    git(work, "config", "user.name", "Tests")
+    git(work, "config", "user.email", BOT_EMAIL)
+    git(work, "config", "user.name", BOT_NAME)
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", "deploy")
     git(work, "remote", "add", "origin", str(origin))

@@ -12,7 +12,18 @@ import pytest
 import yaml
 
 from tests.conftest import run
-from tests.deploy.conftest import DIGEST_A, DIGEST_B, IMAGE, commit, git, gto, make, remote_tags
+from tests.deploy.conftest import (
+    BOT_EMAIL,
+    BOT_NAME,
+    DIGEST_A,
+    DIGEST_B,
+    IMAGE,
+    commit,
+    git,
+    gto,
+    make,
+    remote_tags,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -126,3 +137,87 @@ def test_promotion_refuses_what_is_not_a_stage_with_an_overlay(
     assert (git(work, "rev-parse", "HEAD"), overlay(work, "prod")) == before
     assert git(work, "branch", "--show-current") == "main"
     assert "promote/" not in git(origin, "branch", "--list")
+
+
+OTHER = f"ghcr.io/o/r@{DIGEST_A}"  # the audit's image: a digest in someone else's repository
+
+
+BOT = (BOT_NAME, BOT_EMAIL)
+
+
+def registration_by_hand(work: Path, message: str | None, who: tuple[str, str] = BOT) -> None:
+    """`model-service@v0.1.0` made with git, not `make register`, then assigned to prod:
+    `model-service#prod#1` asks for its image. With message None the version tag is lightweight, which
+    gto refuses to assign: the stage tag is then made with git too, as gto makes it."""
+    identity = ["-c", f"user.name={who[0]}", "-c", f"user.email={who[1]}"]
+    annotation = ["-a", "-m", message] if message is not None else []
+    git(work, *identity, "tag", *annotation, "model-service@v0.1.0", "HEAD")
+    if message is None:
+        assignment = "Assigning stage prod to artifact model-service version v0.1.0"
+        git(work, "tag", "-a", "-m", assignment, "model-service#prod#1", "HEAD")
+    else:
+        gto(work, "assign", "model-service", "--version", "v0.1.0", "--stage", "prod")
+
+
+@pytest.mark.parametrize(
+    ("message", "who", "expected"),
+    [
+        (f"image: {OTHER}", (BOT_NAME, BOT_EMAIL),
+         f"registration tag model-service@v0.1.0's image {OTHER}: not the project's repository {IMAGE}"),
+        (f"image: {IMAGE}@{DIGEST_A}", ("Mallory", "mallory@example.com"),
+         "tagged by 'Mallory <mallory@example.com>', not by the release ('github-actions[bot] <41898282+"),
+        (None, (BOT_NAME, BOT_EMAIL), "no such tag; a release registers each version (`make register`)"),
+        (f"image: {IMAGE}@{DIGEST_A}\nimage: {OTHER}", (BOT_NAME, BOT_EMAIL),
+         "is not one line `image: name@sha256:<64 hex>`"),
+    ],
+    ids=["other-repository", "other-tagger", "lightweight", "two-images"],
+)  # fmt: skip
+def test_promotion_refuses_an_image_no_release_registered(
+    repos: tuple[Path, Path], message: str | None, who: tuple[str, str], expected: str
+) -> None:
+    """Only project.yaml's repository, at the digest the release's registration tag records, is promoted."""
+    work, origin = repos
+    registration_by_hand(work, message, who)
+    before = git(work, "rev-parse", "HEAD"), overlay(work, "prod")
+    for target in ("check-promotion", "promote"):
+        result = make(target, work, TAG="model-service#prod#1", PUSH="1")
+        assert result.returncode == 2, result.stderr
+        assert expected in result.stderr, result.stderr
+    assert (git(work, "rev-parse", "HEAD"), overlay(work, "prod")) == before
+    assert "promote/" not in git(origin, "branch", "--list")
+
+
+def test_a_registration_made_as_the_release_makes_it_is_promoted(repos: tuple[Path, Path]) -> None:
+    """The tag `make register` writes, made by hand, passes: the refusals above are about form."""
+    work, _ = repos
+    registration_by_hand(work, f"image: {IMAGE}@{DIGEST_B}")
+    promoted = make("promote", work, TAG="model-service#prod#1")
+    assert promoted.returncode == 0, promoted.stderr
+    assert yaml.safe_load(overlay(work, "prod"))["images"][0]["digest"] == DIGEST_B
+
+
+def test_register_refuses_an_image_of_another_repository(repos: tuple[Path, Path]) -> None:
+    work, origin = repos
+    result = make("register", work, IMAGE=OTHER, PUSH="1")
+    assert result.returncode == 2
+    assert f"--image {OTHER}: not the project's repository {IMAGE}" in result.stderr, result.stderr
+    assert remote_tags(origin) == {} and git(work, "tag", "--list") == ""
+
+
+@pytest.mark.parametrize(
+    ("github_repository", "image", "status"),
+    [("Acme/Churn", f"{IMAGE}@{DIGEST_A}", 0), ("acme/other", f"{IMAGE}@{DIGEST_A}", 2), ("", OTHER, 2)],
+    ids=["from-github-repository", "other-github-repository", "unknown"],
+)
+def test_an_empty_project_image_means_the_github_repository(
+    repos: tuple[Path, Path], github_repository: str, image: str, status: int
+) -> None:
+    """project.yaml's `image: ""` is ghcr.io/<GITHUB_REPOSITORY>, lower-cased, as release.yml pushes it."""
+    work, _ = repos
+    (work / "project.yaml").write_text('image: ""\n')
+    result = make("register", work, env={"GITHUB_REPOSITORY": github_repository}, IMAGE=image)
+    assert result.returncode == status, result.stderr
+    if github_repository == "acme/other":
+        assert "not the project's repository ghcr.io/acme/other" in result.stderr
+    if not github_repository:
+        assert "no `image`, and GITHUB_REPOSITORY is not set" in result.stderr
