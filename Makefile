@@ -204,6 +204,15 @@ promote: install ## commit the overlay change the GTO stage tag TAG asks for on 
 	$(UV) run --frozen python scripts/gitops.py --repo "$$GITOPS_REPO" promote --tag "$$TAG" $(if $(PUSH),--push) \
 		$(if $(GITHUB_OUTPUT),--github-output "$$GITHUB_OUTPUT")
 
+# The release's push (release.yml's image job; scripts/push-image.sh, skopeo only, no project code):
+# the registry is asked first, and tags that exist are never pushed again (their digest is reported).
+# SOURCE and REFS are data, as TAG above.
+.PHONY: push-image
+push-image: override export SOURCE := $(value SOURCE)
+push-image: override export REFS := $(value REFS)
+push-image: ## push the image SOURCE (a skopeo reference) to each of REFS unless they exist; digest on stdout
+	scripts/push-image.sh "$$SOURCE" "$$REFS"
+
 # The repository's protection on GitHub, applied with gh from the files that define it (mlops.github_settings,
 # docs/pull-requests.md "Repository settings"); a second run changes nothing. GH_REPO is data, as TAG above.
 .PHONY: github-settings

@@ -8,8 +8,9 @@ push) makes an annotated tag `model-service@vX.Y.Z` on HEAD whose message record
 digest; `gto assign model-service --version vX.Y.Z --stage prod` makes the stage tag. `promote`
 (promote.yml, on that tag) reads the version's image from its registration tag, writes it into
 deploy/overlays/<stage>/kustomization.yaml and commits that on a branch `promote/<stage>/<version>`,
-ready for a pull request. Tags never move: `register` refuses a commit that already has a version,
-and `--push` pushes without force, so the remote refuses to overwrite an existing tag.
+ready for a pull request. Tags never move: `register` refuses a commit that already has a version
+with another image (the same image, a re-run of the release, is a success that does nothing), and
+`--push` pushes without force, so the remote refuses to overwrite an existing tag.
 
 Names are data: a tag that is not whole GTO tag grammar, or an image that is not wholly
 name@sha256:<64 hex>, is refused before anything else runs (exit code 2); other refusals exit 1.
@@ -183,13 +184,25 @@ def checked_tag(tag: str) -> str:
 
 
 def register(repo: Path, image: str, push: bool) -> str:
-    """Tag HEAD as the next patch version of the artifact, the image in the tag's message."""
+    """Tag HEAD as the next patch version of the artifact, the image in the tag's message.
+
+    A re-run of the release on the same commit pushes no image (its tags exist) and hands over the
+    digest registered before: HEAD's version already records it, so there is nothing to do.
+    """
     image = project_image(repo, parse_image(image, "--image"), "--image")
+    head = git("rev-parse", "HEAD", repo=repo)
+    existing = git("tag", "--points-at", head, "--list", f"{ARTIFACT}@v*", repo=repo).split()
+    if existing:
+        tag = existing[0]
+        registered = registered_image(repo, tag.removeprefix(f"{ARTIFACT}@"))
+        if registered != image:
+            raise GitOpsError(f"HEAD is already registered as {tag} with {registered}, not {image}")
+        log.info("HEAD is already registered as %s with %s: nothing to do", tag, image)
+        return tag
     first = not git("tag", "--list", f"{ARTIFACT}@v*", repo=repo)
     bump = ["--version", FIRST_VERSION] if first else ["--bump-patch"]  # gto refuses to bump nothing
     # gto refuses a commit that already has a version: one version per commit, tags never move
     gto("register", ARTIFACT, "HEAD", *bump, "--message", f"image: {image}", repo=repo)
-    head = git("rev-parse", "HEAD", repo=repo)
     tag = git("tag", "--points-at", head, "--list", f"{ARTIFACT}@v*", repo=repo).split()[0]
     if push:
         push_ref(repo, f"refs/tags/{tag}")

@@ -45,8 +45,30 @@ def test_a_commit_is_registered_once(repos: tuple[Path, Path]) -> None:
     assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_A}", PUSH="1").returncode == 0
     again = make("register", work, IMAGE=f"{IMAGE}@{DIGEST_B}", PUSH="1")
     assert again.returncode != 0
-    assert "already registered" in again.stderr + again.stdout
+    expected = (
+        f"HEAD is already registered as model-service@v0.1.0 with {IMAGE}@{DIGEST_A}, not {IMAGE}@{DIGEST_B}"
+    )
+    assert expected in again.stderr, again.stderr
     assert list(remote_tags(origin)) == ["model-service@v0.1.0"]
+
+
+def test_a_rerun_of_the_release_registers_nothing_and_succeeds(
+    repos: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A re-run on the same commit pushes no image (its tags exist) and hands over the same digest."""
+    work, origin = repos
+    assert make("register", work, IMAGE=f"{IMAGE}@{DIGEST_A}", PUSH="1").returncode == 0
+    before = remote_tags(origin)
+    rerun = tmp_path / "rerun"  # a fresh checkout with the tags, as the register job makes
+    run(["git", "clone", "-q", str(origin), rerun], cwd=tmp_path)
+    again = make("register", rerun, IMAGE=f"{IMAGE}@{DIGEST_A}", PUSH="1")
+    assert again.returncode == 0, again.stderr
+    assert (
+        f"HEAD is already registered as model-service@v0.1.0 with {IMAGE}@{DIGEST_A}: nothing to do"
+        in again.stderr
+    )
+    assert remote_tags(origin) == before
+    assert git(rerun, "tag", "--list") == "model-service@v0.1.0"
 
 
 def test_a_pushed_tag_never_moves(repos: tuple[Path, Path], tmp_path: Path) -> None:

@@ -33,7 +33,10 @@ def test_only_the_push_job_writes_packages_in_the_release_environment(release: d
     assert writers == ["image"]
     assert release["permissions"] == {}
     image = release["jobs"]["image"]
-    assert not any("run" in step for step in image["steps"]), "the push job runs no project code"
+    # the push job runs no project code: its one command is the push, shell and skopeo only
+    assert [step["run"] for step in image["steps"] if "run" in step] == ["make push-image"]
+    recipe = run(["make", "-n", "push-image"], cwd=REPO).stdout.strip()
+    assert recipe == 'scripts/push-image.sh "$SOURCE" "$REFS"'
     assert image["environment"] == "release"
     writing = {  # id-token: write only signs a cloud login (OIDC); it writes nothing to GitHub
         name
@@ -70,7 +73,7 @@ def test_the_pushed_image_is_registered_by_digest_with_gto(release: dict[str, An
     (step,) = [s for s in register["steps"] if "run" in s]
     assert step["run"] == "make register PUSH=1"  # IMAGE in the environment: never on a command line
     assert step["env"]["IMAGE"] == "${{ needs.image.outputs.image }}@${{ needs.image.outputs.digest }}"
-    assert release["jobs"]["image"]["outputs"]["digest"] == "${{ steps.build.outputs.digest }}"
+    assert release["jobs"]["image"]["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
 
 
 def test_the_model_is_pulled_or_reproduced_then_bento_built(release: dict[str, Any]) -> None:
@@ -99,7 +102,14 @@ def test_image_tags_name_the_commit_with_sbom_and_provenance(release: dict[str, 
     runs = [str(step.get("run", "")) for step in release["jobs"]["bento"]["steps"]]
     assert any("mlops image-labels" in r and '--revision "$GITHUB_SHA"' in r for r in runs)
     build = steps["docker/build-push-action"]["with"]
-    assert build["push"] is True
+    # built into an OCI archive; make push-image pushes it unless the tags exist
+    assert build["push"] is False
+    assert build["outputs"] == "type=oci,dest=${{ runner.temp }}/image.tar"
+    (push,) = [s for s in release["jobs"]["image"]["steps"] if s.get("id") == "push"]
+    assert push["env"] == {
+        "SOURCE": "oci-archive:${{ runner.temp }}/image.tar",
+        "REFS": "${{ steps.meta.outputs.tags }}",
+    }
     assert build["sbom"] is True
     assert build["provenance"] == "mode=max"
     assert "needs.bento.outputs.labels" in build["labels"]
