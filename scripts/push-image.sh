@@ -11,7 +11,8 @@
 # pushes no new digest, so its registration still matches). When some exist and others do not,
 # nothing is pushed and the exit code is 1: that needs a person. Otherwise the image is copied to each
 # tag with its digest kept (`--preserve-digests`). The digest goes to stdout and, in a workflow, to
-# GITHUB_OUTPUT as `digest=`. TLS_VERIFY=false allows a plain-HTTP registry (a test's on 127.0.0.1).
+# GITHUB_OUTPUT as `digest=`, with `image=<repository>@<digest>` (what the release signs).
+# TLS_VERIFY=false allows a plain-HTTP registry (a test's on 127.0.0.1).
 set -euo pipefail
 
 usage="usage: scripts/push-image.sh SOURCE 'REPOSITORY:TAG ...'"
@@ -47,7 +48,9 @@ existing_digest() {
 
 report() {
   printf '%s\n' "$1"
-  if [[ -n ${GITHUB_OUTPUT:-} ]]; then printf 'digest=%s\n' "$1" >>"$GITHUB_OUTPUT"; fi
+  if [[ -n ${GITHUB_OUTPUT:-} ]]; then
+    printf 'digest=%s\nimage=%s@%s\n' "$1" "${refs[0]%:*}" "$1" >>"$GITHUB_OUTPUT"
+  fi
 }
 
 work=$(mktemp -d)

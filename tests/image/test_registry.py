@@ -133,7 +133,8 @@ def test_a_second_push_of_the_same_tags_pushes_nothing_and_reports_their_digest(
     digest = first.stdout.strip().splitlines()[-1]
     assert digest.startswith("sha256:") and len(digest) == 71
     assert [digest_of(ref) for ref in refs] == [digest, digest]
-    assert output.read_text() == f"digest={digest}\n"
+    handed_on = f"digest={digest}\nimage={registry}/acme/churn@{digest}\n"  # for the register and sign steps
+    assert output.read_text() == handed_on
 
     rebuilt = tiny_image("second")
     again = push(rebuilt, refs, {"GITHUB_OUTPUT": str(output)})
@@ -142,7 +143,7 @@ def test_a_second_push_of_the_same_tags_pushes_nothing_and_reports_their_digest(
     assert f"already exist at {digest}" in again.stderr and "nothing pushed" in again.stderr
     assert "pushed " + refs[0] not in again.stderr
     assert [digest_of(ref) for ref in refs] == [digest, digest]
-    assert output.read_text() == f"digest={digest}\ndigest={digest}\n"  # the registration gets the same
+    assert output.read_text() == handed_on * 2  # the registration gets the same
     assert digest_of(f"{registry}/acme/churn:other") is None
 
     fresh = push(rebuilt, [f"{registry}/acme/churn:other"])  # the rebuilt image can be pushed: it differs

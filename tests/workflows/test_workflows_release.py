@@ -33,8 +33,11 @@ def test_only_the_push_job_writes_packages_in_the_release_environment(release: d
     assert writers == ["image"]
     assert release["permissions"] == {}
     image = release["jobs"]["image"]
-    # the push job runs no project code: its one command is the push, shell and skopeo only
-    assert [step["run"] for step in image["steps"] if "run" in step] == ["make push-image"]
+    # the push job runs no project code: its commands are the push (shell and skopeo) and cosign
+    assert [step["run"] for step in image["steps"] if "run" in step] == [
+        "make push-image",
+        'cosign sign --yes "$IMAGE"',
+    ]
     recipe = run(["make", "-n", "push-image"], cwd=REPO).stdout.strip()
     assert recipe == 'scripts/push-image.sh "$SOURCE" "$REFS"'
     assert image["environment"] == "release"
@@ -114,3 +117,15 @@ def test_image_tags_name_the_commit_with_sbom_and_provenance(release: dict[str, 
     assert build["provenance"] == "mode=max"
     assert "needs.bento.outputs.labels" in build["labels"]
     assert build["file"] == "bento/src/deploy/Dockerfile"  # the one `make image` builds
+
+
+def test_the_pushed_image_is_signed_keyless_by_digest(release: dict[str, Any]) -> None:
+    """cosign keyless (OIDC, Fulcio, Rekor) signs what make push-image reports: repository@digest, no tag
+    (tests/image/test_registry.py checks that report)."""
+    image = release["jobs"]["image"]
+    assert image["permissions"] == {"contents": "read", "packages": "write", "id-token": "write"}
+    uses = [str(step.get("uses", "")).split("@")[0] for step in image["steps"]]
+    runs = [str(step.get("run", "")) for step in image["steps"]]
+    push, sign = runs.index("make push-image"), runs.index('cosign sign --yes "$IMAGE"')
+    assert push < uses.index("sigstore/cosign-installer") < sign
+    assert image["steps"][sign]["env"] == {"IMAGE": "${{ steps.push.outputs.image }}"}
