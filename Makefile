@@ -75,7 +75,7 @@ test test-fast test-generated: export PYTHONDONTWRITEBYTECODE :=
 test: lint ## lint, then the project's whole test suite with coverage of src/mlops
 	$(UV) run --frozen pytest $(XDIST) --ignore=tests/template --cov --cov-report=term $(PYTEST_ARGS)
 
-FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report tests/docs
+FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report $(wildcard tests/docs)
 test-fast: install ## the quick loop: unit, data, model, in-process service, report tests, docs markers (no servers)
 	$(UV) run --frozen pytest $(XDIST) -m "not slow" $(FAST_TESTS) $(PYTEST_ARGS)
 

@@ -16,7 +16,7 @@ from tests.template.conftest import generate, task_env, tracked_files
 
 # Rendered from *.jinja or written by copier: the only files allowed to differ from the template.
 RENDERED = {"README.md", ".copier-answers.yml", ".python-version"}
-TEMPLATE_ONLY = ("copier.yml", "tests/template/", "benchmarks/template.py")
+TEMPLATE_ONLY = ("copier.yml", "tests/template/", "tests/docs/", "benchmarks/template.py")
 
 
 @pytest.mark.slow
