@@ -50,6 +50,7 @@ def test_a_target_stored_as_floats_gets_the_estimate_the_evaluate_stage_agrees_w
     params = read_yaml(REPO / "params.yaml")
     params["evaluate"]["segments"] = ["purpose"]
     params["drift"]["key_columns"] = ["income", "purpose"]
+    params["gate"] |= {"metric": "roc_auc", "min": 0.5}  # a binary task's gate, whatever the project's
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     loans(5_000, 1).to_csv(tmp_path / "loans.csv", index=False)
     loans(1_500, 2).to_csv(tmp_path / "batch.csv", index=False)

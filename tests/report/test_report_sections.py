@@ -18,6 +18,7 @@ from mlops.report.html import render_html
 from mlops.report.markdown import render_markdown
 from mlops.report.results import Results
 from mlops.schema import load_schema
+from tests.conftest import reads_committed_results
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITTEN_CARD = yaml.safe_load((ROOT / "project.yaml").read_text())["card"]
@@ -57,6 +58,7 @@ def _comparison(head: Results, metric: str = "roc_auc") -> Comparison:
     return compare(head, _results(), gate, "main", governance=Governance(gate, "base", (), sensitive))
 
 
+@reads_committed_results
 def test_an_unwritten_card_is_reported_as_incomplete_without_failing_the_gate() -> None:
     head = _results(card_text=WRITTEN_CARD | {"limits": "TODO: what it must not be used for", "contact": ""})
     comparison = _comparison(head)
@@ -69,6 +71,7 @@ def test_an_unwritten_card_is_reported_as_incomplete_without_failing_the_gate() 
     assert "Card incomplete" not in render_markdown(written) + render_html(written)
 
 
+@reads_committed_results
 def test_a_segments_undefined_metric_shows_as_na_with_its_reason() -> None:
     markdown = render_markdown(_comparison(_results(), metric="precision"))
     row = next(line for line in markdown.splitlines() if line.startswith("| contract = Two year"))
@@ -85,6 +88,7 @@ def test_a_segments_undefined_metric_shows_as_na_with_its_reason() -> None:
     )
 
 
+@reads_committed_results
 @pytest.mark.parametrize("metric", ["roc_auc", "precision"])
 def test_the_html_report_has_the_markdowns_sections(metric: str) -> None:
     comparison = _comparison(_results(), metric=metric)

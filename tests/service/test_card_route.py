@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from mlops.card_page import PAGE_POLICY
 from mlops.serving.card import CardRoute
+from tests.conftest import reads_committed_results
 from tests.unit.test_card_page import assert_loads_and_runs_nothing, write_hostile_card
 
 POLICY = f"{PAGE_POLICY}; frame-ancestors 'none'"  # PAGE_POLICY: tests/unit/test_card_page.py
@@ -34,6 +35,7 @@ def assert_locked_down(headers: Mapping[str, str]) -> None:
     assert headers.get("referrer-policy") == "no-referrer"
 
 
+@reads_committed_results
 def test_a_hostile_card_is_served_as_written_under_a_policy_that_allows_nothing_else(
     tmp_path: Path,
 ) -> None:

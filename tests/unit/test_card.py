@@ -16,6 +16,7 @@ from mlops.cli import main
 from mlops.model import build_pipeline, trained_estimator
 from mlops.params import load_params
 from mlops.schema import Schema
+from tests.conftest import reads_committed_results
 from tests.unit.test_tasks import TARGETS, schema_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ def _card(inputs: CardInputs) -> str:
     return build_card(ROOT / "models/model.skops", inputs).render()  # skops reads no model to render
 
 
+@reads_committed_results
 def test_a_segment_the_model_flags_nobody_in_shows_na_and_says_so() -> None:
     segments = {
         "contract": {
@@ -61,6 +63,7 @@ def test_a_segment_the_model_flags_nobody_in_shows_na_and_says_so() -> None:
     assert "It flags nobody in `contract = Two year`." in card.split("## Intended use")[0]  # the summary
 
 
+@reads_committed_results
 def test_the_title_is_the_projects_name() -> None:
     card = _card(_inputs(name="tumour-triage"))
     assert card.lstrip().splitlines()[0] == "# Model card: tumour-triage"
@@ -107,6 +110,7 @@ def test_a_new_projects_card_is_flagged_until_the_team_writes_it() -> None:
     assert card_placeholders({"purpose": "x", "intended_use": "y", "limits": "z"}) == {"contact": ""}
 
 
+@reads_committed_results
 def test_card_check_names_each_placeholder_and_passes_this_repositorys_card(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,7 @@ import yaml
 from mlops.card import render_html
 from mlops.card_page import PAGE_POLICY, STYLE
 from mlops.cli import main
+from tests.conftest import reads_committed_results
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,6 +128,7 @@ def write_hostile_card(folder: Path) -> Path:
     return folder / "card.html"
 
 
+@reads_committed_results
 def test_hostile_card_text_is_rendered_as_text_and_the_page_loads_nothing(tmp_path: Path) -> None:
     html = write_hostile_card(tmp_path).read_text()
     assert_loads_and_runs_nothing(html)
@@ -138,6 +140,7 @@ def test_hostile_card_text_is_rendered_as_text_and_the_page_loads_nothing(tmp_pa
     assert '<td class="align-right">1</td>' in html
 
 
+@reads_committed_results
 def test_this_repositorys_card_keeps_its_text_and_tables(tmp_path: Path) -> None:
     """The committed card.md as the page renders it: the same page rules, nothing of it lost."""
     markdown = (ROOT / "models" / "card.md").read_text()
