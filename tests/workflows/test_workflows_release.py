@@ -38,7 +38,7 @@ def test_only_the_push_job_writes_packages_in_the_release_environment(release: d
         "make push-image",
         'cosign sign --yes "$IMAGE"',
     ]
-    recipe = run(["make", "-n", "push-image"], cwd=REPO).stdout.strip()
+    recipe = run(["make", "--no-print-directory", "-n", "push-image"], cwd=REPO).stdout.strip()
     assert recipe == 'scripts/push-image.sh "$SOURCE" "$REFS"'
     assert image["environment"] == "release"
     writing = {  # id-token: write only signs a cloud login (OIDC); it writes nothing to GitHub
