@@ -35,9 +35,10 @@ STARTUP_SECONDS = 120
 DEPLOYMENT = REPO / "deploy" / "base" / "deployment.yaml"
 
 
-def ensure_tools() -> None:
-    """Install what is missing from Debian's packages; fail (never skip) when that is impossible."""
-    missing = [package for tool, package in PACKAGES.items() if shutil.which(tool) is None]
+def ensure_tools(packages: dict[str, str] = PACKAGES) -> None:
+    """Install what is missing of `packages` (tool -> Debian package); fail (never skip) when that is
+    impossible."""
+    missing = [package for tool, package in packages.items() if shutil.which(tool) is None]
     if not missing:
         return
     if os.geteuid() != 0:

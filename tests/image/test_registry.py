@@ -8,8 +8,6 @@ its image to the push in release.yml. Missing tools are installed from Debian's 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import tarfile
 import time
@@ -20,6 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO, free_port, run
+from tests.image.conftest import ensure_tools
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -30,22 +29,10 @@ PUSH_IMAGE = REPO / "scripts" / "push-image.sh"
 TAGS = ("0123456789abcdef0123456789abcdef01234567", "v0.3.0-0123456789ab")  # the commit, model-commit
 
 
-def ensure_tools() -> None:
-    """Install what is missing from Debian's packages; fail (never skip) when that is impossible."""
-    missing = [package for tool, package in PACKAGES.items() if shutil.which(tool) is None]
-    if not missing:
-        return
-    if os.geteuid() != 0:
-        listed = " ".join(missing)
-        raise AssertionError(f"missing {listed}: apt-get install -y {listed} (as root)")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`host:port` of a registry serving plain HTTP on 127.0.0.1, stopped (by its PID) at the end."""
-    ensure_tools()
+    ensure_tools(PACKAGES)
     folder = tmp_path_factory.mktemp("registry")
     host = f"127.0.0.1:{free_port()}"
     config = folder / "config.yml"
