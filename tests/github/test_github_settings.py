@@ -9,6 +9,7 @@ it with exit code 2 and a message saying what to do.
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import subprocess
 import sys
@@ -39,11 +40,19 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     shutil.copytree(REPO / ".github" / "workflows", root / ".github" / "workflows")
     shutil.copy(REPO / "bentofile.yaml", root / "bentofile.yaml")
-    owners = (
-        (REPO / ".github" / "CODEOWNERS").read_text().replace("@your-org/model-owners", "@acme/model-owners")
+    (root / ".github" / "CODEOWNERS").write_text(
+        codeowners("@acme/model-owners") + "/deploy/overlays/prod/ @acme/model-owners @bob\n"
     )
-    (root / ".github" / "CODEOWNERS").write_text(owners + "/deploy/overlays/prod/ @acme/model-owners @bob\n")
     return root
+
+
+def codeowners(owner: str) -> str:
+    """This project's CODEOWNERS with every rule's owners replaced by `owner` (the template names
+    its placeholder team; a project made from it, the owners its team answered)."""
+    lines = (REPO / ".github" / "CODEOWNERS").read_text().splitlines()
+    handle = re.compile(r"@[A-Za-z0-9][A-Za-z0-9_./-]*")
+    rules = [handle.sub(owner, line) if line.startswith("/") else line for line in lines]
+    return "\n".join(rules) + "\n"
 
 
 @pytest.fixture
@@ -229,11 +238,14 @@ def test_an_unknown_team_fails_before_any_write(
     assert writes(github) == []
 
 
-def test_the_template_placeholder_owners_are_refused(admin_env: dict[str, str], github: FakeGitHub) -> None:
-    """The template's own CODEOWNERS names @your-org/model-owners: nothing is asked of GitHub."""
-    result = apply(REPO, admin_env)
+def test_the_template_placeholder_owners_are_refused(
+    project: Path, admin_env: dict[str, str], github: FakeGitHub
+) -> None:
+    """The template's CODEOWNERS names @your-org/model-owners: nothing is asked of GitHub."""
+    (project / ".github" / "CODEOWNERS").write_text(codeowners("@your-org/model-owners"))
+    result = apply(project, admin_env)
     assert result.returncode == 2
-    line = next(n for n, text in enumerate((REPO / ".github/CODEOWNERS").read_text().splitlines(), 1)
+    line = next(n for n, text in enumerate((project / ".github/CODEOWNERS").read_text().splitlines(), 1)
                 if text.startswith("/"))  # fmt: skip
     assert f".github/CODEOWNERS:{line}: @your-org/model-owners is the template's placeholder" in result.stderr
     assert github.state.requests == []
