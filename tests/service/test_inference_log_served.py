@@ -109,7 +109,12 @@ def test_a_megabyte_category_is_logged_cut_counted_on_metrics_and_read_by_the_dr
 ) -> None:
     project, server = served_project
     schema = load_schema(built_project / "schema.yaml")
-    column = next(f.name for f in schema.categorical if f.unseen == "encode" and not f.integer_coded)
+    if not schema.categorical:
+        pytest.skip("the schema has no categorical feature, so the pipeline has no encoder")
+    text = [f.name for f in schema.categorical if f.unseen == "encode" and not f.integer_coded]
+    if not text:
+        pytest.skip("every categorical feature refuses unseen values")
+    column = text[0]
     huge = {**records[0], column: "z" * 1_000_000}  # two fit in MLOPS_MAX_BODY_BYTES' 2 MiB
     labels = f'column="{column}"'
     before = on_metrics(server, CUT, labels)
