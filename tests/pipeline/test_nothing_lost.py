@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,7 +99,8 @@ def test_sigkill_mid_train_keeps_the_previous_results(project: Path) -> None:
     )
     kill_stage(dvc, "train")
     output = dvc.communicate(timeout=120)[0]
-    assert dvc.returncode != 0 and "exited with -9" in output, output  # killed while it ran
+    # killed while it ran: DVC reports the signal (-9) or, when a shell ran the command, 128 + 9
+    assert dvc.returncode != 0 and re.search(r"exited with (-9|137)\b", output), output
     # validate ran and succeeded before train, and DVC recorded it (README.md: When a stage fails)
     assert changed(before, fingerprint(project)) in ([], ["dvc.lock"])
     after = yaml.safe_load((project / "dvc.lock").read_text())
