@@ -23,9 +23,9 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 
+from mlops.metrics import IMPORTANCE_SCORING
+
 DIGITS = 6
-# What permutation importance measures the drop of, per task.
-IMPORTANCE_SCORING = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
 RESIDUAL_POINTS = 2000  # the residual plot shows at most this many test rows, evenly spread
 
 

@@ -36,6 +36,11 @@ HIGHER_IS_BETTER: dict[str, bool] = {name: name not in LOWER_IS_BETTER for name 
 # The metric the quality gate checks when nothing else is said, per task.
 DEFAULT_GATE: dict[str, str] = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "rmse"}
 
+# What permutation importance measures the drop of, per task: scikit-learn's scorer (mlops.evaluate)
+# and its name in the card's and the report's words.
+IMPORTANCE_SCORING: dict[str, str] = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
+IMPORTANCE_SCORING_NAMES: dict[str, str] = {"binary": "ROC AUC", "multiclass": "accuracy", "regression": "R2"}
+
 # The probability at or above which a row is positive when nothing else says so: the training
 # metrics in model.json, and the service before eval/metrics.json (which carries
 # params.yaml's evaluate.threshold) exists.

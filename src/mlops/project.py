@@ -26,6 +26,7 @@ PROJECT = "project.yaml"
 REPORT_DIR = Path("report")
 DRIFT_DIR = Path("drift")
 BASE_BRANCHES = ("origin/main", "main")  # the report's default base: the first that exists
+IMPORTANCE_FILE = "importance.json"  # in the evaluate stage's --plots-dir
 
 # (stage, flag) for each path the commands need, as the stages in dvc.yaml name them.
 _FLAGS: dict[str, tuple[str, str]] = {
@@ -66,6 +67,11 @@ class ProjectPaths:
     lock: Path
     data_dvc: Path | None
     image: str
+
+    @property
+    def importance(self) -> Path:
+        """The permutation importance the evaluate stage writes beside its plots."""
+        return self.plots_dir / IMPORTANCE_FILE
 
     def absolute(self, path: Path) -> Path:
         """`path` under the project root (relative paths in dvc.yaml are relative to it)."""
@@ -122,11 +128,10 @@ def default_base(root: Path) -> str:
     return BASE_BRANCHES[-1]
 
 
-def data_md5(dvc_file: Any) -> str | None:
-    """The data version: the md5 a parsed .dvc file records for its (first) output."""
-    outs = (dvc_file or {}).get("outs") or [{}]
-    md5 = outs[0].get("md5")
-    return str(md5) if md5 else None
+def dvc_outs(document: Any) -> list[dict[str, Any]]:
+    """The `outs` entries (path, md5, size, ...) of a parsed .dvc file or of one stage of dvc.lock."""
+    outs = (document or {}).get("outs") or []
+    return [out for out in outs if isinstance(out, dict)]
 
 
 def committed_outputs(root: Path) -> list[Path]:
@@ -226,8 +231,7 @@ def tracking_file(root: Path, data: Path) -> Path | None:
     `data` is relative to `root`; the answer too. Only files count: a checkout's .dvc/ folder is no
     tracking file."""
     for dvc_file in sorted(p for p in root.glob("*.dvc") if p.is_file()):
-        outs = (read_yaml(dvc_file) or {}).get("outs") or []
-        for out in outs:
+        for out in dvc_outs(read_yaml(dvc_file)):
             tracked = Path(str(out.get("path", "")))
             if tracked.parts and data.parts[: len(tracked.parts)] == tracked.parts:
                 return dvc_file.relative_to(root)

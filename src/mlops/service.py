@@ -24,9 +24,9 @@ import bentoml
 from starlette.responses import Response
 from threadpoolctl import threadpool_limits
 
+from mlops.artifacts import decision_threshold, read_evaluation, read_metadata
 from mlops.errors import MlopsError
 from mlops.explain import explain
-from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.schema import known_categories, unseen_counts
 from mlops.serving.api import (
     EXPLAIN_TOP,
@@ -41,8 +41,6 @@ from mlops.serving.bundle import (
     ServingSettings,
     load_verified,
     metadata_schema,
-    read_evaluation,
-    read_metadata,
 )
 from mlops.serving.card import CardRoute
 from mlops.serving.inference_log import InferenceLog
@@ -58,7 +56,7 @@ SETTINGS = ServingSettings.from_env()
 METADATA = read_metadata(SETTINGS.models_dir)
 SCHEMA = metadata_schema(METADATA)
 EVALUATION = read_evaluation(SETTINGS.metrics_file)
-THRESHOLD = float(EVALUATION.get("threshold", DEFAULT_THRESHOLD))
+THRESHOLD = decision_threshold(EVALUATION)
 API = api_types(SCHEMA, THRESHOLD, SETTINGS.max_batch)
 TASK = SCHEMA.target.task
 KNOWN = known_categories(SCHEMA)  # features whose unseen values are accepted, and counted

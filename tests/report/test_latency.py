@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlops.artifacts import read_metadata
 from mlops.errors import MlopsError
 from mlops.model import load_model
 from mlops.report.latency import example_record, measure_model
 from mlops.schema import Schema, request_model
-from mlops.serving.bundle import load_verified, read_metadata
+from mlops.serving.bundle import load_verified
 from mlops.serving.fast import CompiledPipeline
 from tests.project_task import outputs
 

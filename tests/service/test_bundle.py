@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mlops.artifacts import read_metadata
 from mlops.errors import ConfigError, MlopsError
-from mlops.serving.bundle import ServingSettings, load_verified, read_metadata
+from mlops.serving.bundle import ServingSettings, load_verified
 from mlops.serving.fast import CompiledPipeline
 
 

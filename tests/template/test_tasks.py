@@ -40,7 +40,8 @@ os.environ["MLOPS_INFERENCE_LOG_DIR"] = sys.argv[1]
 import pandas as pd
 from starlette.testclient import TestClient
 from mlops.service import ModelService
-from mlops.serving.bundle import ServingSettings, metadata_schema, read_metadata
+from mlops.artifacts import read_metadata
+from mlops.serving.bundle import ServingSettings, metadata_schema
 
 settings = ServingSettings.from_env()
 schema = metadata_schema(read_metadata(settings.models_dir))

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlops.artifacts import data_version
 from mlops.errors import ConfigError
 from mlops.project import (
     committed_outputs,
-    data_md5,
     default_base,
     find_root,
     load_project,
@@ -72,11 +72,12 @@ def test_the_root_is_found_from_a_subfolder_and_refused_outside(project: Path, t
         find_root(outside)
 
 
-def test_data_md5_reads_the_dvc_file(project: Path) -> None:
-    recorded = yaml.safe_load((project / "data.dvc").read_text())["outs"][0]["md5"]
-    assert data_md5(yaml.safe_load((project / "data.dvc").read_text())) == recorded
-    assert data_md5({"outs": []}) is None
-    assert data_md5(None) is None
+def test_the_data_version_is_the_md5_the_dvc_file_records(project: Path) -> None:
+    dvc_file = project / load_project(project).data_dvc
+    recorded = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
+    assert data_version(yaml.safe_load(dvc_file.read_text())) == recorded
+    assert data_version({"outs": []}) is None
+    assert data_version(None) is None
 
 
 def test_the_default_base_is_origin_main_when_it_exists(project: Path) -> None:

@@ -10,9 +10,10 @@ import argparse
 import logging
 from pathlib import Path
 
+from mlops.artifacts import Outputs, file_reader
 from mlops.card import CardInputs, build_card, card_placeholders, load_card_text, render_html
 from mlops.errors import ConfigError, Exit
-from mlops.io import read_json, read_yaml, stage_outputs, write_text
+from mlops.io import read_yaml, stage_outputs, write_text
 from mlops.params import load_params
 from mlops.project import PROJECT, find_root, shown
 from mlops.schema import Schema
@@ -57,19 +58,20 @@ def run(args: argparse.Namespace) -> int:
     missing = [f"--{name}" for name, _ in OUTPUTS if getattr(args, name.replace("-", "_")) is None]
     if missing:
         raise ConfigError(f"mlops card: {', '.join(missing)} required (or --check)")
-    metadata = read_json(args.metadata)
+    outputs = Outputs(file_reader(), missing_ok=False)  # the stage's inputs: none may be missing
+    metadata = outputs.metadata(args.metadata)
     inputs = CardInputs(
         name=_project_name(project_file),
         text=load_card_text(project_file),
         schema=Schema.model_validate(metadata["schema"]),
         metadata=metadata,
-        metrics=read_json(args.metrics),
-        intervals=read_json(args.intervals),
-        segments=read_json(args.segments),
-        fairness=read_json(args.fairness),
-        importance=read_json(args.importance).get("importance", []),
+        metrics=outputs.metrics(args.metrics) or {},
+        intervals=outputs.intervals(args.intervals),
+        segments=outputs.segments(args.segments),
+        fairness=outputs.fairness(args.fairness),
+        importance=outputs.importance(args.importance),
         gate=load_params(args.params).gate,
-        data_md5=((read_yaml(args.data_dvc) or {}).get("outs") or [{}])[0].get("md5"),
+        data_md5=outputs.data_version(args.data_dvc),
     )
     markdown = build_card(args.model, inputs).render().strip() + "\n"
     with stage_outputs(args.card_out, args.html_out) as aside:

@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the model, for the performance estimate (default: the project's, with the project's schema)",
     )
     parser.add_argument(
+        "--metrics",
+        type=Path,
+        help="the evaluated metrics, whose decision threshold the model is served at and the estimate uses "
+        "(default: the project's, with the project's schema)",
+    )
+    parser.add_argument(
         "--labelled-reference",
         type=Path,
         help="held-out data with the target, to calibrate the estimate (default: the test split, with the "
@@ -105,6 +111,7 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     if args.schema.resolve() == own_schema.resolve():
         args.model = args.model or shown(project.absolute(project.model))
         args.labelled_reference = args.labelled_reference or shown(project.absolute(project.test))
+        args.metrics = args.metrics or shown(project.absolute(project.metrics))
         args.metadata = shown(project.absolute(project.metadata))
 
 
@@ -118,8 +125,7 @@ def _check(args: argparse.Namespace) -> DriftResult:
     from mlops.schema import load_schema
 
     schema = load_schema(args.schema)
-    all_params = load_params(args.params)
-    params = all_params.drift
+    params = load_params(args.params).drift
     try:
         since, until = (parse_time(t) if t else None for t in (args.since, args.until))
     except ValueError as error:
@@ -129,7 +135,7 @@ def _check(args: argparse.Namespace) -> DriftResult:
     current = read_current(args.current, schema, params.prediction_column, since, until)
     result = check_drift(reference, current, schema, params)
     if result.status != "insufficient_data":
-        result = with_performance(result, _performance(args, current, schema, all_params.evaluate.threshold))
+        result = with_performance(result, _performance(args, current, schema))
     window = {"since": since, "until": until}
     return replace(result, window={k: None if v is None else v.isoformat() for k, v in window.items()})
 
@@ -158,8 +164,9 @@ def _history_entry(result: DriftResult, args: argparse.Namespace) -> dict[str, A
 
 def _data_version(current: Path) -> str | None:
     """The md5 the .dvc file tracking `current` records (production.dvc for production/...), if any."""
+    from mlops.artifacts import data_version
     from mlops.io import read_yaml
-    from mlops.project import data_md5, tracking_file
+    from mlops.project import tracking_file
 
     root = Path.cwd().resolve()
     try:
@@ -167,17 +174,22 @@ def _data_version(current: Path) -> str | None:
     except ValueError:
         return None  # outside the checkout: no .dvc file here tracks it
     dvc_file = tracking_file(root, relative)
-    return data_md5(read_yaml(root / dvc_file)) if dvc_file else None
+    return data_version(read_yaml(root / dvc_file)) if dvc_file else None
 
 
-def _performance(
-    args: argparse.Namespace, current: pd.DataFrame, schema: Schema, threshold: float
-) -> PerformanceResult:
-    """The model's estimated performance on the current data, or why there is none."""
+def _performance(args: argparse.Namespace, current: pd.DataFrame, schema: Schema) -> PerformanceResult:
+    """The model's estimated performance on the current data, or why there is none.
+
+    The estimate is made at the threshold the service decides with: the evaluated one (`--metrics`,
+    mlops.artifacts.decision_threshold), not params.yaml's, which may have changed since the model
+    was trained.
+    """
+    from mlops.artifacts import decision_threshold, read_evaluation
     from mlops.drift.performance import not_available
     from mlops.drift.scoring import assess_performance
     from mlops.drift.sources import read_file
     from mlops.io import read_json
+    from mlops.metrics import DEFAULT_THRESHOLD
     from mlops.model import load_model
 
     if args.model is None or args.labelled_reference is None:
@@ -191,6 +203,9 @@ def _performance(
     metadata = args.metadata
     version = str(read_json(metadata).get("model_version", "")) if metadata and metadata.is_file() else ""
     labelled = read_file(args.labelled_reference, schema, "")
+    if args.metrics is None:
+        log.warning("no --metrics given: estimating at probability %g", DEFAULT_THRESHOLD)
+    threshold = decision_threshold(read_evaluation(args.metrics) if args.metrics else {})
     return assess_performance(model, version, labelled, current, schema, threshold)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ConfigError
 from mlops.metrics import BY_TASK
+from mlops.project import IMPORTANCE_FILE
 
 if TYPE_CHECKING:
     import numpy as np
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     }
     with stage_outputs(args.plots_dir, *written) as aside:
         _write_plots(aside[args.plots_dir], schema, y, predicted, params.threshold)
-        write_json(aside[args.plots_dir] / "importance.json", {"importance": importance})
+        write_json(aside[args.plots_dir] / IMPORTANCE_FILE, {"importance": importance})
         for path, payload in written.items():
             write_json(aside[path], payload)
     shown = ", ".join(f"{name} {metrics[name]:.4f}" for name in BY_TASK[task][:3] if name in metrics)

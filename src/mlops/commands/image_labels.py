@@ -16,10 +16,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from mlops.artifacts import data_version
 from mlops.errors import MlopsError
 from mlops.io import read_json, read_yaml
 from mlops.metrics import HEADLINE
-from mlops.project import data_md5, load_project
+from mlops.project import load_project
 
 log = logging.getLogger(__name__)
 PREFIX = "io.mlops"
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     metadata_path, metrics_path, data_dvc, image = _inputs(args)
     metadata = read_json(metadata_path)
     labels = image_labels(
-        metadata, read_json(metrics_path), data_md5(read_yaml(data_dvc)) if data_dvc else None
+        metadata, read_json(metrics_path), data_version(read_yaml(data_dvc)) if data_dvc else None
     )
     tag = image_tag(metadata["model_version"], args.revision)
     if args.revision:

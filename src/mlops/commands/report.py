@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlops.artifacts import file_reader
     from mlops.card import render_html as render_card
     from mlops.io import write_text
     from mlops.params import load_params
@@ -38,12 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from mlops.report.html import render_html
     from mlops.report.latency import measure_model
     from mlops.report.markdown import Links, render_markdown
-    from mlops.report.results import git_reader, load_results, worktree_reader
+    from mlops.report.results import git_reader, load_results
     from mlops.report.verdict import VERDICT_FILE, Verdict
 
     project = load_project()
     base_revision = args.base or default_base(project.root)
-    head = load_results(worktree_reader(project.root), project, "working tree")
+    head = load_results(file_reader(project.root), project, "working tree")
     if head is None:
         raise MlopsError(
             f"{project.metrics}: no results in the working tree; run the pipeline first (make run)"

@@ -15,9 +15,10 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from mlops.artifacts import read_metadata
 from mlops.report.compare import ModelStats
 from mlops.schema import Schema
-from mlops.serving.bundle import Predictor, load_verified, metadata_schema, read_metadata
+from mlops.serving.bundle import Predictor, load_verified, metadata_schema
 
 
 def example_record(schema: Schema) -> dict[str, Any]:

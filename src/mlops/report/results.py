@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import subprocess
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from mlops.artifacts import Outputs, Reader
+from mlops.errors import MlopsError
+from mlops.metrics import IMPORTANCE_SCORING_NAMES
+from mlops.project import PROJECT, ProjectPaths
 
-from mlops.errors import ConfigError, MlopsError
-from mlops.project import PROJECT, ProjectPaths, data_md5
-
-# Reads one file of a revision by its path relative to the project root; None when it is absent.
-Reader = Callable[[Path], str | None]
 CURVES = ("roc", "precision_recall", "calibration", "residuals")  # those of the task are written
 
 
@@ -51,16 +47,8 @@ class Results:
 
     @property
     def importance_scoring(self) -> str:
-        """What permutation importance measured the drop of (mlops.evaluate.IMPORTANCE_SCORING)."""
-        return {"multiclass": "accuracy", "regression": "R2"}.get(self.task, "ROC AUC")
-
-
-def worktree_reader(root: Path) -> Reader:
-    def read(path: Path) -> str | None:
-        target = root / path
-        return target.read_text(encoding="utf-8") if target.is_file() else None
-
-    return read
+        """What permutation importance measured the drop of, in words."""
+        return IMPORTANCE_SCORING_NAMES.get(self.task, IMPORTANCE_SCORING_NAMES["binary"])
 
 
 def git_reader(root: Path, revision: str) -> Reader:
@@ -94,25 +82,25 @@ def git_reader(root: Path, revision: str) -> Reader:
 
 def load_results(read: Reader, paths: ProjectPaths, source: str) -> Results | None:
     """The results of one revision, or None when it has no metrics file (the pipeline never ran)."""
-    metrics_text = read(paths.metrics)
-    if metrics_text is None:
+    outputs = Outputs(read, source)
+    metrics = outputs.metrics(paths.metrics)
+    if metrics is None:
         return None
     plots = paths.plots_dir
-    importance = _json(read, plots / "importance.json", source) or {}
     return Results(
-        metrics=_json(read, paths.metrics, source),
-        segments=_json(read, paths.segments, source) or {},
-        params=_yaml(read, paths.params, source) or {},
-        curves={name: (_json(read, plots / f"{name}.json", source) or {}).get(name, []) for name in CURVES},
+        metrics=metrics,
+        segments=outputs.segments(paths.segments),
+        params=outputs.yaml(paths.params) or {},
+        curves={name: (outputs.json(plots / f"{name}.json") or {}).get(name, []) for name in CURVES},
         confusion=_confusion(read(plots / "confusion.csv")),
-        importance=importance.get("importance", []),
-        metadata=_json(read, paths.metadata, source) or {},
-        data_md5=data_md5(_yaml(read, paths.data_dvc, source)) if paths.data_dvc else None,
-        model_size=_locked_size(_yaml(read, paths.lock, source), paths.model),
-        schema=_yaml(read, paths.schema, source) or {},
-        fairness=_json(read, paths.fairness, source) or {},
+        importance=outputs.importance(paths.importance),
+        metadata=outputs.metadata(paths.metadata),
+        data_md5=outputs.data_version(paths.data_dvc),
+        model_size=outputs.locked_size(paths.lock, paths.model),
+        schema=outputs.yaml(paths.schema) or {},
+        fairness=outputs.fairness(paths.fairness),
         card=read(paths.card),
-        card_text=_card_text(_yaml(read, Path(PROJECT), source)),
+        card_text=_card_text(outputs.yaml(Path(PROJECT))),
     )
 
 
@@ -123,38 +111,9 @@ def _card_text(project: Any) -> dict[str, Any] | None:
     return section if isinstance(section, dict) else {}
 
 
-def _json(read: Reader, path: Path, source: str) -> Any:
-    text = read(path)
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"{source}:{path}: not valid JSON: {error}") from error
-
-
-def _yaml(read: Reader, path: Path, source: str) -> Any:
-    text = read(path)
-    if text is None:
-        return None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source}:{path}: not valid YAML: {error}") from error
-
-
 def _confusion(text: str | None) -> dict[tuple[str, str], int]:
     """Counts of (actual, predicted) pairs from DVC's one-row-per-example confusion CSV."""
     if not text:
         return {}
     rows = csv.DictReader(io.StringIO(text))
     return dict(Counter((row["actual"], row["predicted"]) for row in rows))
-
-
-def _locked_size(lock: Any, model: Path) -> int | None:
-    """The model file's size as dvc.lock recorded it (the file itself lives in the DVC cache)."""
-    for stage in ((lock or {}).get("stages") or {}).values():
-        for out in stage.get("outs", []):
-            if out.get("path") == model.as_posix():
-                return out.get("size")
-    return None

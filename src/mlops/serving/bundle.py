@@ -18,8 +18,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from mlops.errors import ConfigError, MlopsError
-from mlops.io import read_json, sha256_file
-from mlops.metrics import DEFAULT_THRESHOLD
+from mlops.io import sha256_file
 from mlops.model import load_model
 from mlops.schema import Schema
 from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline, model_outputs
@@ -97,30 +96,6 @@ class PipelinePredictor:
 
     def positive_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return self.outputs(records)[:, 1]
-
-
-def read_metadata(models_dir: Path) -> dict[str, Any]:
-    """models/model.json, checked for the keys the service needs."""
-    path = models_dir / "model.json"
-    metadata = read_json(path)
-    missing = [k for k in ("model_version", "model_sha256", "model_file", "schema") if k not in metadata]
-    if missing:
-        raise ConfigError(f"{path}: missing key(s) {missing}; re-run the pipeline (make run)")
-    return metadata
-
-
-def read_evaluation(path: Path) -> dict[str, Any]:
-    """The held-out metrics written by `mlops evaluate`, whose `threshold` the service decides with.
-
-    Missing is allowed (a model served before evaluation): the threshold is then DEFAULT_THRESHOLD,
-    with a warning.
-    """
-    if not path.is_file():
-        log.warning(
-            "%s not found: deciding at probability %g, without held-out metrics", path, DEFAULT_THRESHOLD
-        )
-        return {}
-    return read_json(path)
 
 
 def metadata_schema(metadata: Mapping[str, Any]) -> Schema:
