@@ -228,8 +228,8 @@ clean: ## remove the environment and caches (not data, models or results)
 	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .coverage
 
 # The workflows' steps that talk to git or GitHub: pr.yml runs the first two; pr-comment.yml and
-# drift.yml run scripts/post_comment.py, drift_check.py and drift_issue.py. tests/github/ runs
-# all of them, gh included, against a fake GitHub API on 127.0.0.1.
+# drift.yml run the modules of src/mlops/ci (python3 -m mlops.ci.NAME, standard library only).
+# tests/github/ runs all of them, gh included, against a fake GitHub API on 127.0.0.1.
 .PHONY: lock-check pr-number test-github
 
 lock-check: install ## fail, saying what to commit, when `dvc repro` changed the committed results

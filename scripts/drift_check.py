@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--since", default="", help="keep rows at or after this time or span; empty: all")
     parser.add_argument("--run-url", default="", help="the workflow run, linked from the issue")
     parser.add_argument(
-        "--history", type=Path, help="earlier checks (scripts/drift_history.py fetch): OUT/history.jsonl"
+        "--history", type=Path, help="earlier checks (mlops.ci.drift_history fetch): OUT/history.jsonl"
     )
     parser.add_argument("--reference", type=Path, help="the training split (default: the project's)")
     parser.add_argument("--schema", type=Path, help="schema.yaml (default: the project's)")

@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from github_api import git_environment
 from gto.constants import tag_re
+
+from mlops.ci.git import git_environment
 
 log = logging.getLogger("gitops")
 

@@ -31,8 +31,9 @@ import sys
 from pathlib import Path
 
 import yaml
-from github_api import GitHubError, api, git_environment
 
+from mlops.ci.git import git_environment
+from mlops.ci.rest import GitHubError, api
 from mlops.io import read_yaml, write_text
 from mlops.metrics import HEADLINE
 from mlops.project import load_project

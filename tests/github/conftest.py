@@ -1,5 +1,5 @@
 """The real `gh` and CML against a fake GitHub API on 127.0.0.1: fixtures to start the fake, install
-CML and run the scripts.
+CML and run the write-token jobs' modules (mlops.ci).
 
 gh is Debian's package `gh`; .ci/run installs it, and so does this set-up when it runs as root on a
 machine with apt-get. CML is installed with npm from .github/cml's lockfile (Node.js and npm: .ci/run
@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from tests.github.fake_github import FakeGitHub, make_certificate
 OWNER_REPO = "acme/churn"
 BOT, BOT_TOKEN = "github-actions[bot]", "bot-token"
 HUMAN, HUMAN_TOKEN = "alice", "alice-token"
-SCRIPTS = REPO / "scripts"
+SRC = REPO / "src"  # what the write-token jobs put on PYTHONPATH: the default branch's package
 CML_DIR = REPO / ".github" / "cml"  # package.json and package-lock.json, which pr-comment.yml installs
 CML_VERSION = "0.20.6"
 CML_TARBALL = Path(
@@ -79,10 +80,19 @@ def gh_env(github: FakeGitHub, certificate: tuple[Path, Path], tmp_path: Path) -
     }
 
 
-def run_script(name: str, *args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run scripts/NAME as the workflow step does: the file itself, by its `#!/usr/bin/env python3`."""
+def run_ci(
+    name: str, *args: str | Path, env: dict[str, str], src: Path = SRC, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python3 -m mlops.ci.NAME` as the workflow step runs it: PYTHONPATH=src, a Python with nothing
+    installed (here `-S`: no site-packages, so not this project's environment either)."""
     return subprocess.run(
-        [SCRIPTS / name, *map(str, args)], env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-S", "-m", f"mlops.ci.{name}", *map(str, args)],
+        env=env | {"PYTHONPATH": str(src)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

@@ -16,6 +16,7 @@ import yaml
 from mlops.io import read_yaml
 from tests.conftest import REPO, copy_built, copy_project, run
 from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, demo_only, synthetic
+from tests.github.conftest import run_ci
 
 SCRIPTS = REPO / "scripts"
 BRANCH = "drift-history"
@@ -24,10 +25,13 @@ BRANCH = "drift-history"
 def step(
     script: str, *args: str | Path, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """A workflow step: the script itself (by its #! line), in the checkout."""
+    """A workflow step in the checkout: drift_history as the history job runs it (the checkout's src/ on
+    PYTHONPATH, no environment), the check as the check job does."""
     env = {**os.environ, "GIT_AUTHOR_NAME": "bot", "GIT_AUTHOR_EMAIL": "bot@example.com", **(env or {})}
     env |= {"GIT_COMMITTER_NAME": "bot", "GIT_COMMITTER_EMAIL": "bot@example.com"}
-    command = [SCRIPTS / script] if script == "drift_history.py" else [sys.executable, SCRIPTS / script]
+    if script == "drift_history":
+        return run_ci(script, *args, env=env, src=Path("src"), cwd=cwd)
+    command = [sys.executable, SCRIPTS / script]
     return subprocess.run(
         [*map(str, command), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
@@ -56,7 +60,7 @@ def checkout(tmp_path: Path) -> Path:
 def scheduled_run(work: Path, batch: str) -> Path:
     """fetch, check, publish: the three steps of drift.yml's history; the run's report folder."""
     history = work.parent / "runner-temp" / "history.jsonl"
-    fetched = step("drift_history.py", "fetch", "--out", history, cwd=work)
+    fetched = step("drift_history", "fetch", "--out", history, cwd=work)
     assert fetched.returncode == 0, fetched.stderr
     out = work / "drift" / Path(batch).stem
     checked = step(
@@ -65,7 +69,7 @@ def scheduled_run(work: Path, batch: str) -> Path:
         "--params", work / "params.yaml", "--out", out, cwd=work,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
-    published = step("drift_history.py", "publish", "--file", out / "history.jsonl", cwd=work)
+    published = step("drift_history", "publish", "--file", out / "history.jsonl", cwd=work)
     assert published.returncode == 0, published.stderr
     return out
 
@@ -116,7 +120,7 @@ def test_a_broken_history_is_an_error_and_nothing_is_published(tmp_path: Path):
         "--params", work / "params.yaml", "--out", work / "drift", cwd=work,
     )  # fmt: skip
     assert checked.returncode == 2 and "history.jsonl: line 2: not valid JSON" in checked.stderr
-    published = step("drift_history.py", "publish", "--file", work / "drift" / "history.jsonl", cwd=work)
+    published = step("drift_history", "publish", "--file", work / "drift" / "history.jsonl", cwd=work)
     assert published.returncode == 2 and "no history file to publish" in published.stderr
     assert run(["git", "ls-remote", "--heads", "origin", BRANCH], cwd=work).stdout == ""
 

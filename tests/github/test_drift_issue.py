@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlops.errors import Exit
 from mlops.io import read_yaml
 from tests.conftest import REPO
 from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, synthetic
-from tests.github.conftest import BOT, HUMAN, OWNER_REPO, run_script
+from tests.github.conftest import BOT, HUMAN, OWNER_REPO, run_ci
 
 RUN_URL = "https://github.com/acme/churn/actions/runs/9"
 LABEL = "drift"
@@ -65,7 +66,7 @@ def _text(path: Path) -> str:
 
 def issue_step(code: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The issue job's step, with the check job's code and its downloaded artifact."""
-    return run_script("drift_issue.py", "--code", code, "--report", folder, "--repo", OWNER_REPO, env=env)
+    return run_ci("drift_issue", "--code", code, "--report", folder, "--repo", OWNER_REPO, env=env)
 
 
 def test_the_check_records_each_verdict_for_the_issue_job(checks) -> None:
@@ -151,7 +152,11 @@ def test_an_error_of_the_check_opens_nothing(checks, github, gh_env) -> None:
 
 def test_a_folder_that_contradicts_the_code_changes_nothing(checks, github, gh_env) -> None:
     result = issue_step("1", checks["stable"]["out"], gh_env)  # a stale artifact: no drift in it
-    assert result.returncode == 1 and "expected 'drift'" in result.stdout and "::error::" in result.stdout
+    assert (
+        result.returncode == Exit.ERROR
+        and "expected 'drift'" in result.stdout
+        and "::error::" in result.stdout
+    )
     assert github.state.issues == {} and github.state.requests == []
 
 

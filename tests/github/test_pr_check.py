@@ -1,5 +1,5 @@
-"""scripts/post_check.py, as pr-comment.yml's check job runs it: the real gh and the real CML client
-(installed from .github/cml's lockfile) against the fake GitHub API.
+"""`python3 -m mlops.ci.post_check`, as pr-comment.yml's check job runs it: the real gh and the real CML
+client (installed from .github/cml's lockfile) against the fake GitHub API.
 
 The artifact is the pull request's data: verdict.json decides the conclusion (success, failure, or
 neutral when there is no verdict to read), report.md is the summary, cut to GitHub's limit, and a
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from mlops.errors import Exit
 from mlops.github import CHECK_SUMMARY_LIMIT
 from mlops.report.verdict import Verdict
-from tests.github.conftest import BOT, BOT_TOKEN, HUMAN, OWNER_REPO, run_script
+from tests.github.conftest import BOT, BOT_TOKEN, HUMAN, OWNER_REPO, run_ci
 from tests.github.fake_github import FakeGitHub
 from tests.github.test_pr_comment import HEAD, REPORT, RUN_URL, artifact
 
@@ -48,8 +49,8 @@ def report_artifact(folder: Path, number: int, report: str | None, verdict: Verd
 
 
 def post(folder: Path, cml: Path, env: dict[str, str], head: str = HEAD) -> subprocess.CompletedProcess[str]:
-    return run_script(
-        "post_check.py", "--report", folder, "--repo", OWNER_REPO, "--head-sha", head,
+    return run_ci(
+        "post_check", "--report", folder, "--repo", OWNER_REPO, "--head-sha", head,
         "--cml", cml, "--run-url", RUN_URL, env=env,
     )  # fmt: skip
 
@@ -135,7 +136,7 @@ def test_each_run_adds_a_check_run_and_edits_none(github, cml, check_env, tmp_pa
 def test_a_wrong_head_sha_posts_nothing(github, cml, check_env, tmp_path):
     number = github.add_pull("4e" * 20)  # the pull request moved on since the reported run
     result = post(report_artifact(tmp_path / "report", number, REPORT, PASSED), cml, check_env)
-    assert result.returncode == 1
+    assert result.returncode == Exit.ERROR
     assert f"pull request #{number} is at {'4e' * 20}, not at {HEAD}" in result.stdout
     assert github.state.check_runs == []
     assert [method for method, _ in github.state.requests] == ["GET"]
@@ -146,7 +147,7 @@ def test_a_number_that_is_not_digits_posts_nothing(github, cml, check_env, tmp_p
     folder = report_artifact(tmp_path / "report", 1, REPORT, PASSED)
     (folder / "pr-number").write_text("1 --head-sha x\n")
     result = post(folder, cml, check_env)
-    assert result.returncode == 1 and "is not a pull request number" in result.stdout
+    assert result.returncode == Exit.ERROR and "is not a pull request number" in result.stdout
     assert github.state.requests == [] and github.state.check_runs == []
 
 
@@ -154,5 +155,5 @@ def test_without_the_token_for_cml_nothing_is_posted(github, cml, check_env, tmp
     number = github.add_pull(HEAD)
     env = {k: v for k, v in check_env.items() if k != "REPO_TOKEN"}
     result = post(report_artifact(tmp_path / "report", number, REPORT, PASSED), cml, env)
-    assert result.returncode == 1 and "REPO_TOKEN is not set" in result.stdout
+    assert result.returncode == Exit.ERROR and "REPO_TOKEN is not set" in result.stdout
     assert github.state.check_runs == []

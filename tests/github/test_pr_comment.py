@@ -1,4 +1,4 @@
-"""scripts/post_comment.py, as pr-comment.yml runs it, with the real gh against the fake GitHub API.
+"""`python3 -m mlops.ci.post_comment`, as pr-comment.yml runs it: the real gh against the fake GitHub API.
 
 The report is the pull request's data (a fork's code wrote it): these tests check that it is posted
 as one comment that later runs edit, that nobody else's comment is ever touched, that an oversized
@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from mlops.errors import Exit
 from mlops.github import COMMENT_LIMIT
 from tests.conftest import REPO
-from tests.github.conftest import BOT, HUMAN, OWNER_REPO, run_script
+from tests.github.conftest import BOT, HUMAN, OWNER_REPO, run_ci
 from tests.github.fake_github import FakeGitHub
 
 HEAD = "4f" * 20
@@ -37,8 +38,8 @@ def artifact(folder: Path, report: str, number: str) -> Path:
 
 
 def post(folder: Path, env: dict[str, str], head: str = HEAD) -> subprocess.CompletedProcess[str]:
-    return run_script(
-        "post_comment.py", "--report", folder, "--repo", OWNER_REPO, "--head-sha", head,
+    return run_ci(
+        "post_comment", "--report", folder, "--repo", OWNER_REPO, "--head-sha", head,
         "--run-url", RUN_URL, "--author", BOT, env=env,
     )  # fmt: skip
 
@@ -101,7 +102,7 @@ def test_a_missing_report_stops_without_posting(github, gh_env, tmp_path) -> Non
     folder = artifact(tmp_path / "report", REPORT, str(number))
     (folder / "report.md").unlink()
     result = post(folder, gh_env)
-    assert result.returncode == 1 and "report.md: cannot read the report" in result.stdout
+    assert result.returncode == Exit.ERROR and "report.md: cannot read the report" in result.stdout
     assert github.state.comments == []
 
 
@@ -138,7 +139,7 @@ def test_a_number_that_is_not_digits_stops_before_any_request(github, gh_env, tm
     (folder / "report.md").write_text(REPORT, encoding="utf-8")
     (folder / "pr-number").write_text(number + "\n", encoding="utf-8")
     result = post(folder, gh_env)
-    assert result.returncode == 1
+    assert result.returncode == Exit.ERROR
     assert "::error::" in result.stdout and "pr-number" in result.stdout
     assert github.state.requests == [] and github.state.comments == []
 
@@ -155,7 +156,7 @@ def test_make_pr_number_refuses_what_is_not_a_number(tmp_path) -> None:
 def test_a_head_that_moved_stops_without_posting(github, gh_env, tmp_path) -> None:
     number = github.add_pull("9a" * 20)  # a newer push, or another pull request's number
     result = post(artifact(tmp_path / "report", REPORT, str(number)), gh_env)
-    assert result.returncode == 1
+    assert result.returncode == Exit.ERROR
     assert f"pull request #{number} is at {'9a' * 20}, not at {HEAD}" in result.stdout
     assert github.state.comments == [] and writes(github) == []
 
@@ -163,12 +164,12 @@ def test_a_head_that_moved_stops_without_posting(github, gh_env, tmp_path) -> No
 def test_an_unknown_pull_request_stops_without_posting(github, gh_env, tmp_path) -> None:
     github.add_pull(HEAD)
     result = post(artifact(tmp_path / "report", REPORT, "999"), gh_env)
-    assert result.returncode == 1 and "::error::" in result.stdout and "404" in result.stdout
+    assert result.returncode == Exit.ERROR and "::error::" in result.stdout and "404" in result.stdout
     assert github.state.comments == []
 
 
 def test_a_head_sha_that_is_not_a_sha_stops_before_any_request(github, gh_env, tmp_path) -> None:
     number = github.add_pull(HEAD)
     result = post(artifact(tmp_path / "report", REPORT, str(number)), gh_env, head="main")
-    assert result.returncode == 1 and "not a 40-hex commit SHA" in result.stdout
+    assert result.returncode == Exit.ERROR and "not a 40-hex commit SHA" in result.stdout
     assert github.state.requests == []

@@ -44,7 +44,7 @@ def test_the_check_runs_the_script_on_the_projects_paths(drift: dict[str, Any]) 
 def test_the_issue_job_gets_the_checks_code_and_its_report(drift: dict[str, Any]) -> None:
     job = drift["jobs"]["issue"]
     assert job["needs"] == "check" and job["if"] == "needs.check.outputs.code != 'skipped'"
-    step = _step(job, "scripts/drift_issue.py")
+    step = _step(job, "python3 -m mlops.ci.drift_issue")
     assert step["env"]["CODE"] == "${{ needs.check.outputs.code }}"
     assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
     download = next(s for s in job["steps"] if "download-artifact" in str(s.get("uses", "")))
@@ -57,12 +57,12 @@ def test_the_history_is_fetched_by_the_check_and_published_by_its_own_writing_jo
     drift: dict[str, Any],
 ) -> None:
     check = drift["jobs"]["check"]
-    fetch = _step(check, "scripts/drift_history.py fetch")
+    fetch = _step(check, "python3 -m mlops.ci.drift_history fetch")
     run = _step(check, "scripts/drift_check.py")
     assert fetch["run"].split("--out ")[1].strip() in run["run"]  # the fetched file is the check's --history
     job = drift["jobs"]["history"]
     assert job["needs"] == "check" and job["permissions"] == {"contents": "write"}
-    publish = _step(job, "scripts/drift_history.py publish")
+    publish = _step(job, "python3 -m mlops.ci.drift_history publish")
     download = next(s for s in job["steps"] if "download-artifact" in str(s.get("uses", "")))
     assert publish["env"]["REPORT"] == download["with"]["path"] and "$REPORT/history.jsonl" in publish["run"]
 

@@ -165,7 +165,10 @@ def test_the_check_job_posts_with_the_tested_script_and_the_event_head(comment: 
     job_steps = comment["jobs"]["check"]["steps"]
     install, post = [s for s in job_steps if "run" in s]
     assert install["run"] == NPM_CI  # what tests/github/conftest.py's `cml` fixture runs
-    assert post["run"].startswith("scripts/post_check.py ")  # what tests/github/test_pr_check.py runs
+    assert post["run"].startswith(
+        "python3 -m mlops.ci.post_check "
+    )  # what tests/github/test_pr_check.py runs
+    assert post["env"]["PYTHONPATH"] == "src"  # the default branch's checkout, nothing installed
     assert f"--cml {install['working-directory']}/node_modules/.bin/cml " in post["run"]
     for option in ("--report", "--repo", "--head-sha", "--run-url"):
         assert option in post["run"]
@@ -175,7 +178,8 @@ def test_the_check_job_posts_with_the_tested_script_and_the_event_head(comment: 
 
 def test_comment_posts_with_the_tested_script_and_the_event_head(comment: dict) -> None:
     (post,) = [s for s in comment["jobs"]["comment"]["steps"] if "run" in s]
-    assert post["run"].startswith("scripts/post_comment.py ")  # what tests/github/test_pr_comment.py runs
+    assert post["run"].startswith("python3 -m mlops.ci.post_comment ")  # tests/github/test_pr_comment.py
+    assert post["env"]["PYTHONPATH"] == "src"  # the default branch's checkout, nothing installed
     for option in ("--report", "--repo", "--head-sha", "--run-url", "--author"):
         assert option in post["run"]
     assert (

@@ -1,7 +1,7 @@
 """The monitoring history: one summary line per scheduled check, and the trend in plain words.
 
 The history is a JSON-lines file (one object per run, oldest first) kept on the repository's
-`drift-history` branch (scripts/drift_history.py fetches and publishes it; docs/drift.md says why).
+`drift-history` branch (mlops.ci.drift_history fetches and publishes it; docs/drift.md says why).
 Pure: entries in, entries and HTML out.
 """
 

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """The drift history on its own branch: fetch it before a check, publish it after.
 
-    python scripts/drift_history.py fetch --out FILE [--remote origin] [--branch drift-history]
-    python scripts/drift_history.py publish --file FILE [--remote origin] [--branch drift-history]
+    python3 -m mlops.ci.drift_history fetch --out FILE [--remote origin] [--branch drift-history]
+    python3 -m mlops.ci.drift_history publish --file FILE [--remote origin] [--branch drift-history]
 
 The history (one JSON line per scheduled check, `mlops drift --history`) lives as `history.jsonl`
 on the `drift-history` branch, which holds nothing else: each check is one commit, so the
@@ -11,7 +10,7 @@ history is versioned, reviewable and kept with the repository without touching `
 `fetch` writes the branch's history.jsonl to FILE (an empty file when the branch does not exist
 yet: the first check). `publish` commits FILE as the branch's history.jsonl on top of the
 branch (creating it) with git plumbing, without checking anything out, and pushes it. Exits 0 on
-success, 2 on an error (a push refused because someone else published first included).
+success, 2 (Exit.ERROR) on an error (a push refused because someone else published first included).
 
 In a workflow the checkout keeps no credentials: HISTORY_TOKEN (the job's token: read-only in the
 check job, `contents: write` in the job that publishes) is handed to git through its environment,
@@ -21,14 +20,15 @@ as actions/checkout does, never on a command line or in a log.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
-from github_api import git_environment
+from mlops.ci.git import git
+from mlops.ci.process import CommandError
+from mlops.errors import Exit
 
 FILE_NAME = "history.jsonl"
-ERROR = 2
+TOKEN = "HISTORY_TOKEN"  # the job's token, handed to git through its environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +38,10 @@ def main(argv: list[str] | None = None) -> int:
             fetch(args.remote, args.branch, args.out)
         else:
             publish(args.remote, args.branch, args.file)
-    except (OSError, subprocess.CalledProcessError) as error:
-        detail = error.stderr.strip() if isinstance(error, subprocess.CalledProcessError) else str(error)
-        print(f"drift history: {args.command} failed: {detail}", file=sys.stderr)
-        return ERROR
-    return 0
+    except (OSError, CommandError) as error:
+        print(f"drift history: {args.command} failed: {error}", file=sys.stderr)
+        return Exit.ERROR
+    return Exit.OK
 
 
 def fetch(remote: str, branch: str, out: Path) -> None:
@@ -74,19 +73,13 @@ def publish(remote: str, branch: str, file: Path) -> None:
 
 
 def _git(*args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        ["git", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=git_environment("HISTORY_TOKEN"),
-    )
-    return result.stdout
+    return git(*args, token_variable=TOKEN, stdin=stdin)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python3 -m mlops.ci.drift_history", description=(__doc__ or "").splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, flag, text in (
         ("fetch", "--out", "write the history here"),

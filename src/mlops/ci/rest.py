@@ -1,5 +1,5 @@
-"""GitHub's REST API through `gh api`, for the workflow scripts: the same requests reach github.com in a
-workflow (GH_TOKEN) and the tests' fake on 127.0.0.1 (GH_HOST, GH_ENTERPRISE_TOKEN, SSL_CERT_FILE).
+"""GitHub's REST API through `gh api`: the same requests reach github.com in a workflow (GH_TOKEN) and
+the tests' fake on 127.0.0.1 (GH_HOST, GH_ENTERPRISE_TOKEN, SSL_CERT_FILE). Standard library only.
 
 REST only, no `gh issue`/`gh pr` subcommands: those speak GraphQL, whose queries change between gh
 releases, while these calls mean the same to every gh version and to GitHub's documented API.
@@ -7,14 +7,15 @@ releases, while these calls mean the same to every gh version and to GitHub's do
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import subprocess
 from typing import Any
 
+from mlops.ci.process import CommandError, run
 
-class GitHubError(Exception):
+TIMEOUT = 120  # seconds for one request (all pages of a listing)
+
+
+class GitHubError(CommandError):
     """A request GitHub refused, or gh could not make; the message says which and why."""
 
 
@@ -50,30 +51,6 @@ def exists(path: str) -> bool:
 
 def _gh(command: list[str], stdin: str | None) -> str:
     try:
-        result = subprocess.run(
-            command, input=stdin, capture_output=True, text=True, check=False, timeout=120
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise GitHubError(f"{' '.join(command[:5])}: {error}") from None
-    if result.returncode != 0:
-        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        raise GitHubError(f"{' '.join(command[:5])}: {detail[-1] if detail else f'exit {result.returncode}'}")
-    return result.stdout
-
-
-def git_environment(token_variable: str, *, authorize: bool = True) -> dict[str, str]:
-    """The environment for a git command, with the token in `token_variable` taken out of it.
-
-    With `authorize`, the token is handed to git as an HTTP header through git's environment, as
-    actions/checkout does: never on a command line, in a remote URL or in a log.
-    """
-    env = dict(os.environ)
-    token = env.pop(token_variable, "")
-    if authorize and token:
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        env.update(
-            GIT_CONFIG_COUNT="1",
-            GIT_CONFIG_KEY_0="http.extraHeader",
-            GIT_CONFIG_VALUE_0=f"AUTHORIZATION: basic {basic}",
-        )
-    return env
+        return run(command, stdin=stdin, timeout=TIMEOUT)
+    except CommandError as error:
+        raise GitHubError(str(error)) from None

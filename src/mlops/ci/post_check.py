@@ -1,12 +1,11 @@
-#!/usr/bin/env python3
 """Post the quality gate as the check run "Model report" on the pull request's head commit, with CML.
 
-    scripts/post_check.py --report DIR --repo OWNER/NAME --head-sha SHA --cml PATH [--run-url URL]
+    python3 -m mlops.ci.post_check --report DIR --repo OWNER/NAME --head-sha SHA --cml PATH [--run-url URL]
 
 DIR is the `pr-report` artifact of a run of pr.yml (report.md, verdict.json, pr-number): data written
-by the pull request's own code, checked as scripts/post_comment.py checks it. The number must be
+by the pull request's own code, checked as mlops.ci.post_comment checks it. The number must be
 digits and that pull request's head must be `--head-sha` (GitHub's event, asked with `gh api`,
-GH_TOKEN); else nothing is posted and the exit is 1. Then the real CML client (`--cml`, installed with
+GH_TOKEN); else nothing is posted and the exit is 2. Then the real CML client (`--cml`, installed with
 `npm ci` from .github/cml) runs `cml check create`, which creates a new check run each time and
 never edits one (REPO_TOKEN). Its conclusion is the verdict in verdict.json: `success` when the gate
 passed, `failure` when it failed, `neutral` when there is no verdict to read (the run stopped before
@@ -18,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from github_api import GitHubError
-from post_comment import RefusedError, check_head, pull_request_number
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # standard library only, both
+from mlops.ci.post_comment import RefusedError, check_head, pull_request_number
+from mlops.ci.process import CommandError, run
+from mlops.errors import Exit
 from mlops.github import CHECK_SUMMARY_LIMIT, fit
 from mlops.report.verdict import VERDICT_FILE, Verdict, VerdictError
 
@@ -42,11 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         conclusion, reason = judge(args.report / VERDICT_FILE)
         summary = check_summary(_read_optional(args.report / "report.md"), conclusion, reason, args.run_url)
         create_check(args, conclusion, summary)
-    except (RefusedError, GitHubError) as error:
+    except (RefusedError, CommandError) as error:
         print(f"::error::{error}")
-        return 1
+        return Exit.ERROR
     print(f"check run {TITLE!r} on {args.head_sha} (pull request #{number}): {conclusion}, {reason}")
-    return 0
+    return Exit.OK
 
 
 def judge(path: Path) -> tuple[str, str]:
@@ -78,7 +75,7 @@ def check_summary(report: str | None, conclusion: str, reason: str, run_url: str
 
 
 def create_check(args: argparse.Namespace, conclusion: str, summary: str) -> None:
-    """`cml check create` on the head commit; GitHubError with CML's last words if it fails."""
+    """`cml check create` on the head commit; CommandError with CML's last words if it fails."""
     if not os.environ.get("REPO_TOKEN"):
         raise RefusedError("REPO_TOKEN is not set: CML needs the workflow's token (checks: write)")
     env = os.environ | {"ITERATIVE_DO_NOT_TRACK": "1"}  # CML's usage analytics: off
@@ -89,15 +86,7 @@ def create_check(args: argparse.Namespace, conclusion: str, summary: str) -> Non
             str(args.cml), "check", "create", f"--repo={args.server_url}/{args.repo}", "--driver=github",
             f"--head-sha={args.head_sha}", f"--conclusion={conclusion}", f"--title={TITLE}", str(markdown),
         ]  # fmt: skip
-        try:
-            result = subprocess.run(
-                command, env=env, capture_output=True, text=True, timeout=300, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise GitHubError(f"cml check create: {error}") from None
-    if result.returncode != 0:
-        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        raise GitHubError(f"cml check create: {detail[-1] if detail else f'exit {result.returncode}'}")
+        run(command, env=env)
 
 
 def _read_optional(path: Path) -> str | None:
@@ -109,7 +98,9 @@ def _read_optional(path: Path) -> str | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python3 -m mlops.ci.post_check", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--report", type=Path, required=True, help="the pr-report artifact's folder")
     parser.add_argument("--repo", required=True, help="OWNER/NAME of the repository")
     parser.add_argument("--head-sha", required=True, help="the commit the reporting run built (event data)")

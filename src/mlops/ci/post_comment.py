@@ -1,14 +1,14 @@
-#!/usr/bin/env python3
 """Post the pull request's model report as its ONE comment: created on the first run, edited after.
 
-    scripts/post_comment.py --report DIR --repo OWNER/NAME --head-sha SHA [--author LOGIN] [--run-url URL]
+    python3 -m mlops.ci.post_comment --report DIR --repo OWNER/NAME --head-sha SHA \
+        [--author LOGIN] [--run-url URL]
 
 DIR is the `pr-report` artifact of a run of pr.yml: `report.md` and `pr-number`. Both were written by
 the pull request's own code (a fork's, maybe), so they are data and are checked: the number must be
 digits, and that pull request's head must be the commit the run built (`--head-sha`, from GitHub's
-event, not from the artifact); else nothing is posted and the exit is 1. The body is report.md
-unchanged, cut to GitHub's comment limit if needed, with a footer saying it was built from the pull
-request's code. The comment to edit is the one that carries the marker AND was written by `--author`
+event, not from the artifact); else nothing is posted and the exit is 2 (Exit.ERROR). The body is
+report.md unchanged, cut to GitHub's comment limit if needed, with a footer saying it was built from
+the pull request's code. The comment to edit is the one that carries the marker AND was written by `--author`
 (the workflow token's user, `github-actions[bot]` by default): anyone can paste the marker into a
 comment of their own, and that comment is never touched (`mlops.github.written_by_bot`, the rule
 the drift issue follows too). Requests go through `gh api` (GH_TOKEN).
@@ -21,9 +21,8 @@ import re
 import sys
 from pathlib import Path
 
-from github_api import GitHubError, api, api_list
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # mlops.github: standard library only
+from mlops.ci.rest import GitHubError, api, api_list
+from mlops.errors import Exit
 from mlops.github import BOT_LOGIN, COMMENT_LIMIT, REPORT_MARKER, fit, written_by_bot
 
 PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
@@ -43,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         url = post(args.repo, number, body, args.author)
     except (RefusedError, GitHubError) as error:
         print(f"::error::{error}")
-        return 1
+        return Exit.ERROR
     print(f"posted the report on pull request #{number}: {url}")
-    return 0
+    return Exit.OK
 
 
 def pull_request_number(path: Path) -> int:
@@ -101,7 +100,9 @@ def _read_report(path: Path) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python3 -m mlops.ci.post_comment", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--report", type=Path, required=True, help="the pr-report artifact's folder")
     parser.add_argument("--repo", required=True, help="OWNER/NAME of the repository")
     parser.add_argument("--head-sha", required=True, help="the commit the reporting run built (event data)")

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Keep ONE labelled issue of the bot's own in step with the scheduled drift check's verdict.
 
-    scripts/drift_issue.py --code CODE --report DIR --repo OWNER/NAME [--author LOGIN]
+    python3 -m mlops.ci.drift_issue --code CODE --report DIR --repo OWNER/NAME [--author LOGIN]
 
-CODE is the exit code of `mlops drift` (from scripts/drift_check.py), DIR its output folder
+CODE is the exit code of `mlops drift` (from `mlops ci drift-check`), DIR its output folder
 (issue.json: label, title, body, closing comment; drift.json: the verdict). The bot's issue is an
 open issue with the label, written by `--author` (the workflow token's user, `github-actions[bot]`
 by default) AND ending with the hidden marker this script signs every body with: the rule the pull
@@ -11,7 +10,8 @@ request's comment follows (`mlops.github.written_by_bot`). Anyone can label an i
 quote the marker; such an issue is never edited, commented on or closed. On drift (1) the bot's
 issue gets the new body, or one is opened (the label created first when missing); on no drift (0)
 the bot's open issues are closed with the closing comment; on insufficient data (3) or an error of
-the check (2) nothing changes. Requests go through `gh api` (GH_TOKEN, GH_REPO unused: --repo says it).
+the check (2) nothing changes (mlops.errors.Exit). An unreadable or stale report exits 2. Requests go
+through `gh api` (GH_TOKEN, GH_REPO unused: --repo says it).
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from github_api import GitHubError, api, api_list, exists
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # mlops.github: standard library only
+from mlops.ci.rest import GitHubError, api, api_list, exists
+from mlops.errors import Exit
 from mlops.github import BOT_LOGIN, DRIFT_MARKER, signed, written_by_bot
 
-NO_DRIFT, DRIFT, ERROR, INSUFFICIENT = "0", "1", "2", "3"
+NO_DRIFT, DRIFT, INSUFFICIENT = (str(code.value) for code in (Exit.OK, Exit.VERDICT, Exit.TOO_LITTLE_DATA))
 LABEL_STYLE = {"color": "D93F0B", "description": "data drift found by the scheduled check"}
 
 
@@ -41,14 +40,14 @@ def main(argv: list[str] | None = None) -> int:
             else f"the check did not give a verdict ({args.code})"
         )
         print(f"drift issue left as it is: {why}")
-        return 0
+        return Exit.OK
     try:
         issue = _read_issue(args.report, drifted=args.code == DRIFT)
         print(keep_in_step(args.repo, issue, drifted=args.code == DRIFT, author=args.author))
     except (ValueError, GitHubError) as error:
         print(f"::error::{error}")
-        return 1
-    return 0
+        return Exit.ERROR
+    return Exit.OK
 
 
 def keep_in_step(repo: str, issue: dict[str, str], drifted: bool, author: str = BOT_LOGIN) -> str:
@@ -96,7 +95,9 @@ def _read_issue(folder: Path, drifted: bool) -> dict[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python3 -m mlops.ci.drift_issue", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--code", required=True, help="exit code of mlops drift (0, 1, 2, 3) or 'skipped'")
     parser.add_argument("--report", type=Path, required=True, help="mlops drift's output folder")
     parser.add_argument("--repo", required=True, help="OWNER/NAME of the repository")

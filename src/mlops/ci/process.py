@@ -1,0 +1,40 @@
+"""The one way the CI edge runs a command: output captured, a failure raised with the command's last
+words, never a traceback of subprocess internals. Standard library only (see mlops.ci)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+TIMEOUT = 300  # seconds: a git push, a `gh api` page, `cml check create`, `dvc pull` of a small set
+
+
+class CommandError(Exception):
+    """A command that could not start, timed out or exited non-zero; the message says which and why."""
+
+
+def run(
+    command: Sequence[str | Path],
+    *,
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = TIMEOUT,
+) -> str:
+    """The command's standard output; CommandError naming the command (its first words) on failure.
+
+    Only the first five words are named: later ones may be a payload or a file the reader need not see.
+    """
+    words = [str(word) for word in command]
+    name = " ".join(words[:5])
+    try:
+        result = subprocess.run(
+            words, input=stdin, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise CommandError(f"{name}: {error}") from None
+    if result.returncode != 0:
+        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        raise CommandError(f"{name}: {detail[-1] if detail else f'exit {result.returncode}'}")
+    return result.stdout
