@@ -249,7 +249,9 @@ def _data_section(inputs: CardInputs) -> str:
             f"- Dataset: `{schema.dataset}`. Source: {schema.source or 'not given'}. "
             f"Licence: {schema.license or 'not given'}.",
             f"- Data version (DVC md5 of the raw data): `{inputs.data_md5 or 'unknown'}`",
-            f"- Training split: {train.get('rows')} rows, SHA-256 `{train.get('sha256')}`{train_rate}",
+            f"- Training split: {train.get('split_rows', train.get('rows'))} rows, "
+            f"SHA-256 `{train.get('sha256')}`{train_rate}; {train.get('rows')} of them trained "
+            "(at most params.yaml `train.max_rows`, a seeded sample)",
             f"- Test split: {inputs.metrics.get('rows')} rows{test_rate}",
             f"- Target: `{schema.target.name}`, {_target_words(schema)}",
             f"- Features ({len(schema.features)}): " + ", ".join(f"`{f}`" for f in schema.feature_names),

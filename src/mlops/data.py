@@ -6,6 +6,7 @@ import csv
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mlops.errors import DataValidationError
@@ -13,6 +14,7 @@ from mlops.schema import Schema, label_codes, shorten, validate_frame
 
 MAX_LINE_BYTES = 1 << 20  # a longer CSV line is refused: no table cell is a megabyte of text
 MIN_LABEL_ROWS = 2  # rows of each label the stratified split needs: one to train on, one to test
+SAMPLE_BATCH_ROWS = 65_536  # rows read at a time when sampling a training split larger than max_rows
 
 
 def read_csv(path: Path, schema: Schema, *, with_target: bool = True) -> pd.DataFrame:
@@ -118,6 +120,64 @@ def _check_regression_split(target: pd.Series, test_size: float, source: str, co
     if min(test_rows, rows - test_rows) < MIN_LABEL_ROWS:
         split = f"{rows} rows split {rows - test_rows} / {test_rows} (prepare.test_size {test_size})"
         raise DataValidationError(source, [f"{split}: each side needs at least {MIN_LABEL_ROWS} rows"])
+
+
+def read_training_rows(path: Path, schema: Schema, max_rows: int, seed: int) -> tuple[pd.DataFrame, int]:
+    """The training split's rows, at most `max_rows` of them (`sample_positions`), and how many it holds.
+
+    A split that fits is read whole, as before. A larger one is never held whole: only its target is
+    read (for the strata), then the sampled rows are taken a record batch at a time, so the memory
+    follows `max_rows` and not the file's size. The rows keep the file's order.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    rows = file.metadata.num_rows
+    if rows <= max_rows:
+        return pd.read_parquet(path), rows
+    strata = None
+    if schema.target.is_classification:
+        target = file.read(columns=[schema.target.name]).column(0).combine_chunks()
+        strata = target.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    keep = sample_positions(rows, max_rows, seed, strata)
+    taken, start = [], 0
+    for batch in file.iter_batches(batch_size=SAMPLE_BATCH_ROWS):
+        low, high = np.searchsorted(keep, [start, start + batch.num_rows])
+        taken.append(batch.take(pa.array(keep[low:high] - start)))
+        start += batch.num_rows
+    return pa.Table.from_batches(taken, schema=file.schema_arrow).to_pandas(), rows
+
+
+def sample_positions(rows: int, max_rows: int, seed: int, strata: np.ndarray | None = None) -> np.ndarray:
+    """The sorted positions of at most `max_rows` of `rows` rows, drawn without replacement, seeded.
+
+    With `strata` (one code per row, e.g. the target's class) each stratum keeps its share of the
+    rows, rounded by largest remainder, and at least one row: a rare class is not lost to sampling.
+    Without, every row is equally likely (regression).
+    """
+    if rows <= max_rows:
+        return np.arange(rows)
+    generator = np.random.default_rng(seed)
+    if strata is None:
+        return np.sort(generator.choice(rows, size=max_rows, replace=False))
+    codes, counts = np.unique(strata, return_counts=True)
+    quotas = _stratum_quotas(counts, max_rows)
+    picked = [
+        generator.choice(np.flatnonzero(strata == code), size=quota, replace=False)
+        for code, quota in zip(codes, quotas, strict=True)
+    ]
+    return np.sort(np.concatenate(picked))
+
+
+def _stratum_quotas(counts: np.ndarray, total: int) -> np.ndarray:
+    """`total` rows shared out in proportion to `counts` (largest remainder), none left at zero."""
+    exact = counts * total / counts.sum()
+    quotas = np.floor(exact).astype(np.int64)
+    quotas[np.argsort(quotas - exact, kind="stable")[: total - quotas.sum()]] += 1
+    lifted = np.maximum(quotas, 1)
+    lifted[np.argmax(lifted)] -= lifted.sum() - total
+    return lifted
 
 
 def target_vector(frame: pd.DataFrame, schema: Schema) -> pd.Series:

@@ -33,6 +33,8 @@ def model_metadata(
     y_train: np.ndarray,
     train_predictions: np.ndarray,
     reference: dict[str, Any] | None = None,
+    *,
+    split_rows: int,
 ) -> dict[str, Any]:
     """Everything needed to trust and serve the model file, without loading it.
 
@@ -40,6 +42,8 @@ def model_metadata(
     read `model_version` and `training_data`; `train_predictions` (`mlops.model.predictions` on the
     training rows) give the training metrics of the schema's task; `reference` (a typical training
     record) is what the service's explanations replace features with (mlops.explain).
+    `training_data.rows` counts the rows the model learned from, `split_rows` the rows of the
+    training split they were sampled from (the same when it fits `train.max_rows`).
     """
     digest = sha256_file(model_path)
     task = schema.target.task
@@ -57,6 +61,7 @@ def model_metadata(
                 "file": train_path.name,
                 "sha256": sha256_file(train_path),
                 "rows": len(y_train),
+                "split_rows": split_rows,
                 **summary,
             },
             "training_metrics": task_metrics(task, y_train, train_predictions, DEFAULT_THRESHOLD),

@@ -41,6 +41,12 @@ class TrainParams(Frozen):
 
     estimator: Estimator
     seed: int
+    max_rows: int = Field(
+        ge=100,
+        description="Training rows at most: a larger training split is sampled, stratified on the "
+        "target for classification and uniformly for regression, seeded by `seed`. Bounds the "
+        "stage's memory (docs/performance.md).",
+    )
     logistic_regression: LogisticRegressionParams
     hist_gradient_boosting: HistGradientBoostingParams
 

@@ -18,9 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from mlops.data import target_vector
+    from mlops.data import read_training_rows, target_vector
     from mlops.explain import reference_record
     from mlops.io import stage_outputs, write_json
     from mlops.metadata import model_metadata
@@ -32,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     all_params = load_params(args.params)
     check_task(all_params, schema.target.task, args.params)
     params = all_params.train
-    train = pd.read_parquet(args.train)
+    train, split_rows = read_training_rows(args.train, schema, params.max_rows, params.seed)
     y = target_vector(train, schema).to_numpy()
     model = build_pipeline(schema, params).fit(train[schema.feature_names], y)
     with stage_outputs(args.model_out, args.metadata_out) as aside:
@@ -45,13 +43,16 @@ def run(args: argparse.Namespace) -> int:
             y,
             predictions(model, train[schema.feature_names], schema.target),
             reference_record(train, schema),
+            split_rows=split_rows,
         )
         write_json(aside[args.metadata_out], metadata)
     log.info(
-        "%s model %s saved to %s (%s)",
+        "%s model %s saved to %s (%s, trained on %d of %d rows)",
         schema.target.task,
         metadata["model_version"],
         args.model_out,
         params.estimator,
+        len(train),
+        split_rows,
     )
     return 0

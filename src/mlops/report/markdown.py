@@ -284,17 +284,25 @@ def data_rows(c: Comparison) -> list[list[str]]:
 
     def facts(r: Results | None) -> list[Any]:
         if r is None:
-            return [None] * 5
+            return [None] * 6
         train = r.metadata.get("training_data", {})
         return [
             train.get("rows"),
+            train.get("split_rows", train.get("rows")),  # older model.json files trained every row
             r.metrics.get("rows"),
             train.get("positive_rate"),
             r.metrics.get("positive_rate"),
             r.data_md5,
         ]
 
-    names = ["train rows", "test rows", "train positive rate", "test positive rate", "data version (md5)"]
+    names = [
+        "rows trained",
+        "train split rows",
+        "test rows",
+        "train positive rate",
+        "test positive rate",
+        "data version (md5)",
+    ]
     base, head = facts(c.base), facts(c.head)
     return [
         [n, _cell(b), _cell(h), "changed" if c.has_base and b != h else ""]
