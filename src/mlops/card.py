@@ -23,10 +23,11 @@ from markdown_it.token import Token
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
+from mlops.artifacts import decision_threshold
 from mlops.errors import ConfigError
 from mlops.fairness import MEANING, Fairness, check_fairness
 from mlops.io import read_yaml
-from mlops.metrics import HIGHER_IS_BETTER
+from mlops.metrics import HIGHER_IS_BETTER, IMPORTANCE_SCORING_NAMES
 from mlops.pages.render import render_page
 from mlops.params import GateParams
 from mlops.schema import Schema
@@ -121,7 +122,7 @@ def build_card(model_file: Path, inputs: CardInputs) -> Card:
     card.add(**{f"{root}/Fairness": _fairness_text(inputs)})
     for column in inputs.fairness:
         _add_table(card, f"{root}/Fairness/{column}", _fairness_table(inputs, column), "")
-    scoring = {"binary": "ROC AUC", "multiclass": "accuracy", "regression": "R2"}[inputs.schema.target.task]
+    scoring = IMPORTANCE_SCORING_NAMES[inputs.schema.target.task]
     importance = f"Drop in {scoring} when the feature's values are shuffled (permutation importance)."
     _add_table(card, f"{root}/Top features", _importance_table(inputs), importance)
     if text.contact:
@@ -218,7 +219,7 @@ def _model_section(inputs: CardInputs) -> str:
             f"- Estimator: {estimator_words(meta)}, in one scikit-learn Pipeline with its "
             "preprocessing, saved with skops",
             *(
-                [f"- Decision threshold: {inputs.metrics.get('threshold', 0.5):g}"]
+                [f"- Decision threshold: {decision_threshold(inputs.metrics):g}"]
                 if inputs.schema.target.task == "binary"
                 else []
             ),
