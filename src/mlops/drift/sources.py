@@ -4,9 +4,7 @@ A source is one file or a folder of `*.csv`, `*.parquet` and `*.jsonl` files (se
 Every file is validated against the schema (features only; the target when present) before it is
 used, so an empty, unreadable or schema-breaking batch is an error, never a silent pass.
 
-Inference-log records (one JSON object per line, as src/mlops/serving/inference_log.py writes them):
-    {"timestamp": "2025-01-31T12:00:00.000000+00:00", "model_version": "...",
-     "inputs": {"tenure": 3, ...}, "output": {"label": "Yes", "probability": 0.71}}
+Inference-log records (one JSON object per line, laid out in mlops.artifacts: `log_record`, `log_row`):
 `inputs` holds the features; the output's field named by `drift.prediction_column`, else its
 `label` (classification) or `value` (regression), becomes the prediction column; the output's
 `probability` (a binary model's score for the positive class) and the record's `model_version`
@@ -21,25 +19,32 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
 
+from mlops.artifacts import (
+    LOG_INPUTS,
+    LOG_MODEL_VERSION,
+    LOG_OUTPUT,
+    LOG_PREDICTIONS,
+    LOG_PROBABILITY,
+    LOG_TIMESTAMP,
+    log_row,
+)
 from mlops.data import read_text_csv
 from mlops.errors import DataValidationError
 from mlops.schema import Schema, validate_frame
 
 SUFFIXES = (".csv", ".jsonl", ".parquet")
-TIMESTAMP = "timestamp"
-PROBABILITY = "probability"  # the model's score for the positive class, as the service logs it
-MODEL_VERSION = "model_version"  # the model that logged it
+# The columns a source may carry beside the features, named as the inference log's fields.
+TIMESTAMP = LOG_TIMESTAMP
+PROBABILITY = LOG_PROBABILITY  # the model's score for the positive class, as the service logs it
+MODEL_VERSION = LOG_MODEL_VERSION  # the model that logged it
 _RELATIVE = re.compile(r"^(\d+)([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 MAX_LISTED = 5
-# The service's output fields for the prediction (src/mlops/service.py): the class, or a regression's value.
-OUTPUT_LABELS = ("label", "value")
 log = logging.getLogger(__name__)
 
 
@@ -144,19 +149,19 @@ def _read_jsonl_arrow(path: Path, prediction_column: str) -> pd.DataFrame | None
         table = pa_json.read_json(path, parse_options=options)
     except (pa.ArrowException, OSError):
         return None
-    if "inputs" not in table.column_names or not pa.types.is_struct(table.schema.field("inputs").type):
+    if LOG_INPUTS not in table.column_names or not pa.types.is_struct(table.schema.field(LOG_INPUTS).type):
         return None
     flat = table.flatten()
     columns, output = {}, {}
     for name, column in zip(flat.column_names, flat.columns, strict=True):
         group, _, field = name.partition(".")
-        if group == "inputs" and field:
+        if group == LOG_INPUTS and field:
             columns[field] = column
-        elif group == "output" and field:
+        elif group == LOG_OUTPUT and field:
             output[field] = column
         elif group in (TIMESTAMP, MODEL_VERSION) and not field:
             columns[group] = column
-    for field in (prediction_column, *OUTPUT_LABELS):
+    for field in (prediction_column, *LOG_PREDICTIONS):
         if field in output:
             columns[prediction_column] = output[field]
             break
@@ -191,7 +196,7 @@ def _read_jsonl(path: Path, prediction_column: str) -> tuple[pd.DataFrame, list[
         if not line.strip():
             continue
         try:
-            rows.append(_log_row(line, prediction_column))
+            rows.append(log_row(json.loads(line), prediction_column))
             lines.append(number)
         except json.JSONDecodeError as error:
             if number == len(numbered) and not text.endswith("\n"):
@@ -204,31 +209,6 @@ def _read_jsonl(path: Path, prediction_column: str) -> tuple[pd.DataFrame, list[
         more = [f"(and {len(problems) - MAX_LISTED} more lines)"] if len(problems) > MAX_LISTED else []
         raise DataValidationError(str(path), problems[:MAX_LISTED] + more)
     return pd.DataFrame.from_records(rows), lines
-
-
-def _log_row(line: str, prediction_column: str) -> dict[str, Any]:
-    """One log record as a row: its inputs, its prediction and its timestamp. ValueError if malformed.
-
-    The prediction is the output's `prediction_column` field, else its `label` or `value` (what the
-    service writes).
-    """
-    record = json.loads(line)
-    inputs = record.get("inputs") if isinstance(record, dict) else None
-    if not isinstance(inputs, dict):
-        raise ValueError("expected an object with an 'inputs' object of features")
-    row = dict(inputs)
-    output = record.get("output")
-    if isinstance(output, dict):
-        for field in (prediction_column, *OUTPUT_LABELS):
-            if field in output:
-                row[prediction_column] = output[field]
-                break
-    if isinstance(output, dict) and PROBABILITY in output:
-        row[PROBABILITY] = output[PROBABILITY]
-    for name in (TIMESTAMP, MODEL_VERSION):
-        if name in record:
-            row[name] = record[name]
-    return row
 
 
 def _relabel(problem: str, lines: list[int]) -> str:

@@ -28,6 +28,8 @@ from typing import IO, Any
 
 from pydantic_core import to_json
 
+from mlops.artifacts import log_record
+
 log = logging.getLogger(__name__)
 
 PREFIX = "predictions-"
@@ -85,14 +87,11 @@ class InferenceLog:
     def write(
         self, version: str, inputs: Sequence[Mapping[str, Any]], outputs: Sequence[Mapping[str, Any]]
     ) -> None:
-        """Append one line per prediction: timestamp (UTC, ISO 8601), model version, inputs, output."""
+        """Append one line per prediction (mlops.artifacts.log_record): timestamp (UTC, ISO 8601), model
+        version, inputs, output."""
         timestamp = datetime.now(UTC).isoformat(timespec="microseconds")
         lines = b"".join(
-            to_json(
-                {"timestamp": timestamp, "model_version": version, "inputs": self._bounded(i), "output": o},
-                inf_nan_mode="null",
-            )
-            + b"\n"
+            to_json(log_record(timestamp, version, self._bounded(i), o), inf_nan_mode="null") + b"\n"
             for i, o in zip(inputs, outputs, strict=True)
         )
         with self._lock:
