@@ -146,7 +146,7 @@ drift: drift-data ## drift check of each batch in production/ against the traini
 LOG ?= inference-log
 ship-log: override export LOG := $(value LOG)
 ship-log: install ## ship the inference log's closed files (LOG=folder) as a new version of production/
-	$(UV) run --frozen python scripts/drift_ship.py --log "$$LOG" $(if $(PUSH),--push)
+	$(UV) run --frozen mlops ship-log --log "$$LOG" $(if $(PUSH),--push)
 
 BENTO_BUILD := build
 HOST ?= 127.0.0.1

@@ -32,6 +32,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("mlops.commands.evaluate", "score the model on the test split: metrics and plots"),
     "card": ("mlops.commands.card", "write the model card (Markdown and HTML) from the pipeline's results"),
     "drift": ("mlops.commands.drift", "compare production data with the training data: drift reports"),
+    "drift-check": (
+        "mlops.commands.drift_check",
+        "the scheduled drift workflow's step: mlops drift into drift/, its code as the step's output",
+    ),
+    "ship-log": (
+        "mlops.commands.ship_log",
+        "ship the inference log's closed files to the DVC remote as a new version of production data",
+    ),
     "image-labels": ("mlops.commands.image_labels", "OCI labels tying an image to its model, data, metrics"),
     "summary": (
         "mlops.commands.summary",

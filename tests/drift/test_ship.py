@@ -1,4 +1,4 @@
-"""Shipping the inference log (scripts/drift_ship.py, `make ship-log`): closed files become a new
+"""Shipping the inference log (`mlops ship-log`, `make ship-log`): closed files become a new
 version of production/ in the DVC remote, and a fresh clone reads them back, through a local
 remote and through S3 (moto on 127.0.0.1), with the real dvc and git."""
 
@@ -15,11 +15,11 @@ from mlops.drift.sources import read_current
 from mlops.schema import load_schema
 from mlops.serving.inference_log import InferenceLog, log_files
 from tests.conftest import BIN, copy_project, run
-from tests.drift.conftest import REPO, demo_only
+from tests.drift.conftest import demo_only
 from tests.s3 import KEY_ID, SECRET, s3_endpoint
 
 pytestmark = [demo_only, pytest.mark.slow, pytest.mark.timeout(600)]
-SHIP = [str(BIN / "python"), str(REPO / "scripts" / "drift_ship.py")]
+SHIP = [str(BIN / "mlops"), "ship-log"]
 __all__ = ["s3_endpoint"]  # the fixture, used by name
 
 
@@ -119,7 +119,7 @@ def test_closed_log_files_are_shipped_and_a_fresh_clone_reads_them(
     assert run(["git", "rev-parse", "HEAD~1"], cwd=work).stdout == before
 
 
-def test_make_ship_log_runs_the_script_and_a_missing_log_is_an_error(tmp_path: Path):
+def test_make_ship_log_runs_the_command_and_a_missing_log_is_an_error(tmp_path: Path):
     remote = local_remote(tmp_path / "remote")
     work = clone(make_origin(tmp_path, remote), tmp_path / "ops", remote)
     shim = tmp_path / "uv-shim"

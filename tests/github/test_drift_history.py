@@ -1,5 +1,5 @@
 """The drift history across three scheduled runs, as drift.yml runs it: fetch the history from the
-drift-history branch, check (scripts/drift_check.py, the real `mlops drift`), publish the history with
+drift-history branch, check (`mlops drift-check`, the real `mlops drift`), publish the history with
 the check appended; against a local bare git repository standing in for GitHub, in a clone of this
 project (its real .dvc/ folder included), and the workflow's step as written on the trained project."""
 
@@ -8,17 +8,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from mlops.io import read_yaml
-from tests.conftest import REPO, copy_built, copy_project, run
+from tests.conftest import BIN, REPO, copy_built, copy_project, run
 from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, demo_only, synthetic
 from tests.github.conftest import run_ci
 
-SCRIPTS = REPO / "scripts"
 BRANCH = "drift-history"
 
 
@@ -31,9 +29,13 @@ def step(
     env |= {"GIT_COMMITTER_NAME": "bot", "GIT_COMMITTER_EMAIL": "bot@example.com"}
     if script == "drift_history":
         return run_ci(script, *args, env=env, src=Path("src"), cwd=cwd)
-    command = [sys.executable, SCRIPTS / script]
     return subprocess.run(
-        [*map(str, command), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [str(BIN / "mlops"), script, *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -64,7 +66,7 @@ def scheduled_run(work: Path, batch: str) -> Path:
     assert fetched.returncode == 0, fetched.stderr
     out = work / "drift" / Path(batch).stem
     checked = step(
-        "drift_check.py", "--current", work / "production" / batch, "--since", "", "--history", history,
+        "drift-check", "--current", work / "production" / batch, "--since", "", "--history", history,
         "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
         "--params", work / "params.yaml", "--out", out, cwd=work,
     )  # fmt: skip
@@ -115,7 +117,7 @@ def test_a_broken_history_is_an_error_and_nothing_is_published(tmp_path: Path):
     history = tmp_path / "history.jsonl"
     history.write_text('{"time": "2025-01-01", "status": "drift"}\nnot json\n')
     checked = step(
-        "drift_check.py", "--current", work / "production" / "batch.csv", "--history", history,
+        "drift-check", "--current", work / "production" / "batch.csv", "--history", history,
         "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
         "--params", work / "params.yaml", "--out", work / "drift", cwd=work,
     )  # fmt: skip
@@ -134,7 +136,7 @@ def test_the_workflow_step_as_written_records_the_data_version_on_the_trained_pr
     work = copy_built(built_project, tmp_path / "runner")
     history, outputs = tmp_path / "runner-temp" / "history.jsonl", tmp_path / "outputs"
     checked = step(
-        "drift_check.py", "--current", "production", "--since", "", "--history", history,
+        "drift-check", "--current", "production", "--since", "", "--history", history,
         cwd=work, env={"GITHUB_OUTPUT": str(outputs)},
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
@@ -158,7 +160,7 @@ def test_a_crash_in_the_step_is_an_error_exit_2_never_the_drift_verdict(tmp_path
     unwritable = tmp_path / "outputs-is-a-folder"
     unwritable.mkdir()
     checked = step(
-        "drift_check.py", "--current", work / "production" / "batch.csv",
+        "drift-check", "--current", work / "production" / "batch.csv",
         "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
         "--params", work / "params.yaml", "--out", work / "drift", cwd=work,
         env={"GITHUB_OUTPUT": str(unwritable)},

@@ -1,5 +1,6 @@
-"""The scheduled drift workflow's two scripts, as drift.yml runs them: the check (the real `mlops drift`
-on seeded data) and the issue kept in step with its verdict (the real gh against the fake GitHub API).
+"""The scheduled drift workflow's two steps, as drift.yml runs them: the check (`mlops drift-check`, the
+real `mlops drift` on seeded data) and the issue kept in step with its verdict (the real gh against the
+fake GitHub API).
 """
 
 from __future__ import annotations
@@ -7,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,12 @@ import yaml
 
 from mlops.errors import Exit
 from mlops.io import read_yaml
-from tests.conftest import REPO
+from tests.conftest import BIN, REPO
 from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, synthetic
 from tests.github.conftest import BOT, HUMAN, OWNER_REPO, run_ci
 
 RUN_URL = "https://github.com/acme/churn/actions/runs/9"
+MLOPS = BIN / "mlops"  # what `uv run --frozen mlops` runs
 LABEL = "drift"
 MARKER = "<!-- mlops: drift issue -->"  # restated: the fake's side must not trust the code under test
 
@@ -31,7 +32,7 @@ def signed(body: str) -> str:
 
 @pytest.fixture(scope="module")
 def checks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """scripts/drift_check.py on each kind of current data: exit code, step outputs, summary, folder."""
+    """`mlops drift-check` on each kind of current data: exit code, step outputs, summary, folder."""
     root = tmp_path_factory.mktemp("drift-check")
     (root / "schema.yaml").write_text(
         yaml.safe_dump(SYNTHETIC_SCHEMA.model_dump(mode="json", exclude_none=True))
@@ -51,7 +52,7 @@ def _check(root: Path, name: str) -> dict:
     out, outputs, summary = root / f"out-{name}", root / f"{name}.outputs", root / f"{name}.summary"
     env = {"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
     result = subprocess.run(
-        [sys.executable, REPO / "scripts" / "drift_check.py", "--current", root / f"{name}.csv",
+        [MLOPS, "drift-check", "--current", root / f"{name}.csv",
          "--since", "", "--run-url", RUN_URL, "--reference", root / "reference.parquet",
          "--schema", root / "schema.yaml", "--params", root / "params.yaml", "--out", out],
         env=env, capture_output=True, text=True, timeout=300, check=False,

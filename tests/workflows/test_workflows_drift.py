@@ -32,8 +32,8 @@ def test_only_the_issue_job_writes_and_only_issues_the_check_alone_gets_oidc(dri
     assert drift["jobs"]["issue"]["permissions"] == {"contents": "read", "issues": "write"}
 
 
-def test_the_check_runs_the_script_on_the_projects_paths(drift: dict[str, Any]) -> None:
-    check = _step(drift["jobs"]["check"], "scripts/drift_check.py")
+def test_the_check_runs_the_command_on_the_projects_paths(drift: dict[str, Any]) -> None:
+    check = _step(drift["jobs"]["check"], "mlops drift-check")
     assert not {"--reference", "--schema", "--params", "--out"} & set(check["run"].split())  # dvc.yaml's
     upload = next(s for s in drift["jobs"]["check"]["steps"] if "upload-artifact" in s.get("uses", ""))
     assert upload["with"]["path"].rstrip("/") == str(DRIFT_DIR)
@@ -58,7 +58,7 @@ def test_the_history_is_fetched_by_the_check_and_published_by_its_own_writing_jo
 ) -> None:
     check = drift["jobs"]["check"]
     fetch = _step(check, "python3 -m mlops.ci.drift_history fetch")
-    run = _step(check, "scripts/drift_check.py")
+    run = _step(check, "mlops drift-check")
     assert fetch["run"].split("--out ")[1].strip() in run["run"]  # the fetched file is the check's --history
     job = drift["jobs"]["history"]
     assert job["needs"] == "check" and job["permissions"] == {"contents": "write"}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops.cli import COMMANDS
 from tests.conftest import REPO
 from tests.github.conftest import NPM_CI
 from tests.workflows.conftest import WORKFLOW_DIR, load, steps
@@ -51,6 +52,10 @@ def test_every_command_is_a_make_target_or_a_script_that_a_test_runs(path: Path)
             package, _, name = words[2].rpartition(".")
             assert package == "mlops.ci" and (CI / f"{name}.py").is_file(), run
             assert f'"{name}"' in GITHUB_TESTS, f"no test in tests/github runs {words[2]}"
+            continue
+        if words[:4] == ["uv", "run", "--frozen", "mlops"]:
+            assert words[4] in COMMANDS, f"no mlops command {words[4]}"
+            assert f'"{words[4]}"' in GITHUB_TESTS, f"no test in tests/github runs mlops {words[4]}"
             continue
         script = next((w for w in words if w.startswith("scripts/")), None)
         if script is None:

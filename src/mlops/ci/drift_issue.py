@@ -2,7 +2,7 @@
 
     python3 -m mlops.ci.drift_issue --code CODE --report DIR --repo OWNER/NAME [--author LOGIN]
 
-CODE is the exit code of `mlops drift` (from `mlops ci drift-check`), DIR its output folder
+CODE is the exit code of `mlops drift` (from `mlops drift-check`), DIR its output folder
 (issue.json: label, title, body, closing comment; drift.json: the verdict). The bot's issue is an
 open issue with the label, written by `--author` (the workflow token's user, `github-actions[bot]`
 by default) AND ending with the hidden marker this script signs every body with: the rule the pull

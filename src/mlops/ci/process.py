@@ -13,6 +13,10 @@ TIMEOUT = 300  # seconds: a git push, a `gh api` page, `cml check create`, `dvc 
 class CommandError(Exception):
     """A command that could not start, timed out or exited non-zero; the message says which and why."""
 
+    def __init__(self, message: str, returncode: int | None = None) -> None:
+        super().__init__(message)
+        self.returncode = returncode  # None: it never ran to an exit (not found, timed out)
+
 
 def run(
     command: Sequence[str | Path],
@@ -36,5 +40,6 @@ def run(
         raise CommandError(f"{name}: {error}") from None
     if result.returncode != 0:
         detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        raise CommandError(f"{name}: {detail[-1] if detail else f'exit {result.returncode}'}")
+        last = detail[-1] if detail else f"exit {result.returncode}"
+        raise CommandError(f"{name}: {last}", result.returncode)
     return result.stdout

@@ -1,7 +1,4 @@
-#!/usr/bin/env python3
-"""Ship the inference log's closed files to the DVC remote as a new version of the production dataset.
-
-    uv run --frozen python scripts/drift_ship.py --log DIR [--dataset production.dvc] [--push]
+"""mlops ship-log: the inference log's closed files to the DVC remote as a new version of production data.
 
 Run in a clone of the project on a machine that sees the log folder (the serving host, or a job
 mounting the log volume), with write access to the DVC remote and the git repository:
@@ -21,37 +18,45 @@ git untouched (the .dvc file is restored). Exits 0 on success, 2 on an error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+from mlops.ci.process import CommandError
+from mlops.ci.process import run as command
+from mlops.errors import Exit
 from mlops.io import atomic_path, read_yaml
+from mlops.project import dvc_outs
 from mlops.serving.inference_log import closed_files
 
 LOG_FOLDER = "inference-log"  # inside the dataset's folder
-ERROR = 2
-log = logging.getLogger("drift_ship")
+log = logging.getLogger(__name__)
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    args = _parser().parse_args(argv)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log", type=Path, required=True, help="the inference log folder")
+    parser.add_argument(
+        "--dataset", type=Path, default=Path("production.dvc"), help="the dataset's .dvc file"
+    )
+    parser.add_argument("--push", action="store_true", help="git push the commit")
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         folder = dataset_folder(args.dataset)
         if args.dataset.is_file():  # else the first version: `dvc add` makes the .dvc file
-            _run(["dvc", "pull", "--quiet", str(args.dataset)])
+            command(["dvc", "pull", "--quiet", args.dataset])
         shipped = copy_closed(args.log, folder / LOG_FOLDER)
         if not shipped:
             log.info("nothing to ship: no new or grown closed files in %s", args.log)
-            return 0
+            return Exit.OK
         _version(args.dataset, folder, shipped, push=args.push)
-    except (OSError, ValueError, subprocess.CalledProcessError) as error:
-        log.error("shipping the inference log failed: %s", _describe(error))
-        return ERROR
+    except (OSError, ValueError, CommandError) as error:
+        log.error("shipping the inference log failed: %s", error)
+        return Exit.ERROR
     log.info("shipped %d file(s) as a new version of %s", len(shipped), args.dataset)
-    return 0
+    return Exit.OK
 
 
 def dataset_folder(dvc_file: Path) -> Path:
@@ -61,7 +66,7 @@ def dataset_folder(dvc_file: Path) -> Path:
         if dvc_file.suffix != ".dvc":
             raise ValueError(f"{dvc_file}: expected the dataset's .dvc file (production.dvc)")
         return dvc_file.with_suffix("")
-    outs = (read_yaml(dvc_file) or {}).get("outs") or []
+    outs = dvc_outs(read_yaml(dvc_file))
     if len(outs) != 1 or "path" not in outs[0]:
         raise ValueError(f"{dvc_file}: expected one output with a 'path', found {outs}")
     return dvc_file.parent / str(outs[0]["path"])
@@ -86,27 +91,28 @@ def copy_closed(log_folder: Path, target: Path) -> list[Path]:
 def _version(dvc_file: Path, folder: Path, shipped: list[Path], push: bool) -> None:
     """dvc add + dvc push, then commit the .dvc file; on a DVC failure the .dvc file is restored."""
     try:
-        _run(["dvc", "add", "--quiet", str(folder)])
-        _run(["dvc", "push", "--quiet", str(dvc_file)])
-    except subprocess.CalledProcessError:
-        _run(["git", "checkout", "--", str(dvc_file)], check=False)  # the version before, if any
+        command(["dvc", "add", "--quiet", folder])
+        command(["dvc", "push", "--quiet", dvc_file])
+    except CommandError:
+        with contextlib.suppress(CommandError):  # the version before, if git has one
+            command(["git", "checkout", "--", dvc_file])
         raise
     paths = [str(dvc_file)]
     if (kept := remote_in_git()) is not None:  # the demo remote travels with the commit
         paths.append(str(kept))
-    _run(["git", "add", *paths])
+    command(["git", "add", *paths])
     names = f"{shipped[0].name} to {shipped[-1].name}"
     message = f"production data: {len(shipped)} inference-log file(s), {names}"
-    _run(["git", "commit", "--quiet", "-m", message, "--", *paths])
+    command(["git", "commit", "--quiet", "-m", message, "--", *paths])
     if push:
-        _run(["git", "push", "--quiet"])
+        command(["git", "push", "--quiet"])
 
 
 def remote_in_git() -> Path | None:
     """The default DVC remote's folder when git keeps it (the demo remote, .dvc/demo-remote): a
     fresh clone pulls the new version from there only if the commit carries the pushed files."""
-    name = _output(["dvc", "remote", "default"]).strip()
-    url = _output(["dvc", "config", f"remote.{name}.url"]).strip() if name else ""
+    name = command(["dvc", "remote", "default"]).strip()
+    url = command(["dvc", "config", f"remote.{name}.url"]).strip() if name else ""
     if not url or "://" in url:
         return None
     here = Path.cwd().resolve()
@@ -114,33 +120,8 @@ def remote_in_git() -> Path | None:
     if not folder.is_relative_to(here):
         return None
     folder = folder.relative_to(here)
-    ignored = subprocess.run(["git", "check-ignore", "-q", str(folder)], check=False)
-    return folder if ignored.returncode == 1 else None
-
-
-def _run(command: list[str], check: bool = True) -> None:
-    subprocess.run(command, check=check, capture_output=True, text=True)
-
-
-def _output(command: list[str]) -> str:
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, subprocess.CalledProcessError):
-        return f"`{' '.join(error.cmd)}` exited {error.returncode}: {(error.stderr or '').strip()}"
-    return str(error)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--log", type=Path, required=True, help="the inference log folder")
-    parser.add_argument(
-        "--dataset", type=Path, default=Path("production.dvc"), help="the dataset's .dvc file"
-    )
-    parser.add_argument("--push", action="store_true", help="git push the commit")
-    return parser
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        command(["git", "check-ignore", "-q", folder])
+    except CommandError as error:
+        return folder if error.returncode == 1 else None  # 1: not ignored, so git keeps it
+    return None  # ignored
