@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops.project import load_project
 from mlops.report.verdict import Verdict
 from mlops.schema import load_schema
 from tests.conftest import REPO, run
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.timeout(300)
 # and calibration (a line each for base and head) and importance (bars); multi-class importance;
 # regression mean residuals by tenth (base and head) and importance.
 CHARTS = {"binary": (4, 6), "multiclass": (1, 0), "regression": (2, 2)}
+METRICS = load_project(REPO).metrics  # eval/metrics.json, as dvc.yaml names it
 
 
 def _better_head(project: Path) -> None:
@@ -36,13 +38,13 @@ def _better_head(project: Path) -> None:
         }
 
     edit_yaml(project / "params.yaml", params)
-    edit_json(project / "eval/metrics.json", metrics)
+    edit_json(project / METRICS, metrics)
     commit(project, "faster learning rate")
 
 
 def test_changed_param_with_better_metrics_passes(repo: Path) -> None:
     m = task_metrics(repo)
-    base = json.loads((repo / "eval/metrics.json").read_text())
+    base = json.loads((repo / METRICS).read_text())
     _better_head(repo)
 
     code, markdown, log = report(repo)
@@ -64,7 +66,7 @@ def test_changed_param_with_better_metrics_passes(repo: Path) -> None:
 
 def test_drop_past_the_gate_fails_after_writing_the_report(repo: Path) -> None:
     gate = task_metrics(repo).gate
-    edit_json(repo / "eval/metrics.json", lambda m: m | {gate: round(m[gate] - 0.015, 6)})
+    edit_json(repo / METRICS, lambda m: m | {gate: round(m[gate] - 0.015, 6)})
     commit(repo, "worse model")
 
     code, markdown, log = report(repo)
@@ -97,12 +99,12 @@ def test_base_without_results_says_so(repo: Path) -> None:
     assert row(markdown, label(gate))[5] == "new"
     if json.loads((repo / "eval/segments.json").read_text()):
         assert f"Weakest segments ({gate})" in markdown
-    assert "has no eval/metrics.json" in log
+    assert f"has no {METRICS}" in log
 
 
 def test_missing_metric_on_head_fails_the_gate(repo: Path) -> None:
     gate = task_metrics(repo).gate
-    edit_json(repo / "eval/metrics.json", lambda m: {k: v for k, v in m.items() if k != gate})
+    edit_json(repo / METRICS, lambda m: {k: v for k, v in m.items() if k != gate})
     commit(repo, f"metrics without {gate}")
 
     code, markdown, _ = report(repo)
@@ -116,7 +118,7 @@ def test_missing_metric_on_head_fails_the_gate(repo: Path) -> None:
 def test_metric_missing_on_base_is_new(repo: Path) -> None:
     m = task_metrics(repo)
     run(["git", "switch", "-q", "main"], cwd=repo)
-    edit_json(repo / "eval/metrics.json", lambda values: {k: v for k, v in values.items() if k != m.lower})
+    edit_json(repo / METRICS, lambda values: {k: v for k, v in values.items() if k != m.lower})
     commit(repo, f"an older base without {m.lower}")
     run(["git", "switch", "-q", "feature"], cwd=repo)
 

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import run
+from mlops.project import load_project
+from tests.conftest import REPO, run
 from tests.project_task import binary_only
 from tests.report.conftest import commit, edit_json, edit_yaml, report, row, task_metrics
 
 pytestmark = pytest.mark.timeout(300)
+METRICS = load_project(REPO).metrics  # eval/metrics.json, as dvc.yaml names it
 FAIRNESS_GATE = {"max_difference": {"true_positive_rate": 0.2}, "min_ratio": {}}
 
 
@@ -39,7 +41,7 @@ def _with_fairness_gate(repo: Path) -> None:
 def test_lowering_the_gate_does_not_let_a_worse_model_pass(repo: Path) -> None:
     edit_yaml(repo / "params.yaml", lambda p: p | {"gate": p["gate"] | {"min": 0.3, "max_drop": 0.05}})
     gate = task_metrics(repo).gate
-    edit_json(repo / "eval/metrics.json", _worse(gate))
+    edit_json(repo / METRICS, _worse(gate))
     commit(repo, "a worse model, and a gate lowered to let it through")
 
     code, markdown, log = report(repo)
@@ -58,7 +60,7 @@ def test_lowering_the_gate_does_not_let_a_worse_model_pass(repo: Path) -> None:
 
 def test_an_unchanged_gate_is_no_governance_change(repo: Path) -> None:
     gate = task_metrics(repo).gate
-    edit_json(repo / "eval/metrics.json", lambda m: m | {gate: round(m[gate] + 0.001, 6)})
+    edit_json(repo / METRICS, lambda m: m | {gate: round(m[gate] + 0.001, 6)})
     commit(repo, "a slightly better model")
 
     code, markdown, _ = report(repo)
