@@ -205,6 +205,7 @@ class ModelService:
                 "task": TASK,
                 "threshold": THRESHOLD if TASK == "binary" else None,
                 "metrics": EVALUATION or None,
+                "predictor": None if self.predictor is None else self.predictor.served_by,
             }
         )
 

@@ -46,6 +46,9 @@ class Metadata(BaseModel):
     model_sha256: str
     task: str = Field(description="binary, multiclass or regression (schema.yaml)")
     estimator: str | None = None
+    predictor: str | None = Field(
+        default=None, description="what evaluates the model: treelite's compiled trees or scikit-learn"
+    )
     threshold: float | None = Field(description="the positive class's decision threshold (binary only)")
     training_data: dict[str, Any] | None = None
     training_metrics: dict[str, Any] | None = None

@@ -21,7 +21,8 @@ from mlops.errors import ConfigError, MlopsError
 from mlops.io import sha256_file
 from mlops.model import load_model
 from mlops.schema import Schema
-from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline, model_outputs
+from mlops.serving.compiled import model_outputs
+from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,11 @@ class Predictor(Protocol):
 
     def positive_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray: ...
 
+    @property
+    def served_by(self) -> str:
+        """Which predictor evaluates the model: compiled trees or scikit-learn (/metadata)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PipelinePredictor:
@@ -89,6 +95,7 @@ class PipelinePredictor:
 
     model: Pipeline
     columns: tuple[str, ...]
+    served_by: str = "scikit-learn (the whole Pipeline)"
 
     def outputs(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         frame = pd.DataFrame([[r[c] for c in self.columns] for r in records], columns=list(self.columns))

@@ -22,6 +22,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from mlops.serving.compiled import compile_trees, model_outputs, served_by
+
 Record = Mapping[str, Any]
 
 
@@ -49,7 +51,8 @@ class _OneHot:
 @dataclass(frozen=True)
 class CompiledPipeline:
     """Fills the estimator's input for a batch of records, then asks the fitted estimator
-    (`classifier`: the Pipeline's last step, a regressor for a regression task)."""
+    (`classifier`: the Pipeline's last step, a regressor for a regression task; for
+    HistGradientBoosting its compiled trees, mlops.serving.compiled)."""
 
     numeric: tuple[_Numeric, ...]
     categorical: tuple[_OneHot, ...]
@@ -75,6 +78,11 @@ class CompiledPipeline:
                     raise ValueError(f"field '{cat.name}': unknown category {value!r}")
         return matrix
 
+    @property
+    def served_by(self) -> str:
+        """Which predictor evaluates the model (/metadata)."""
+        return served_by(self.classifier)
+
     def outputs(self, records: Sequence[Record]) -> np.ndarray:
         """A classifier's probabilities (rows x classes), a regressor's predicted values."""
         return model_outputs(self.classifier, self.transform(records))
@@ -82,13 +90,6 @@ class CompiledPipeline:
     def positive_proba(self, records: Sequence[Record]) -> np.ndarray:
         """Probability of the positive class for each record (binary models)."""
         return self.outputs(records)[:, 1]
-
-
-def model_outputs(estimator: Any, matrix: Any) -> np.ndarray:
-    """`predict_proba` of a classifier, `predict` of a regressor."""
-    if hasattr(estimator, "predict_proba"):
-        return np.asarray(estimator.predict_proba(matrix))
-    return np.asarray(estimator.predict(matrix), dtype="float64")
 
 
 def compile_pipeline(model: Pipeline) -> CompiledPipeline:
@@ -112,7 +113,8 @@ def compile_pipeline(model: Pipeline) -> CompiledPipeline:
             categorical += _one_hot(transformer, list(columns), start)
         else:
             numeric += _numeric(transformer, list(columns), start)
-    return CompiledPipeline(tuple(numeric), tuple(categorical), _width(preprocess), model.steps[1][1])
+    estimator = compile_trees(model.steps[1][1])  # its trees by treelite, when it has some
+    return CompiledPipeline(tuple(numeric), tuple(categorical), _width(preprocess), estimator)
 
 
 def _width(preprocess: ColumnTransformer) -> int:
