@@ -218,6 +218,7 @@ def _model_section(inputs: CardInputs) -> str:
             f"- File SHA-256: `{meta.get('model_sha256')}`",
             f"- Estimator: {estimator_words(meta)}, in one scikit-learn Pipeline with its "
             "preprocessing, saved with skops",
+            f"- Served by: {served_by_words(meta)}",
             *(
                 [f"- Decision threshold: {decision_threshold(inputs.metrics):g}"]
                 if inputs.schema.target.task == "binary"
@@ -238,6 +239,19 @@ def estimator_words(metadata: dict[str, Any]) -> str:
         return f"`{choice}` ({', '.join(f'{k}={v}' for k, v in sorted(chosen.items()))})"
     settings = ", ".join(f"{k}={v}" for k, v in sorted(trained["settings"].items()))
     return f"`{trained['class']}` ({settings}; params.yaml `train.estimator: {choice}`)"
+
+
+def served_by_words(metadata: dict[str, Any]) -> str:
+    """What the service evaluates the model with (mlops.serving.compiled decides at start-up, and
+    /metadata's `predictor` says what it decided): gradient-boosted trees compiled by treelite."""
+    trained = metadata.get("trained") or {}
+    if str(trained.get("class", "")).startswith("HistGradientBoosting"):
+        return (
+            "treelite's compiled trees (GTIL) for one record and small batches, scikit-learn for large "
+            "batches; a model treelite cannot compile exactly is served by scikit-learn, with a log line "
+            "saying why (/metadata's `predictor` names the one serving)"
+        )
+    return "scikit-learn"
 
 
 def _data_section(inputs: CardInputs) -> str:

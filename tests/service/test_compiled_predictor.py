@@ -17,8 +17,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.pipeline import Pipeline
 
 from mlops.artifacts import read_metadata
+from mlops.card import served_by_words
 from mlops.data import target_vector
-from mlops.model import build_pipeline, load_model
+from mlops.model import build_pipeline, load_model, trained_estimator
 from mlops.params import load_params
 from mlops.schema import Schema, known_categories, load_schema
 from mlops.serving.bundle import load_verified
@@ -113,6 +114,19 @@ def test_batches_above_the_crossover_go_to_scikit_learn(
     np.testing.assert_array_equal(broken.outputs(matrix), model_outputs(trees.estimator, matrix))
     with pytest.raises(Exception):  # noqa: B017 (treelite's error for a missing model)
         broken.outputs(matrix[:CROSSOVER_ROWS])
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("estimator", ["logistic_regression", "hist_gradient_boosting"])
+def test_the_card_names_the_predictor_the_service_builds(task: str, estimator: str) -> None:
+    schema = schema_for(task)
+    params = load_params(REPO / "params.yaml").train.model_copy(update={"estimator": estimator})
+    frame = toy(task)
+    model = build_pipeline(schema, params).fit(frame[schema.feature_names], target_vector(frame, schema))
+    served = compile_pipeline(model).served_by
+    words = served_by_words({"estimator": estimator, "trained": trained_estimator(params, task)})
+    assert words.startswith("treelite") == served.startswith("treelite"), (words, served)
+    assert words.startswith("scikit-learn") == served.startswith("scikit-learn"), (words, served)
 
 
 def fitted_on_categories(task: str) -> Any:
