@@ -185,24 +185,23 @@ image: bento ## build the image from the bento with podman; its reference in bui
 		"$$(cat $(BENTO_BUILD)/bento-tag)")" \
 		$(IMAGE_NAME) $(BENTO_BUILD)/image-ref $(BENTO_BUILD)/image-labels
 
-# GitOps with GTO (scripts/gitops.py, docs/serving.md): the registry is git tags in GITOPS_REPO.
+# GitOps with GTO (mlops gitops, docs/serving.md): the registry is git tags in GITOPS_REPO.
 # The tag and the image come from git and the workflows' events: data, as above, and checked by
-# scripts/gitops.py against GTO's tag grammar and name@sha256:<64 hex> before anything else.
+# mlops gitops against GTO's tag grammar and name@sha256:<64 hex> before anything else.
+# check-promotion and promote write stage=, version=, branch= to GITHUB_OUTPUT when it is set.
 GITOPS_REPO ?= .
 register check-promotion promote: override export GITOPS_REPO := $(value GITOPS_REPO)
 register: override export IMAGE := $(value IMAGE)
 check-promotion promote: override export TAG := $(value TAG)
 check-promotion promote: override export GITHUB_OUTPUT := $(value GITHUB_OUTPUT)
 register: install ## register HEAD as the next model version with IMAGE (name@sha256:...); PUSH=1 pushes the tag
-	$(UV) run --frozen python scripts/gitops.py --repo "$$GITOPS_REPO" register --image "$$IMAGE" $(if $(PUSH),--push)
+	$(UV) run --frozen mlops gitops --repo "$$GITOPS_REPO" register --image "$$IMAGE" $(if $(PUSH),--push)
 
 check-promotion: install ## the stage and version the GTO stage tag TAG names, or why it cannot be promoted
-	$(UV) run --frozen python scripts/gitops.py --repo "$$GITOPS_REPO" check --tag "$$TAG" \
-		$(if $(GITHUB_OUTPUT),--github-output "$$GITHUB_OUTPUT")
+	$(UV) run --frozen mlops gitops --repo "$$GITOPS_REPO" check --tag "$$TAG"
 
 promote: install ## commit the overlay change the GTO stage tag TAG asks for on promote/<stage>/<version>; PUSH=1 pushes
-	$(UV) run --frozen python scripts/gitops.py --repo "$$GITOPS_REPO" promote --tag "$$TAG" $(if $(PUSH),--push) \
-		$(if $(GITHUB_OUTPUT),--github-output "$$GITHUB_OUTPUT")
+	$(UV) run --frozen mlops gitops --repo "$$GITOPS_REPO" promote --tag "$$TAG" $(if $(PUSH),--push)
 
 # The release's push (release.yml's image job; scripts/push-image.sh, skopeo only, no project code):
 # the registry is asked first, and tags that exist are never pushed again (their digest is reported).

@@ -40,6 +40,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mlops.commands.ship_log",
         "ship the inference log's closed files to the DVC remote as a new version of production data",
     ),
+    "gitops": (
+        "mlops.commands.gitops",
+        "GTO registry: register a released image as a model version; a stage tag as an overlay change",
+    ),
+    "retrain": (
+        "mlops.commands.retrain",
+        "retraining by pull request: a labelled data version on its branch, then its results committed",
+    ),
     "image-labels": ("mlops.commands.image_labels", "OCI labels tying an image to its model, data, metrics"),
     "summary": (
         "mlops.commands.summary",

@@ -94,7 +94,7 @@ def test_a_stage_tag_with_a_newline_or_space_is_refused(repos: tuple[Path, Path]
     work, _ = repos
     registered_with_staging(work)
     result = run(
-        [BIN / "python", REPO / "scripts" / "gitops.py", "--repo", work, "check", "--tag", tag],
+        [BIN / "mlops", "gitops", "--repo", work, "check", "--tag", tag],
         cwd=REPO,
         check=False,
     )
@@ -142,7 +142,7 @@ def test_a_hostile_ref_is_not_released(marker: Path, payload: str) -> None:
         assert not marker.exists()
 
 
-RETRAIN = REPO / "scripts" / "retrain.py"
+RETRAIN = [BIN / "mlops", "retrain"]
 
 
 # git refuses spaces and newlines in a branch name; ${IFS} is the shell's space
@@ -157,7 +157,8 @@ BRANCH_PAYLOADS = [
 def test_a_hostile_retrain_branch_commits_and_opens_nothing(
     tmp_path: Path, marker: Path, payload: str
 ) -> None:
-    """retrain.py's commit and open-pr steps name the branch they are on: only retrain/<12 hex> will do."""
+    """`mlops retrain commit` names the branch it is on: only retrain/<12 hex> will do; the pull request's
+    opener takes a branch name of [A-Za-z0-9._/-]+ only."""
     repo = tmp_path / "repo"
     run(["git", "init", "-q", "-b", "main", repo], cwd=tmp_path)
     run(["git", "commit", "-q", "--allow-empty", "-m", "start"], cwd=repo, env={
@@ -168,10 +169,13 @@ def test_a_hostile_retrain_branch_commits_and_opens_nothing(
     (repo / "results.txt").write_text("new results\n")
     head = git(repo, "rev-parse", "HEAD")
     env = {"HOSTILE_MARKER": str(marker), "RETRAIN_PUSH_TOKEN": SECRET}
-    for step in (["commit", "--push"], ["open-pr", "--repo", "acme/churn"]):
-        result = run([BIN / "python", RETRAIN, *step], cwd=repo, check=False, env=env)
-        assert result.returncode == 2
-        assert f"branch {branch!r}: expected retrain/<12 hex digits>" in result.stderr, result.stderr
+    result = run([*RETRAIN, "commit", "--push"], cwd=repo, check=False, env=env)
+    assert result.returncode == 2
+    assert f"branch {branch!r}: expected retrain/<12 hex digits>" in result.stderr, result.stderr
+    opener = ["python3", "-m", "mlops.ci.pull_request", "--repo", "acme/churn", "--base", "main", "--head"]
+    result = run([*opener, branch], cwd=repo, check=False, env=env | {"PYTHONPATH": str(REPO / "src")})
+    assert result.returncode == 2
+    assert f"--head {branch!r}: expected a branch name of [A-Za-z0-9._/-]+" in result.stderr, result.stderr
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == "?? results.txt"  # nothing staged
     assert not marker.exists()
@@ -180,7 +184,7 @@ def test_a_hostile_retrain_branch_commits_and_opens_nothing(
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
 def test_a_hostile_data_version_is_refused(tmp_path: Path, marker: Path, payload: str) -> None:
     result = run(
-        [BIN / "python", RETRAIN, "checkout", "--data-md5", "0" * 32 + payload],
+        [*RETRAIN, "checkout", "--data-md5", "0" * 32 + payload],
         cwd=tmp_path,
         check=False,
         env={"HOSTILE_MARKER": str(marker)},
@@ -193,7 +197,7 @@ def test_a_hostile_data_version_is_refused(tmp_path: Path, marker: Path, payload
     ("target", "variable", "option"),
     [("report", "BASE", "--base"), ("ship-log", "LOG", "--log"), ("register", "IMAGE", "--image"),
      ("register", "GITOPS_REPO", "--repo"), ("check-promotion", "TAG", "--tag"),
-     ("promote", "GITHUB_OUTPUT", "--github-output")],
+     ("promote", "TAG", "--tag")],
 )  # fmt: skip
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
 def test_make_hands_a_caller_value_to_its_command_as_one_argument(

@@ -262,9 +262,9 @@ def test_a_malformed_repository_is_refused(
 
 
 def test_the_tags_protected_are_the_ones_gto_and_promote_use() -> None:
-    """One artifact name: bentofile.yaml's, scripts/gitops.py's and promote.yml's trigger agree."""
+    """One artifact name: bentofile.yaml's, mlops gitops' and promote.yml's trigger agree."""
     artifact = read_artifact(REPO)
-    assert f'ARTIFACT = "{artifact}"' in (REPO / "scripts" / "gitops.py").read_text()
+    assert f'ARTIFACT = "{artifact}"' in (REPO / "src" / "mlops" / "commands" / "gitops.py").read_text()
     assert load(WORKFLOW_DIR / "promote.yml")["on"]["push"]["tags"] == [f"{artifact}#*"]
 
 

@@ -1,6 +1,6 @@
-"""retrain.yml's steps, as the workflow runs them: `retrain.py checkout` on a labelled data version in
-the DVC remote, `make repro` (the real pipeline), `retrain.py commit --push` to a local bare
-repository, and `retrain.py open-pr` with the real gh against the fake GitHub API."""
+"""retrain.yml's steps, as the workflow runs them: `mlops retrain checkout` on a labelled data version
+in the DVC remote, `make repro` (the real pipeline), `mlops retrain commit --push` to a local bare
+repository, and `python3 -m mlops.ci.pull_request` with the real gh against the fake GitHub API."""
 
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ import pytest
 import yaml
 
 from mlops.params import load_params
-from tests.conftest import BIN, REPO, copy_project, run
-from tests.github.conftest import BOT, OWNER_REPO
+from tests.conftest import BIN, copy_project, run
+from tests.github.conftest import BOT, OWNER_REPO, run_ci
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
-SCRIPT = REPO / "scripts" / "retrain.py"
 
 
 def step(*args: str, cwd: Path, env: dict[str, str] | None = None, check: bool = True):
-    """`uv run --frozen python scripts/retrain.py ...` as the step runs it (this environment's python)."""
-    return run([BIN / "python", SCRIPT, *args], cwd=cwd, env=env or {}, check=check)
+    """`uv run --frozen mlops retrain ...` as the step runs it (this environment's mlops)."""
+    return run([BIN / "mlops", "retrain", *args], cwd=cwd, env=env or {}, check=check)
 
 
 @pytest.fixture
@@ -82,8 +81,11 @@ def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
     assert data_deps == [hashlib.md5(new_data).hexdigest()]  # the stages ran on the new data version
 
     env = {**gh_env, "GITHUB_OUTPUT": str(outputs)}
-    opened = step("open-pr", "--repo", OWNER_REPO, "--base", "main", cwd=runner, env=env)
-    assert "opened pull request #1" in opened.stdout
+    opened = run_ci(
+        "pull_request", "--repo", OWNER_REPO, "--base", "main", "--head", branch, env=env, cwd=runner
+    )
+    assert opened.returncode == 0 and "opened pull request #1" in opened.stdout, opened.stderr
+    assert outputs.read_text() == f"branch={branch}\npr=1\n"
     pull = github.state.opened_pulls[1]
     assert (pull["head"], pull["base"], pull["user"]) == (branch, "main", BOT)
     assert pull["title"] == f"Retrain on labelled data version {md5[:12]}" and "quality gate" in pull["body"]

@@ -21,7 +21,7 @@ from tests.conftest import REPO
 
 SRC = REPO / "src"
 CI = SRC / "mlops" / "ci"
-ENTRY_POINTS = ["post_comment", "post_check", "drift_issue", "drift_history"]
+ENTRY_POINTS = ["post_comment", "post_check", "drift_issue", "drift_history", "pull_request"]
 
 
 def imported(path: Path) -> set[str]:

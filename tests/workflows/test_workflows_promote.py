@@ -40,7 +40,10 @@ def test_the_pull_request_is_made_in_the_stage_environment_from_main(promote: di
     runs = [s["run"] for s in job["steps"] if "run" in s]
     assert runs == [
         "make promote PUSH=1",
-        'gh pr create --base "$BASE" --head "$BRANCH" --fill',
-    ]
+        'python3 -m mlops.ci.pull_request --repo "$GITHUB_REPOSITORY" --base "$BASE" --head "$BRANCH"',
+    ]  # the opener retrain.yml uses, which tests/github/test_retrain.py runs
+    opener = next(s for s in job["steps"] if "mlops.ci.pull_request" in str(s.get("run", "")))
+    assert opener["env"]["BRANCH"] == "${{ steps.promote.outputs.branch }}"
+    assert opener["env"]["PYTHONPATH"] == "src"  # the default branch's package
     promote_step = next(s for s in job["steps"] if s.get("id") == "promote")
     assert promote_step["env"]["TAG"] == "${{ github.ref_name }}"  # never expanded into the script

@@ -1,11 +1,12 @@
-"""The CI edge: what the GitHub workflows run, in two runtimes.
+"""The CI edge that runs without the project's environment: standard library only, every module.
 
-Standard library only (run as `python3 -m mlops.ci.NAME` with `PYTHONPATH=src`, by the runner's own
-Python, in the write-token jobs that install nothing and never run a pull request's code):
-`process` (the one subprocess wrapper), `rest` (GitHub's REST API through `gh api`), `git`
-(the token handed to git), `outputs` (the step's outputs and summary), `post_comment`,
-`post_check`, `drift_issue`, `drift_history`. tests/unit/test_ci_stdlib.py holds them to it.
-
-The rest runs in the project's environment (`uv run`), where the whole package is at hand.
-Importing this package does nothing.
+The write-token jobs (pr-comment.yml, drift.yml's history and issue jobs, the pull-request step of
+retrain.yml and promote.yml) check out the default branch and run `python3 -m mlops.ci.NAME` with
+`PYTHONPATH=src` and the runner's own Python: they install nothing and never run a pull request's
+code. Entry points: `post_comment`, `post_check`, `drift_issue`, `drift_history`, `pull_request`.
+Their parts, which the `mlops` commands of the other workflow steps (drift-check, ship-log,
+retrain, gitops) use too: `process` (the one subprocess wrapper), `rest` (GitHub's REST API through
+`gh api`), `git` (a job's token handed to git), `outputs` (the step's outputs and summary). Exit
+codes are mlops.errors.Exit. tests/unit/test_ci_stdlib.py holds every module here, and all it
+imports, to the standard library. Importing this package does nothing.
 """

@@ -18,7 +18,7 @@ from mlops.report import charts
 from mlops.report.compare import Comparison, MetricRow
 from mlops.report.results import Results
 
-# Room left for the note the comment workflow adds (scripts/post_comment.py) and for multi-byte characters.
+# Room left for the note the comment workflow adds (mlops.ci.post_comment) and for multi-byte characters.
 BUDGET = COMMENT_LIMIT - 5_536
 MAX_PARAM_ROWS = 60
 MAX_CELL = 80

@@ -1,23 +1,25 @@
-"""GitOps with GTO: register a released image as a model version, and turn a stage tag into an overlay change.
+"""mlops gitops: register a released image as a model version, and turn a stage tag into an overlay change.
 
-    python scripts/gitops.py register --image ghcr.io/o/r@sha256:... [--push]
-    python scripts/gitops.py promote --tag 'model-service#prod#3' [--push]
+    mlops gitops register --image ghcr.io/o/r@sha256:... [--push]
+    mlops gitops check --tag 'model-service#prod#3'
+    mlops gitops promote --tag 'model-service#prod#3' [--push]
 
 The registry is git itself (GTO, iterative's git-tag registry). `register` (release.yml, after the
 push) makes an annotated tag `model-service@vX.Y.Z` on HEAD whose message records the image by
 digest; `gto assign model-service --version vX.Y.Z --stage prod` makes the stage tag. `promote`
 (promote.yml, on that tag) reads the version's image from its registration tag, writes it into
 deploy/overlays/<stage>/kustomization.yaml and commits that on a branch `promote/<stage>/<version>`,
-ready for a pull request. Tags never move: `register` refuses a commit that already has a version
+ready for a pull request (`check` and `promote` write stage=, version= and branch= to the step's
+outputs, mlops.ci.outputs). Tags never move: `register` refuses a commit that already has a version
 with another image (the same image, a re-run of the release, is a success that does nothing), and
 `--push` pushes without force, so the remote refuses to overwrite an existing tag.
 
 Names are data: a tag that is not whole GTO tag grammar, or an image that is not wholly
-name@sha256:<64 hex>, is refused before anything else runs (exit code 2); other refusals exit 1.
+name@sha256:<64 hex>, is refused before anything else runs. Every refusal exits 2 (Exit.ERROR).
 
 Images come from the release only. The project's repository is project.yaml's `image`, or, when that
 is empty, `ghcr.io/<GITHUB_REPOSITORY>` (as release.yml pushes it); `register` and `promote` refuse
-any other (exit code 2). The record of what a release pushed is the registration tag itself, so
+any other. The record of what a release pushed is the registration tag itself, so
 promotion trusts only a tag in the form `register` writes: an annotated tag, tagged by the release
 identity (REGISTRAR, the identity release.yml's register job tags as; GITOPS_REGISTRAR changes it),
 its whole message `image: <repository>@sha256:<64 hex>`. A tagger is only a name git was given: what
@@ -31,18 +33,20 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from gto.constants import tag_re
 
 from mlops.ci.git import git_environment
+from mlops.ci.outputs import set_output
+from mlops.ci.process import CommandError
+from mlops.ci.process import run as command
+from mlops.errors import Exit, MlopsError
+from mlops.io import write_text
 
-log = logging.getLogger("gitops")
+log = logging.getLogger(__name__)
 
 ARTIFACT = "model-service"
 FIRST_VERSION = "v0.1.0"
@@ -52,22 +56,10 @@ PROJECT = "project.yaml"
 REGISTRAR = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
 
 
-class GitOpsError(Exception):
-    """A refusal the user can act on; printed without a traceback, exit code 1."""
-
-    exit_code = 1
-
-
-class BadNameError(GitOpsError):
-    """A tag or image name outside its pattern, refused before it reaches git or gto; exit code 2."""
-
-    exit_code = 2
-
-
-class UntrustedImageError(GitOpsError):
-    """An image that is not the project's repository, or a registration not in the release's form; exit 2."""
-
-    exit_code = 2
+class GitOpsError(MlopsError):
+    """A refusal the user can act on: a name outside its pattern (refused before it reaches git or
+    gto), an image that is not the project's, a registration not in the release's form, a tag that
+    would move."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +74,7 @@ class Promotion:
 
 
 def git(*args: str, repo: Path) -> str:
-    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise GitOpsError(f"git {' '.join(args)}: {result.stderr.strip() or result.stdout.strip()}")
-    return result.stdout.strip()
+    return _run(["git", *args], repo)
 
 
 def push_ref(repo: Path, ref: str) -> None:
@@ -94,27 +83,25 @@ def push_ref(repo: Path, ref: str) -> None:
     In a workflow the checkout keeps no credentials; GITOPS_PUSH_TOKEN (the job's token) is handed
     to git through its environment, as actions/checkout does, never on a command line or in a log.
     """
-    env = git_environment("GITOPS_PUSH_TOKEN")
-    result = subprocess.run(
-        ["git", "push", "origin", ref], cwd=repo, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise GitOpsError(f"git push origin {ref}: {result.stderr.strip()}")
+    _run(["git", "push", "origin", ref], repo, env=git_environment("GITOPS_PUSH_TOKEN"))
 
 
 def gto(*args: str, repo: Path) -> str:
-    gto_bin = Path(sys.executable).with_name("gto")
-    result = subprocess.run([str(gto_bin), *args], cwd=repo, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise GitOpsError(f"gto {' '.join(args)}: {(result.stderr or result.stdout).strip()}")
-    return result.stdout.strip()
+    return _run([str(Path(sys.executable).with_name("gto")), *args], repo)
+
+
+def _run(words: list[str], repo: Path, env: dict[str, str] | None = None) -> str:
+    try:
+        return command(words, cwd=repo, env=env).strip()
+    except CommandError as error:
+        raise GitOpsError(str(error)) from None
 
 
 def parse_image(text: str, where: str) -> str:
     """`text` as `name@sha256:<64 hex>`, whole; anything else is refused (deploy/ refers by digest only)."""
     match = IMAGE.fullmatch(text.lower())  # registries want lower case; GitHub's OWNER/REPO may not be
     if match is None:
-        raise BadNameError(
+        raise GitOpsError(
             f"{where} {text!r}: expected an image by digest (name@sha256:<64 hex digits>, {IMAGE.pattern})"
         )
     return match.group(0)
@@ -131,7 +118,7 @@ def project_repository(repo: Path) -> str:
     image = str((project or {}).get("image") or "") if isinstance(project, dict) else ""
     github_repository = os.environ.get("GITHUB_REPOSITORY", "")
     if not image and not github_repository:
-        raise UntrustedImageError(
+        raise GitOpsError(
             f"{path}: no `image`, and GITHUB_REPOSITORY is not set: the repository releases push to is"
             " unknown (set project.yaml's image, e.g. ghcr.io/OWNER/REPOSITORY)"
         )
@@ -143,7 +130,7 @@ def project_image(repo: Path, image: str, where: str) -> str:
     expected = project_repository(repo)
     name = image.split("@")[0]
     if name != expected:
-        raise UntrustedImageError(
+        raise GitOpsError(
             f"{where} {image}: not the project's repository {expected}"
             " (project.yaml's image, else ghcr.io/<GITHUB_REPOSITORY>): only what a release pushed is used"
         )
@@ -159,15 +146,15 @@ def registered_image(repo: Path, version: str) -> str:
     tag = f"{ARTIFACT}@{version}"
     where = f"registration tag {tag}"
     if not git("tag", "--list", tag, repo=repo):  # GTO names a version by its commit when none is registered
-        raise UntrustedImageError(f"{where}: no such tag; a release registers each version (`make register`)")
+        raise GitOpsError(f"{where}: no such tag; a release registers each version (`make register`)")
     tagger = git("tag", "--list", "--format=%(taggername) %(taggeremail)", tag, repo=repo)
     registrar = os.environ.get("GITOPS_REGISTRAR") or REGISTRAR
     if tagger != registrar:
-        raise UntrustedImageError(f"{where}: tagged by {tagger!r}, not by the release ({registrar!r})")
+        raise GitOpsError(f"{where}: tagged by {tagger!r}, not by the release ({registrar!r})")
     message = git("tag", "--list", "--format=%(contents)", tag, repo=repo)
     if not message.startswith("image: ") or "\n" in message.strip():
         expected = "one line `image: name@sha256:<64 hex>`"
-        raise UntrustedImageError(f"{where}: message {message!r} is not {expected}")
+        raise GitOpsError(f"{where}: message {message!r} is not {expected}")
     image = parse_image(message.strip().removeprefix("image: "), f"{where}'s image")
     return project_image(repo, image, f"{where}'s image")
 
@@ -177,8 +164,10 @@ def checked_tag(tag: str) -> str:
 
     GTO's own pattern ends in `$`, which also matches before a final newline: `fullmatch` does not.
     """
+    from gto.constants import tag_re
+
     if tag_re.fullmatch(tag) is None:
-        raise BadNameError(
+        raise GitOpsError(
             f"--tag {tag!r}: expected a GTO tag, e.g. {ARTIFACT}#prod#1 (GTO's grammar: {tag_re.pattern})"
         )
     return tag
@@ -240,12 +229,6 @@ def set_image(text: str, image: str) -> str:
     return replaced
 
 
-def write_atomic(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as handle:
-        handle.write(text)
-    Path(handle.name).replace(path)
-
-
 def promote(repo: Path, tag: str, push: bool) -> Promotion:
     """Commit the overlay change for `tag` on a new branch from HEAD; push it when asked."""
     promotion = promotion_of(repo, tag)
@@ -255,7 +238,7 @@ def promote(repo: Path, tag: str, push: bool) -> Promotion:
     if changed == text:
         raise GitOpsError(f"{promotion.stage} already runs {promotion.image}: nothing to promote")
     git("switch", "--create", promotion.branch, repo=repo)
-    write_atomic(overlay, changed)
+    write_text(overlay, changed)
     git("add", str(overlay.relative_to(repo)), repo=repo)
     message = f"deploy: {promotion.stage} runs {ARTIFACT} {promotion.version}\n\n{tag}: {promotion.image}"
     git("commit", "--quiet", "--message", message, repo=repo)
@@ -265,39 +248,28 @@ def promote(repo: Path, tag: str, push: bool) -> Promotion:
     return promotion
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repo", type=Path, default=Path())
-    commands = parser.add_subparsers(dest="command", required=True)
-    reg = commands.add_parser("register", help="tag HEAD as the next model version, with its image")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", type=Path, default=Path(), help="the git repository (default: here)")
+    steps = parser.add_subparsers(dest="step", required=True)
+    reg = steps.add_parser("register", help="tag HEAD as the next model version, with its image")
     reg.add_argument("--image", required=True, help="the pushed image, name@sha256:digest")
     reg.add_argument("--push", action="store_true", help="push the tag to origin (never forced)")
-    che = commands.add_parser("check", help="the stage and version a GTO stage tag names, or a refusal")
+    che = steps.add_parser("check", help="the stage and version a GTO stage tag names, or a refusal")
     che.add_argument("--tag", required=True, help="a GTO stage tag, e.g. model-service#prod#1")
-    che.add_argument("--github-output", type=Path, help="append stage=, version= here")
-    pro = commands.add_parser("promote", help="the overlay change a stage tag asks for, on a branch")
+    pro = steps.add_parser("promote", help="the overlay change a stage tag asks for, on a branch")
     pro.add_argument("--tag", required=True, help="a GTO stage tag, e.g. model-service#prod#1")
     pro.add_argument("--push", action="store_true", help="push the branch to origin")
-    pro.add_argument("--github-output", type=Path, help="append branch=, stage=, version= here")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "register":
-            register(args.repo, args.image, args.push)
-            return 0
-        if args.command == "check":
-            promotion = promotion_of(args.repo, args.tag)
-            log.info("%s: %s -> %s (%s)", args.tag, promotion.version, promotion.stage, promotion.image)
-        else:
-            promotion = promote(args.repo, args.tag, args.push)
-    except GitOpsError as error:
-        log.error("%s", error)
-        return error.exit_code
-    if args.github_output:
-        with args.github_output.open("a", encoding="utf-8") as handle:
-            handle.write(f"branch={promotion.branch}\nstage={promotion.stage}\nversion={promotion.version}\n")
-    return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def run(args: argparse.Namespace) -> int:
+    if args.step == "register":
+        register(args.repo, args.image, args.push)
+        return Exit.OK
+    if args.step == "check":
+        promotion = promotion_of(args.repo, args.tag)
+        log.info("%s: %s -> %s (%s)", args.tag, promotion.version, promotion.stage, promotion.image)
+    else:
+        promotion = promote(args.repo, args.tag, args.push)
+    for name in ("branch", "stage", "version"):
+        set_output(name, getattr(promotion, name))
+    return Exit.OK

@@ -1,61 +1,68 @@
-#!/usr/bin/env python3
-"""Retraining by pull request: the steps of .github/workflows/retrain.yml, each one command.
+"""mlops retrain: retraining by pull request, the steps of .github/workflows/retrain.yml.
 
-    uv run --frozen python scripts/retrain.py checkout --data-md5 MD5   # branch + data version, pulled
-    make repro                                                           # the pipeline on the new data
-    uv run --frozen python scripts/retrain.py commit [--push]            # results committed (and pushed)
-    uv run --frozen python scripts/retrain.py open-pr --repo OWNER/NAME --base main
+    uv run --frozen mlops retrain checkout --data-md5 MD5   # branch + data version, pulled
+    make repro                                               # the pipeline on the new data
+    uv run --frozen mlops retrain commit [--push]            # results committed (and pushed)
+    python3 -m mlops.ci.pull_request --repo OWNER/NAME --base main --head retrain/<md5's first 12>
 
 A labelled dataset version is the md5 `dvc add data` records in data.dvc (`<32 hex>.dir`), pushed
 to the DVC remote by whoever joined the recent inputs with their outcomes. `checkout` points
 data.dvc at it, `dvc pull`s it (a version missing from the remote is an error, and data.dvc is left
 as it was) and switches to the branch `retrain/<md5's first 12>`; `commit` commits what the
 pipeline changed (data.dvc, dvc.lock, models/model.json, eval/, the card) with the new metrics in
-the message; `open-pr` opens the pull request through GitHub's REST API (`gh api`), so the new
-model goes through the same report and quality gate as any change.
+the message; mlops.ci.pull_request opens the pull request (GitHub's REST API), so the new model goes
+through the same report and quality gate as any change.
 
 In a workflow the checkout keeps no credentials: RETRAIN_PUSH_TOKEN (the job's token) is handed to
 git through its environment, never on a command line. Names are data: the data version must be
-wholly 32 hex digits (and `.dir`), and `commit` and `open-pr` go on only on a branch that is wholly
-`retrain/<12 hex digits>`. Exits 0 on success, 2 on an error.
+wholly 32 hex digits (and `.dir`), and `commit` goes on only on a branch that is wholly
+`retrain/<12 hex digits>`. Exits 0 on success, 2 on an error. `checkout` writes `branch=` to the
+step's outputs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from mlops.ci.git import git_environment
-from mlops.ci.rest import GitHubError, api
+from mlops.ci.outputs import set_output
+from mlops.ci.process import CommandError
+from mlops.ci.process import run as command
+from mlops.errors import Exit, MlopsError
 from mlops.io import read_yaml, write_text
 from mlops.metrics import HEADLINE
 from mlops.project import load_project
 
-ERROR = 2
 PREFIX = "retrain/"
 MD5 = re.compile(r"[0-9a-f]{32}\.dir")
 BRANCH = re.compile(re.escape(PREFIX) + r"[0-9a-f]{12}")
 
 
-class RetrainError(Exception):
+class RetrainError(MlopsError):
     """A step that cannot go on; the message says why and what to do."""
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    steps = parser.add_subparsers(dest="step", required=True)
+    step = steps.add_parser("checkout", help="data.dvc at the version, data pulled, on retrain/<version>")
+    step.add_argument("--data-md5", required=True, help="the labelled data version (data.dvc's md5)")
+    step.set_defaults(action=checkout)
+    step = steps.add_parser("commit", help="commit the pipeline's results on the retrain branch")
+    step.add_argument("--push", action="store_true", help="push the branch to origin")
+    step.set_defaults(action=commit)
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        print(args.step(args))
-    except (RetrainError, GitHubError, OSError) as error:
-        print(f"retrain {args.command}: {error}", file=sys.stderr)
-        return ERROR
-    return 0
+        print(args.action(args))
+    except OSError as error:
+        raise RetrainError(f"retrain {args.step}: {error}") from None
+    return Exit.OK
 
 
 def checkout(args: argparse.Namespace) -> str:
@@ -79,7 +86,7 @@ def checkout(args: argparse.Namespace) -> str:
         raise RetrainError(f"data version {md5} could not be pulled from the DVC remote: {error}") from None
     branch = PREFIX + md5[:12]
     _run("git", "switch", "--quiet", "-c", branch)
-    _output(f"branch={branch}")
+    set_output("branch", branch)
     return f"on {branch}: {dvc_file} points at {md5}, data pulled; next: make repro"
 
 
@@ -92,18 +99,6 @@ def commit(args: argparse.Namespace) -> str:
     if args.push:
         _run("git", "push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", token=True)
     return f"committed on {branch}" + (" and pushed" if args.push else "")
-
-
-def open_pr(args: argparse.Namespace) -> str:
-    branch = _retrain_branch()
-    title, _, body = _run("git", "log", "-1", "--format=%B").strip().partition("\n")
-    pull = api(
-        "POST",
-        f"repos/{args.repo}/pulls",
-        {"title": title, "head": branch, "base": args.base, "body": body.strip(), "draft": False},
-    )
-    _output(f"pr={pull['number']}")
-    return f"opened pull request #{pull['number']}: {pull.get('html_url', '')}"
 
 
 def _message(branch: str) -> str:
@@ -124,7 +119,7 @@ def _retrain_branch() -> str:
     branch = _run("git", "rev-parse", "--abbrev-ref", "HEAD").strip()
     if not BRANCH.fullmatch(branch):
         raise RetrainError(
-            f"on branch {branch!r}: expected {PREFIX}<12 hex digits>, the branch `retrain.py checkout` makes"
+            f"on branch {branch!r}: expected {PREFIX}<12 hex digits>, the branch `retrain checkout` makes"
         )
     return branch
 
@@ -138,38 +133,8 @@ def _data_dvc() -> Path:
     return project.root / project.data_dvc
 
 
-def _run(*command: str, token: bool = False) -> str:
-    env = git_environment("RETRAIN_PUSH_TOKEN", authorize=token)
-    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-    if result.returncode != 0:
-        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        raise RetrainError(
-            f"`{' '.join(command[:3])}` exited {result.returncode}: {detail[-1] if detail else ''}"
-        )
-    return result.stdout
-
-
-def _output(line: str) -> None:
-    if os.environ.get("GITHUB_OUTPUT"):
-        with Path(os.environ["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as outputs:
-            outputs.write(line + "\n")
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    steps = parser.add_subparsers(dest="command", required=True)
-    step = steps.add_parser("checkout", help="data.dvc at the version, data pulled, on retrain/<version>")
-    step.add_argument("--data-md5", required=True, help="the labelled data version (data.dvc's md5)")
-    step.set_defaults(step=checkout)
-    step = steps.add_parser("commit", help="commit the pipeline's results on the retrain branch")
-    step.add_argument("--push", action="store_true", help="push the branch to origin")
-    step.set_defaults(step=commit)
-    step = steps.add_parser("open-pr", help="open the pull request (gh api)")
-    step.add_argument("--repo", required=True, help="OWNER/NAME")
-    step.add_argument("--base", default="main", help="the base branch (default: main)")
-    step.set_defaults(step=open_pr)
-    return parser
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def _run(*words: str, token: bool = False) -> str:
+    try:
+        return command(words, env=git_environment("RETRAIN_PUSH_TOKEN", authorize=token))
+    except CommandError as error:
+        raise RetrainError(str(error)) from None
