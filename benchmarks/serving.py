@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,12 @@ import httpx
 import pandas as pd
 import psutil
 
+from mlops.artifacts import read_metadata
 from mlops.model import load_model
 from mlops.schema import request_model
-from mlops.serving.bundle import PipelinePredictor, metadata_schema, read_metadata
-from mlops.serving.fast import compile_pipeline
+from mlops.serving.bundle import PipelinePredictor, metadata_schema
+from mlops.serving.compiled import CompiledTrees, model_outputs
+from mlops.serving.fast import CompiledPipeline, compile_pipeline
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.overhead import PROBE_ROUTES
 
@@ -121,6 +123,44 @@ def in_process(models: Path, records: list[dict[str, Any]], repeat: int) -> dict
         / (statistics.median(timed(lambda: compiled.positive_proba(rows), 5)) / 1000),
     }
     log.close()
+    return result | trees_side_by_side(compiled, records, repeat)
+
+
+CROSSOVER_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 1000)
+
+
+def trees_side_by_side(
+    compiled: CompiledPipeline, records: list[dict[str, Any]], repeat: int
+) -> dict[str, float]:
+    """scikit-learn's and treelite's trees on the same transformed rows, one thread each: one record
+    (the transform and the trees, then the trees alone) and the median ms per batch size, whose first
+    size where scikit-learn is the faster is the crossover (mlops.serving.compiled.CROSSOVER_ROWS)."""
+    trees = compiled.classifier
+    if not isinstance(trees, CompiledTrees):
+        return {}
+    sklearn_path = replace(compiled, classifier=trees.estimator)
+    one = records[:1]
+    row = compiled.transform(one)
+    result = {
+        "one_record_sklearn_trees_ms": statistics.median(timed(lambda: sklearn_path.outputs(one), repeat)),
+        "one_record_treelite_ms": statistics.median(timed(lambda: compiled.outputs(one), repeat)),
+        "trees_only_one_row_sklearn_ms": statistics.median(
+            timed(lambda: model_outputs(trees.estimator, row), repeat)
+        ),
+        "trees_only_one_row_treelite_ms": statistics.median(
+            timed(lambda: trees.compiled_outputs(row), repeat)
+        ),
+    }
+    crossover = float("inf")
+    for size in CROSSOVER_SIZES:
+        matrix = compiled.transform((records * (size // len(records) + 1))[:size])
+        calls = max(20, repeat // (10 * size))
+        sk = statistics.median(timed(lambda m=matrix: model_outputs(trees.estimator, m), calls))
+        tl = statistics.median(timed(lambda m=matrix: trees.compiled_outputs(m), calls))
+        result[f"batch_{size}_sklearn_ms"], result[f"batch_{size}_treelite_ms"] = sk, tl
+        if sk < tl:
+            crossover = min(crossover, size)
+    result["crossover_rows"] = crossover
     return result
 
 
@@ -410,14 +450,19 @@ def markdown(
     references: list[str],
 ) -> str:
     memory = psutil.virtual_memory().total / 2**30
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
         f"Machine: {platform.machine()}, {psutil.cpu_count()} cores, {memory:.0f} GB, "
-        f"Python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d}.",
+        f"Python {platform.python_version()}; load average {load}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         "| in-process, one thread | value |",
         "|---|---|",
         *(f"| {key} | {value:,.3f} |" for key, value in inproc.items()),
         "",
+    ]
+    if not servers:
+        return "\n".join(lines)
+    lines += [
         "| server | cold start (s) | RSS idle / loaded (MB) | image (MB) |",
         "|---|---|---|---|",
         *(
@@ -471,6 +516,9 @@ def main() -> int:
         default=[],
         help="servers to give every other's throughput against, round by round",
     )
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="the in-process figures only, no server"
+    )
     parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/serving.json"))
     args = parser.parse_args()
@@ -478,6 +526,9 @@ def main() -> int:
     schema = metadata_schema(read_metadata(models))
     records = records_of(args.test, schema.feature_names)
     inproc = in_process(models, records, args.repeat)
+    if args.in_process_only:
+        print(markdown(inproc, {}, [], []))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         extra = [image_target(args.image)] if args.image else []
         if args.image and args.fastapi_in_image:

@@ -19,10 +19,12 @@ from sklearn.pipeline import Pipeline
 from mlops.artifacts import read_metadata
 from mlops.card import served_by_words
 from mlops.data import target_vector
+from mlops.explain import DIGITS, explain
 from mlops.model import build_pipeline, load_model, trained_estimator
 from mlops.params import load_params
 from mlops.schema import Schema, known_categories, load_schema
-from mlops.serving.bundle import load_verified
+from mlops.serving.api import EXPLAIN_TOP
+from mlops.serving.bundle import PipelinePredictor, load_verified
 from mlops.serving.compiled import CROSSOVER_ROWS, CompiledTrees, compile_trees, model_outputs
 from mlops.serving.fast import CompiledPipeline, compile_pipeline
 from tests.conftest import REPO
@@ -179,3 +181,24 @@ def test_the_served_answers_and_metadata_come_from_the_compiled_predictor(
         np.testing.assert_allclose(got, expected[i], rtol=0, atol=TOLERANCE)
     served = httpx.post(f"{server.url}/metadata", json={}, timeout=30).json()
     assert served["predictor"].startswith("treelite "), served["predictor"]
+
+
+def test_explanations_are_served_as_the_pipeline_explains(
+    server: Server,
+    demo: Pipeline,
+    records: list[dict[str, Any]],
+    metadata: dict[str, Any],
+    feature_names: list[str],
+) -> None:
+    if metadata["schema"]["target"]["task"] == "multiclass":
+        pytest.skip("explanations are for binary and regression models")
+    plain = PipelinePredictor(demo, tuple(feature_names))
+    predict = plain.positive_proba if metadata["schema"]["target"]["task"] == "binary" else plain.outputs
+    for record in records[:5]:
+        body = httpx.post(f"{server.url}/predict", json={**record, "explain": True}, timeout=30).json()
+        _, expected = explain(predict, record, metadata["reference"], EXPLAIN_TOP)
+        got = [(c["feature"], c["contribution"]) for c in body["contributions"]]
+        assert [c.feature for c in expected] == [name for name, _ in got]
+        np.testing.assert_allclose(
+            [move for _, move in got], [c.contribution for c in expected], rtol=0, atol=10.0**-DIGITS
+        )

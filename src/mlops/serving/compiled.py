@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # loop over the trees wins on large batches. Measured with `benchmarks/serving.py --in-process-only`
 # (`crossover_rows`: both on the same transformed rows of the demo model, 200 trees of 8 leaves,
 # one thread each, the median of repeated calls per batch size): on 2026-12-07, on a loaded 2-core
-# machine, scikit-learn was first the faster at 100 to 200 rows in three runs, and treelite always
+# machine, scikit-learn was first the faster at 100 to 200 rows in four runs, and treelite always
 # at 64 and below; near the crossover the two are within ~20%. docs/performance.md has the run.
 CROSSOVER_ROWS = 100
 TOLERANCE = 1e-9  # largest difference from the estimator's own answer the compiled form may give
