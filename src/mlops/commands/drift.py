@@ -18,10 +18,10 @@ from mlops.errors import ConfigError, Exit, MlopsError
 from mlops.project import DRIFT_DIR, find_root, load_project, shown
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from mlops.drift import DriftResult
     from mlops.drift.performance import PerformanceResult
+    from mlops.drift.scoring import ScoreSummary
+    from mlops.drift.stream import Scorer
     from mlops.schema import Schema
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,9 @@ def _fill_defaults(args: argparse.Namespace) -> None:
 def _check(args: argparse.Namespace) -> DriftResult:
     from dataclasses import replace
 
-    from mlops.drift import check_drift
     from mlops.drift.scoring import with_performance
-    from mlops.drift.sources import parse_time, read_current, read_file
+    from mlops.drift.sources import parse_time, read_file
+    from mlops.drift.stream import stream_check
     from mlops.params import load_params
     from mlops.schema import load_schema
 
@@ -132,10 +132,10 @@ def _check(args: argparse.Namespace) -> DriftResult:
         raise MlopsError(f"--since/--until: {error}") from None
     args.previous = _previous_history(args.history)
     reference = read_file(args.reference, schema, params.prediction_column)
-    current = read_current(args.current, schema, params.prediction_column, since, until)
-    result = check_drift(reference, current, schema, params)
+    scorer = _scorer(args)
+    result, scores = stream_check(reference, args.current, schema, params, (since, until), scorer)
     if result.status != "insufficient_data":
-        result = with_performance(result, _performance(args, current, schema))
+        result = with_performance(result, _performance(args, scorer, scores, schema))
     window = {"since": since, "until": until}
     return replace(result, window={k: None if v is None else v.isoformat() for k, v in window.items()})
 
@@ -177,20 +177,34 @@ def _data_version(current: Path) -> str | None:
     return data_version(read_yaml(root / dvc_file)) if dvc_file else None
 
 
-def _performance(args: argparse.Namespace, current: pd.DataFrame, schema: Schema) -> PerformanceResult:
-    """The model's estimated performance on the current data, or why there is none.
-
-    The estimate is made at the threshold the service decides with: the evaluated one (`--metrics`,
-    mlops.artifacts.decision_threshold), not params.yaml's, which may have changed since the model
-    was trained.
-    """
+def _scorer(args: argparse.Namespace) -> Scorer | None:
+    """The model that scores current rows, with its version and the threshold the service decides
+    at: the evaluated one (`--metrics`, mlops.artifacts.decision_threshold), not params.yaml's, which
+    may have changed since the model was trained. None when there is no model or labelled reference."""
     from mlops.artifacts import decision_threshold, read_evaluation
-    from mlops.drift.performance import not_available
-    from mlops.drift.scoring import assess_performance
-    from mlops.drift.sources import read_file
+    from mlops.drift.stream import Scorer
     from mlops.io import read_json
     from mlops.metrics import DEFAULT_THRESHOLD
     from mlops.model import load_model
+
+    paths = (args.model, args.labelled_reference)
+    if None in paths or not all(path.is_file() for path in paths):
+        return None
+    metadata = args.metadata
+    version = str(read_json(metadata).get("model_version", "")) if metadata and metadata.is_file() else ""
+    if args.metrics is None:
+        log.warning("no --metrics given: estimating at probability %g", DEFAULT_THRESHOLD)
+    threshold = decision_threshold(read_evaluation(args.metrics) if args.metrics else {})
+    return Scorer(load_model(args.model), version, threshold)
+
+
+def _performance(
+    args: argparse.Namespace, scorer: Scorer | None, scores: ScoreSummary | None, schema: Schema
+) -> PerformanceResult:
+    """The model's estimated performance on the current data, or why there is none."""
+    from mlops.drift.performance import PerformanceResult, not_available
+    from mlops.drift.scoring import calibrate, estimate_summary
+    from mlops.drift.sources import read_file
 
     if args.model is None or args.labelled_reference is None:
         return not_available(
@@ -199,14 +213,12 @@ def _performance(args: argparse.Namespace, current: pd.DataFrame, schema: Schema
     for path in (args.model, args.labelled_reference):
         if not path.is_file():
             return not_available(f"{path} not found: run the pipeline first (make run, or dvc pull)")
-    model = load_model(args.model)
-    metadata = args.metadata
-    version = str(read_json(metadata).get("model_version", "")) if metadata and metadata.is_file() else ""
+    assert scorer is not None
     labelled = read_file(args.labelled_reference, schema, "")
-    if args.metrics is None:
-        log.warning("no --metrics given: estimating at probability %g", DEFAULT_THRESHOLD)
-    threshold = decision_threshold(read_evaluation(args.metrics) if args.metrics else {})
-    return assess_performance(model, version, labelled, current, schema, threshold)
+    reference = calibrate(scorer.model, labelled, schema, scorer.threshold)
+    if isinstance(reference, PerformanceResult) or scores is None:
+        return reference if isinstance(reference, PerformanceResult) else not_available("no current rows")
+    return estimate_summary(reference, scores)
 
 
 def _write(result: DriftResult, args: argparse.Namespace) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from mlops.drift import stats
 from mlops.drift.performance import PerformanceResult
+from mlops.drift.summary import ColumnPlan, NumericSketch, Summary, category_counts, numeric_width, summarize
 from mlops.errors import ConfigError
 from mlops.params import DriftColumnParams, DriftParams
 from mlops.schema import Schema, label_codes
@@ -105,26 +106,73 @@ def check_drift(
 ) -> DriftResult:
     """Compare the current data with the reference, column by column, and give a dataset verdict.
 
-    Both frames are typed as `mlops.schema.validate_frame` returns them. A current batch smaller
-    than `params.min_rows` gets status "insufficient_data" and no tests: a noisy verdict is worse
-    than none.
+    Both frames are typed as `mlops.schema.validate_frame` returns them. The current frame is
+    summarized as one batch: `check_summary` is the check, whatever the data's size.
+    """
+    plans = column_plans(reference, schema, params)
+    return check_summary(reference, summarize_batch(current, plans, schema, params), schema, params)
+
+
+def column_plans(reference: pd.DataFrame, schema: Schema, params: DriftParams) -> tuple[ColumnPlan, ...]:
+    """How each current column is summarized, decided from the reference and the schema alone, so
+    that every batch is summarized alike: numbers in cells scaled to the reference, or category counts."""
+    _check_config(schema, params)
+    target = schema.target
+    regression = not target.is_classification
+    labels = () if regression else tuple(target.labels)
+    plans = [_plan(reference[f.name], f.name, f.is_numeric, f.categories or ()) for f in schema.features]
+    if target.name in reference:
+        plans.append(_plan(reference[target.name], target.name, regression, labels))
+    name = params.prediction_column
+    base = name if name in reference else target.name
+    if base in reference:
+        numeric = regression or (base == name and pd.api.types.is_numeric_dtype(reference[name]))
+        plans.append(_plan(reference[base], name, numeric, labels))
+    return tuple(plans)
+
+
+def _plan(reference: pd.Series, name: str, numeric: bool, categories: tuple[Any, ...]) -> ColumnPlan:
+    if not numeric:
+        return ColumnPlan(name, categories=categories)
+    return ColumnPlan(name, width=numeric_width(reference.to_numpy(dtype="float64", na_value=np.nan)))
+
+
+def summarize_batch(
+    batch: pd.DataFrame, plans: tuple[ColumnPlan, ...], schema: Schema, params: DriftParams
+) -> Summary:
+    """The map step: one batch of current data (typed, as mlops.drift.sources reads it) summarized."""
+    name = params.prediction_column
+    target = schema.target
+    labels = None if not target.is_classification else target.labels
+    like = name not in batch or _like_target(batch[name], labels)
+    return summarize(batch, plans, like_labels=like)
+
+
+def check_summary(
+    reference: pd.DataFrame, current: Summary, schema: Schema, params: DriftParams
+) -> DriftResult:
+    """The check on the merged summary of the current data (see check_drift).
+
+    A current batch smaller than `params.min_rows` gets status "insufficient_data" and no tests: a
+    noisy verdict is worse than none.
     """
     _check_config(schema, params)
     base: dict[str, Any] = {
         "reference_rows": len(reference),
-        "current_rows": len(current),
+        "current_rows": current.rows,
         "min_rows": params.min_rows,
         "drift_share": params.drift_share,
         "key_columns": params.key_columns,
     }
-    if len(current) < params.min_rows:
-        reason = f"the current data has {len(current)} rows, fewer than the minimum of {params.min_rows}"
+    if current.rows < params.min_rows:
+        reason = f"the current data has {current.rows} rows, fewer than the minimum of {params.min_rows}"
         return DriftResult(status="insufficient_data", reasons=(reason,), **base)
     small = len(reference) <= params.size_cutoff
     columns = [
-        _feature_drift(reference[f.name], current[f.name], f.name, f.is_numeric, f.categories, params, small)
+        _feature_drift(reference[f.name], current.columns[f.name], f.name, f.is_numeric, f.categories,
+                       params, small)
         for f in schema.features
-    ]
+    ]  # fmt: skip
     columns.sort(key=lambda c: (-c.drifted, -c.severity, c.column))
     outputs = _outputs(reference, current, schema, params, small)
     status, reasons = _verdict(columns, params)
@@ -193,7 +241,7 @@ def choose_test(
 
 def _feature_drift(
     reference: pd.Series,
-    current: pd.Series,
+    current: NumericSketch | np.ndarray,
     name: str,
     numeric: bool,
     categories: tuple[Any, ...] | None,
@@ -204,9 +252,9 @@ def _feature_drift(
 ) -> ColumnDrift:
     override = params.columns.get(name, DriftColumnParams())
     if numeric:
+        assert isinstance(current, NumericSketch)
         ref = reference.to_numpy(dtype="float64", na_value=np.nan)
-        cur = current.to_numpy(dtype="float64", na_value=np.nan)
-        ref, cur = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+        ref, cur = ref[~np.isnan(ref)], current
         few = np.unique(ref).size <= params.max_unique_as_categorical
         if override.test not in stats.NUMERIC and few:
             labels, ref_counts, cur_counts = _value_counts(ref, cur)
@@ -214,9 +262,10 @@ def _feature_drift(
         else:
             column = _numeric(name, ref, cur, params, small, override)
     else:
+        assert isinstance(current, np.ndarray)
         labels, ref_counts, cur_counts = _category_counts(reference, current, categories)
         column = _categorical(name, labels, ref_counts, cur_counts, params, small, override)
-        column = _with_unseen(column, labels, cur_counts, len(current), params.unseen_share)
+        column = _with_unseen(column, labels, cur_counts, int(current.sum()), params.unseen_share)
     return _replace(column, role=role, compared_with=compared_with)
 
 
@@ -241,20 +290,26 @@ def _replace(column: ColumnDrift, **changes: Any) -> ColumnDrift:
 
 
 def _numeric(
-    name: str, ref: np.ndarray, cur: np.ndarray, params: DriftParams, small: bool, override: DriftColumnParams
+    name: str,
+    ref: np.ndarray,
+    cur: NumericSketch,
+    params: DriftParams,
+    small: bool,
+    override: DriftColumnParams,
 ) -> ColumnDrift:
     test, threshold = choose_test("numeric", small, params, override)
     if ref.size == 0:
         raise ConfigError(f"drift: column '{name}' has no values in the reference data")
-    if cur.size == 0:
+    if cur.rows == 0:
         score, drifted, severity = math.nan, True, EMPTY_SEVERITY
     else:
-        score, drifted = stats.NUMERIC[test](ref, cur, threshold)
+        score, drifted = stats.NUMERIC[test](ref, cur.values(), cur.counts, threshold)
         severity = stats.severity(test, score, threshold)
+    current_summary = f"mean {_number(cur.mean())} (sd {_number(cur.std())})" if cur.rows else "no values"
     return ColumnDrift(
         column=name, role="feature", kind="numeric", test=test, score=score, threshold=threshold,
-        drifted=drifted, severity=severity, reference_rows=int(ref.size), current_rows=int(cur.size),
-        reference_summary=_describe_numeric(ref), current_summary=_describe_numeric(cur),
+        drifted=drifted, severity=severity, reference_rows=int(ref.size), current_rows=cur.rows,
+        reference_summary=_describe_numeric(ref), current_summary=current_summary,
         distribution=_histogram(ref, cur),
     )  # fmt: skip
 
@@ -287,35 +342,33 @@ def _categorical(
 
 
 def _category_counts(
-    reference: pd.Series, current: pd.Series, categories: tuple[Any, ...] | None
+    reference: pd.Series, current: np.ndarray, categories: tuple[Any, ...] | None
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Counts per declared category; missing values and values outside the categories (unseen)
-    become their own categories when present."""
+    become their own categories when present. `current` holds the current counts in that layout
+    (mlops.drift.summary.category_counts)."""
     known = list(categories or ())
-    counts = []
-    for series in (reference, current):
-        codes = label_codes(series, known)
-        codes[(codes < 0) & series.notna().to_numpy()] = len(known)  # unseen: after the categories
-        counts.append(np.roll(np.bincount(codes + 1, minlength=len(known) + 2), -1))  # missing: last
+    counts = [category_counts(reference, known), current]
     labels = [*(str(c) for c in known), UNSEEN, MISSING]
     present = [i for i in range(len(labels)) if i < len(known) or counts[0][i] or counts[1][i]]
     return [labels[i] for i in present], counts[0][present], counts[1][present]
 
 
-def _value_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-    values = np.union1d(np.unique(ref), np.unique(cur))
+def _value_counts(ref: np.ndarray, cur: NumericSketch) -> tuple[list[str], np.ndarray, np.ndarray]:
+    cells = cur.values()
+    values = np.union1d(np.unique(ref), cells)
     ref_counts = np.bincount(np.searchsorted(values, ref), minlength=values.size)
-    cur_counts = np.bincount(np.searchsorted(values, cur), minlength=values.size)
-    return [f"{v:g}" for v in values], ref_counts, cur_counts
+    cur_counts = np.bincount(np.searchsorted(values, cells), weights=cur.counts, minlength=values.size)
+    return [f"{v:g}" for v in values], ref_counts, cur_counts.astype("int64")
 
 
-def _histogram(ref: np.ndarray, cur: np.ndarray) -> Distribution:
+def _histogram(ref: np.ndarray, cur: NumericSketch) -> Distribution:
     """Shares per bin over equal-width bins spanning both samples."""
-    ends = [ref.min(), ref.max(), *([cur.min(), cur.max()] if cur.size else [])]
+    ends = [ref.min(), ref.max(), *([cur.lows.min(), cur.highs.max()] if cur.rows else [])]
     low, high = float(min(ends)), float(max(ends))
     edges = np.linspace(low, high if high > low else low + 1, HISTOGRAM_BINS + 1)
     ref_counts, _ = np.histogram(ref, bins=edges)
-    cur_counts, _ = np.histogram(cur, bins=edges)
+    cur_counts, _ = np.histogram(cur.values(), bins=edges, weights=cur.counts)
     labels = tuple(f"{a:.4g} to {b:.4g}" for a, b in itertools.pairwise(edges))
     return Distribution(
         labels, _rounded(stats.shares(ref_counts)), _rounded(stats.shares(cur_counts)), _rounded(edges)
@@ -341,7 +394,7 @@ def _rounded(values: np.ndarray) -> tuple[float, ...]:
 
 
 def _outputs(
-    reference: pd.DataFrame, current: pd.DataFrame, schema: Schema, params: DriftParams, small: bool
+    reference: pd.DataFrame, current: Summary, schema: Schema, params: DriftParams, small: bool
 ) -> tuple[ColumnDrift, ...]:
     """The target and the prediction, when the current data has them, tested apart from the features.
 
@@ -353,19 +406,20 @@ def _outputs(
     target = schema.target
     regression = not target.is_classification
     labels = None if regression else target.labels
+    summaries = current.columns
     found = []
-    if target.name in reference and target.name in current:
+    if target.name in reference and target.name in current.present:
         found.append(
-            _feature_drift(reference[target.name], current[target.name], target.name, regression, labels,
+            _feature_drift(reference[target.name], summaries[target.name], target.name, regression, labels,
                            params, small, role="target")
         )  # fmt: skip
     name = params.prediction_column
-    if name in current:
+    if name in current.present:
         base = name if name in reference else target.name
-        if base in reference and (base == name or _like_target(current[name], labels)):
+        if base in reference and (base == name or current.like_labels):
             numeric = regression or (base == name and pd.api.types.is_numeric_dtype(reference[name]))
             found.append(
-                _feature_drift(reference[base], current[name], name, numeric, None if numeric else labels,
+                _feature_drift(reference[base], summaries[name], name, numeric, None if numeric else labels,
                                params, small, role="prediction", compared_with=base if base != name else "")
             )  # fmt: skip
     return tuple(found)

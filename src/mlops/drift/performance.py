@@ -99,19 +99,25 @@ class Calibrator:
         return np.asarray(self.model.predict(np.asarray(scores, dtype="float64")), dtype="float64")
 
 
-def metrics_from_expected(scores: np.ndarray, expected: np.ndarray, threshold: float) -> dict[str, float]:
+def metrics_from_expected(
+    scores: np.ndarray, expected: np.ndarray, threshold: float, counts: np.ndarray | None = None
+) -> dict[str, float]:
     """The five metrics of a model's `scores` when each row's label is `expected` (0/1 labels, or
-    calibrated probabilities for the estimate); positive when score >= threshold."""
+    calibrated probabilities for the estimate); positive when score >= threshold.
+
+    With `counts`, entry i stands for counts[i] rows of score scores[i] and `expected` holds their
+    expected number of positives (mlops.drift.summary's cells)."""
+    counts = np.ones(len(scores)) if counts is None else np.asarray(counts, dtype="float64")
     positive = scores >= threshold
     tp = float(expected[positive].sum())
-    fp = float(positive.sum()) - tp
+    fp = float(counts[positive].sum()) - tp
     fn = float(expected[~positive].sum())
-    tn = float((~positive).sum()) - fn
+    tn = float(counts[~positive].sum()) - fn
     precision = _ratio(tp, tp + fp)
     recall = _ratio(tp, tp + fn)
     f1 = _ratio(2 * precision * recall, precision + recall)
     return {
-        "roc_auc": expected_roc_auc(scores, expected),
+        "roc_auc": expected_roc_auc(scores, expected, counts),
         "accuracy": _ratio(tp + tn, tp + fp + fn + tn),
         "precision": precision,
         "recall": recall,
@@ -119,16 +125,18 @@ def metrics_from_expected(scores: np.ndarray, expected: np.ndarray, threshold: f
     }
 
 
-def expected_roc_auc(scores: np.ndarray, expected: np.ndarray) -> float:
-    """Area under the ROC curve of `scores` when row i is positive with probability expected[i].
+def expected_roc_auc(scores: np.ndarray, expected: np.ndarray, counts: np.ndarray | None = None) -> float:
+    """Area under the ROC curve of `scores` when row i is positive with probability expected[i]
+    (with `counts`: entry i is counts[i] rows, expected[i] of them positive, as in a tie).
 
     With 0/1 labels this is the exact ROC AUC (ties in the score counted half, as scikit-learn does).
     """
+    counts = np.ones(len(scores)) if counts is None else np.asarray(counts, dtype="float64")
     order = np.argsort(-scores, kind="stable")
-    ranked, p = scores[order], expected[order]
+    ranked, p, n = scores[order], expected[order], counts[order]
     last_of_tie = np.r_[ranked[1:] != ranked[:-1], True]
     tp = np.cumsum(p)[last_of_tie]
-    fp = np.cumsum(1.0 - p)[last_of_tie]
+    fp = np.cumsum(n - p)[last_of_tie]
     if tp[-1] <= 0 or fp[-1] <= 0:
         return math.nan  # one class only: no curve
     tpr, fpr = np.r_[0.0, tp / tp[-1]], np.r_[0.0, fp / fp[-1]]
@@ -185,11 +193,28 @@ def estimate(
     """Estimated metrics of the current `scores` (and realized ones when `labels` are given), with
     bands around the reference's performance and an alert for each estimate outside its band."""
     scores = np.asarray(scores, dtype="float64")
-    estimated = metrics_from_expected(scores, reference.calibrator(scores), reference.threshold)
+    positives = None if labels is None else np.asarray(labels, dtype="float64")
+    return estimate_cells(reference, scores, np.ones(len(scores)), positives, probabilities)
+
+
+def estimate_cells(
+    reference: Reference,
+    scores: np.ndarray,
+    counts: np.ndarray,
+    positives: np.ndarray | None = None,
+    probabilities: str = "model",
+) -> PerformanceResult:
+    """`estimate` on scores in cells: counts[i] rows of score scores[i], positives[i] of them
+    labelled positive (when the labels are known). A calibrated probability is the same for
+    equal scores, so a cell's expected positives are its count times its score's probability."""
+    rows = int(counts.sum())
+    estimated = metrics_from_expected(
+        scores, counts * reference.calibrator(scores), reference.threshold, counts
+    )
     realized = None
-    if labels is not None:
-        realized = metrics_from_expected(scores, np.asarray(labels, dtype="float64"), reference.threshold)
-    bands = {m: reference.band(m, len(scores)) for m in METRICS}
+    if positives is not None:
+        realized = metrics_from_expected(scores, positives, reference.threshold, counts)
+    bands = {m: reference.band(m, rows) for m in METRICS}
     alerts = tuple(
         m for m in METRICS if math.isfinite(estimated[m]) and not bands[m][0] <= estimated[m] <= bands[m][1]
     )
@@ -197,7 +222,7 @@ def estimate(
         available=True,
         threshold=reference.threshold,
         reference_rows=reference.rows,
-        current_rows=len(scores),
+        current_rows=rows,
         probabilities=probabilities,
         reference=_rounded(reference.metrics),
         estimated=_rounded(estimated),

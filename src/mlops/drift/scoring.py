@@ -1,24 +1,47 @@
 """The model's scores for the performance estimate: logged when the service logged them, else computed.
 
 Takes a loaded model and typed frames (as `mlops.drift.sources` reads them); returns a
-`PerformanceResult`. Reading the model and the files is the command's job.
+`PerformanceResult`. Reading the model and the files is the command's job. Like the drift check,
+the estimate is a map over batches (`score_batch`, a `ScoreSummary` each, merged) and a last step
+on the merged summary (`estimate_summary`), so the current data never needs to fit in memory.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mlops.drift.check import DriftResult
-from mlops.drift.performance import PerformanceResult, Reference, alert_reason, estimate, not_available
+from mlops.drift.performance import PerformanceResult, Reference, alert_reason, estimate_cells, not_available
 from mlops.drift.sources import MODEL_VERSION, PROBABILITY
+from mlops.drift.summary import SCORE_CELL, NumericSketch
 from mlops.schema import Schema, label_codes
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """The current rows' scores in cells (origin: the threshold, so a cell is wholly predicted
+    positive or negative; marks: the true labels), how many were logged and how many scored by the
+    model, and whether every row carries its label."""
+
+    scores: NumericSketch
+    logged: int
+    scored: int
+    labelled: bool
+
+    def merge(self, other: ScoreSummary) -> ScoreSummary:
+        return ScoreSummary(
+            self.scores.merge(other.scores),
+            self.logged + other.logged,
+            self.scored + other.scored,
+            self.labelled and other.labelled,
+        )
 
 
 def assess_performance(
@@ -30,8 +53,17 @@ def assess_performance(
     threshold: float,
 ) -> PerformanceResult:
     """Calibrate on the labelled reference, score what the current data does not carry, estimate."""
-    classes = getattr(model, "classes_", None)
-    if classes is None or len(classes) != 2 or not hasattr(model, "predict_proba"):
+    reference = calibrate(model, labelled_reference, schema, threshold)
+    if isinstance(reference, PerformanceResult):
+        return reference
+    return estimate_summary(reference, score_batch(model, model_version, current, schema, threshold))
+
+
+def calibrate(
+    model: Any, labelled_reference: pd.DataFrame, schema: Schema, threshold: float
+) -> Reference | PerformanceResult:
+    """The calibrated reference, or why there can be no estimate."""
+    if not binary_classifier(model):
         return not_available("the model is not a binary classifier with probabilities")
     target = schema.target
     if target.name not in labelled_reference:
@@ -39,18 +71,45 @@ def assess_performance(
     labels = _positive(labelled_reference[target.name], schema)
     if labels.min() == labels.max():
         return not_available(f"the labelled reference holds one class of '{target.name}' only")
-    reference = Reference.fit(_score(model, labelled_reference, schema), labels, threshold)
-    scores, source = current_scores(model, model_version, current, schema)
-    realized = None
-    if target.name in current and current[target.name].notna().all():
-        realized = _positive(current[target.name], schema)
-    return estimate(reference, scores, realized, probabilities=source)
+    return Reference.fit(_score(model, labelled_reference, schema), labels, threshold)
+
+
+def binary_classifier(model: Any) -> bool:
+    classes = getattr(model, "classes_", None)
+    return classes is not None and len(classes) == 2 and hasattr(model, "predict_proba")
+
+
+def score_batch(
+    model: Any, model_version: str, batch: pd.DataFrame, schema: Schema, threshold: float
+) -> ScoreSummary:
+    """The map step: one batch's scores (logged, else the model's) and labels, summarized."""
+    scores, logged = _scores(model, model_version, batch, schema)
+    target = schema.target.name
+    labelled = target in batch and bool(batch[target].notna().all())
+    marks = _positive(batch[target], schema) if labelled else None
+    sketch = NumericSketch.of(scores, SCORE_CELL, origin=threshold, marks=marks)
+    return ScoreSummary(sketch, logged, len(batch) - logged, labelled)
+
+
+def estimate_summary(reference: Reference, summary: ScoreSummary) -> PerformanceResult:
+    """The estimate (and, when every row is labelled, the realized metrics) from the merged scores."""
+    cells = summary.scores
+    positives = cells.marks if summary.labelled else None
+    return estimate_cells(
+        reference, cells.values(), cells.counts, positives, _source(summary.logged, summary.scored)
+    )
 
 
 def current_scores(
     model: Any, model_version: str, current: pd.DataFrame, schema: Schema
 ) -> tuple[np.ndarray, str]:
-    """The positive-class score of each current row and where the scores came from.
+    """The positive-class score of each current row and where the scores came from (`_scores`)."""
+    scores, logged = _scores(model, model_version, current, schema)
+    return scores, _source(logged, len(current) - logged)
+
+
+def _scores(model: Any, model_version: str, current: pd.DataFrame, schema: Schema) -> tuple[np.ndarray, int]:
+    """The positive-class score of each current row and how many of them were logged.
 
     A logged probability is used when it was logged by this model version (or either version is
     unknown); other rows are scored with the model: a probability from an older model says
@@ -65,13 +124,16 @@ def current_scores(
     missing = np.isnan(scores)
     if missing.any():
         scores[missing] = _score(model, current.loc[missing], schema)
-    logged = len(current) - int(missing.sum())
+    return scores, len(current) - int(missing.sum())
+
+
+def _source(logged: int, scored: int) -> str:
     if logged == 0:
-        return scores, "model"
-    if not missing.any():
-        return scores, "logged"
-    log.info("performance: %d logged probabilities, %d rows scored by the model", logged, missing.sum())
-    return scores, f"logged ({logged:,} rows) and model ({int(missing.sum()):,} rows)"
+        return "model"
+    if scored == 0:
+        return "logged"
+    log.info("performance: %d logged probabilities, %d rows scored by the model", logged, scored)
+    return f"logged ({logged:,} rows) and model ({scored:,} rows)"
 
 
 def _score(model: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:

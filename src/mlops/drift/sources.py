@@ -10,6 +10,11 @@ Inference-log records (one JSON object per line, laid out in mlops.artifacts: `l
 `probability` (a binary model's score for the positive class) and the record's `model_version`
 become the `probability` and `model_version` columns, for the performance estimate. CSV and Parquet
 batches may carry a `timestamp` column for time windows, and a `probability` column.
+
+Files are read a record batch at a time (`current_batches`), so the check's memory does not grow
+with the data: Parquet through pyarrow's row-group reader, CSV through mlops.data's text batches,
+JSON lines through Arrow's streaming JSON reader. A folder may be a dataset partitioned by day
+(`date=YYYY-MM-DD/` folders, UTC days): with a time window, the days outside it are not read.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
+import pyarrow.parquet as pq
 
 from mlops.artifacts import (
     LOG_INPUTS,
@@ -33,7 +40,7 @@ from mlops.artifacts import (
     LOG_TIMESTAMP,
     log_row,
 )
-from mlops.data import read_text_csv
+from mlops.data import text_batches
 from mlops.errors import DataValidationError
 from mlops.schema import Schema, validate_frame
 
@@ -45,6 +52,9 @@ MODEL_VERSION = LOG_MODEL_VERSION  # the model that logged it
 _RELATIVE = re.compile(r"^(\d+)([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 MAX_LISTED = 5
+BATCH_ROWS = 1 << 16  # rows per Parquet record batch and per chunk of the line-by-line JSON reader
+JSON_BLOCK = 1 << 25  # bytes per block of Arrow's JSON reader: about 50,000 log records
+_PARTITION = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 log = logging.getLogger(__name__)
 
 
@@ -80,42 +90,122 @@ def read_current(
     since: pd.Timestamp | None = None,
     until: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """All rows of a source, validated and typed, restricted to `since <= timestamp < until` if given.
+    """All rows of a source in one frame (`current_batches` concatenated): for small sources."""
+    batches = list(current_batches(path, schema, prediction_column, since, until))
+    return pd.concat(batches, ignore_index=True)
 
-    The frame holds the schema's features, plus the target, the prediction and `timestamp` when the
-    files have them.
+
+def current_batches(
+    path: Path,
+    schema: Schema,
+    prediction_column: str,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The rows of a source, validated and typed, a record batch at a time, restricted to
+    `since <= timestamp < until` if given (a batch may then be empty).
+
+    A batch holds the schema's features, plus the target, the prediction and `timestamp` when the
+    file has them.
     """
-    frames = [read_file(file, schema, prediction_column) for file in data_files(path)]
-    frame = pd.concat(frames, ignore_index=True)
-    if since is None and until is None:
-        return frame
-    if TIMESTAMP not in frame or frame[TIMESTAMP].isna().any():
-        undated = [str(f) for f, part in zip(data_files(path), frames, strict=True) if TIMESTAMP not in part]
-        raise DataValidationError(str(path), [f"a time window needs a '{TIMESTAMP}' on every row: {undated}"])
-    keep = pd.Series(True, index=frame.index)
+    window = since is not None or until is not None
+    for file in data_files(path):
+        if window and _day_outside(file, since, until):
+            continue
+        for batch in file_batches(file, schema, prediction_column):
+            yield _in_window(batch, file, since, until) if window else batch
+
+
+def _day_outside(file: Path, since: pd.Timestamp | None, until: pd.Timestamp | None) -> bool:
+    """True when the file sits in a `date=YYYY-MM-DD` folder whose UTC day is wholly outside the window."""
+    days = [date.fromisoformat(m[1]) for part in file.parts if (m := _PARTITION.match(part))]
+    if not days:
+        return False
+    start = pd.Timestamp(days[-1], tz="UTC")
+    return (since is not None and start + pd.Timedelta(days=1) <= since) or (
+        until is not None and start >= until
+    )
+
+
+def _in_window(
+    batch: pd.DataFrame, file: Path, since: pd.Timestamp | None, until: pd.Timestamp | None
+) -> pd.DataFrame:
+    if TIMESTAMP not in batch or batch[TIMESTAMP].isna().any():
+        raise DataValidationError(
+            str(file), [f"a time window needs a '{TIMESTAMP}' on every row: {[str(file)]}"]
+        )
+    keep = pd.Series(True, index=batch.index)
     if since is not None:
-        keep &= frame[TIMESTAMP] >= since
+        keep &= batch[TIMESTAMP] >= since
     if until is not None:
-        keep &= frame[TIMESTAMP] < until
-    return frame[keep].reset_index(drop=True)
+        keep &= batch[TIMESTAMP] < until
+    return batch[keep].reset_index(drop=True)
 
 
 def read_file(path: Path, schema: Schema, prediction_column: str) -> pd.DataFrame:
-    """One batch file, validated against the schema and typed."""
-    lines: list[int] | None = None
+    """One batch file, validated against the schema and typed, whole (the reference data)."""
+    return pd.concat(list(file_batches(path, schema, prediction_column)), ignore_index=True)
+
+
+def file_batches(path: Path, schema: Schema, prediction_column: str) -> Iterator[pd.DataFrame]:
+    """One file's rows, validated against the schema and typed, a record batch at a time.
+
+    Problems name the file's line (CSV, JSON lines) or the row counted as a CSV line would be
+    (Parquet: the first row is "line 2"), whichever batch they are in.
+    """
     if path.suffix == ".jsonl":
-        fast = _read_jsonl_arrow(path, prediction_column)
-        if fast is not None:
-            try:
-                return _typed(fast, path, schema, prediction_column, None)
-            except DataValidationError:
-                pass  # read it again line by line, to name the line at fault
-        raw, lines = _read_jsonl(path, prediction_column)
-    elif path.suffix == ".parquet":
-        raw = _read_parquet(path)
+        batches = _jsonl_batches(path, schema, prediction_column)
     else:
-        raw = read_text_csv(path)
-    return _typed(raw, path, schema, prediction_column, lines)
+        raws = _parquet_batches(path) if path.suffix == ".parquet" else text_batches(path)
+        batches = _numbered(raws, path, schema, prediction_column)
+    empty = True
+    for batch in batches:
+        empty = False
+        yield batch
+    if empty:
+        raise DataValidationError(str(path), ["the file has no data rows"])
+
+
+def _numbered(
+    raws: Iterator[pd.DataFrame], path: Path, schema: Schema, prediction_column: str
+) -> Iterator[pd.DataFrame]:
+    first = 2  # the CSV line of the batch's first row
+    for raw in raws:
+        if len(raw):
+            yield _typed(
+                raw.reset_index(drop=True),
+                path,
+                schema,
+                prediction_column,
+                list(range(first, first + len(raw))),
+            )
+        first += len(raw)
+
+
+def _parquet_batches(path: Path) -> Iterator[pd.DataFrame]:
+    try:
+        reader = pq.ParquetFile(path)
+        for batch in reader.iter_batches(batch_size=BATCH_ROWS):
+            yield batch.to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as error:
+        raise DataValidationError(str(path), [f"cannot be read as Parquet: {error}"]) from None
+
+
+def _jsonl_batches(path: Path, schema: Schema, prediction_column: str) -> Iterator[pd.DataFrame]:
+    """Arrow's streaming JSON reader (about 10x faster than line by line); from the first batch it
+    cannot read as well-formed, valid log records on, the careful line-by-line reader, which skips
+    an unfinished last line and names a broken one."""
+    done = 0
+    try:
+        for raw in _jsonl_arrow_batches(path, prediction_column):
+            typed = _typed(raw, path, schema, prediction_column, None)
+            done += len(raw)
+            yield typed
+        return
+    except (pa.ArrowException, OSError, ValueError, DataValidationError):
+        pass  # read the rest again line by line, to name the line at fault
+    for raw, lines in _read_jsonl(path, prediction_column, skip=done):
+        yield _typed(raw, path, schema, prediction_column, lines)
 
 
 def _typed(
@@ -139,18 +229,20 @@ def _typed(
     return typed
 
 
-def _read_jsonl_arrow(path: Path, prediction_column: str) -> pd.DataFrame | None:
-    """The inference log read by Arrow's multi-threaded JSON reader (about 10x faster than line by
-    line), or None when the file is anything but well-formed log records: then the careful reader
-    runs, which skips an unfinished last line and names a broken one."""
+def _jsonl_arrow_batches(path: Path, prediction_column: str) -> Iterator[pd.DataFrame]:
+    """Log records as flat frames, a block at a time; ValueError when they are not log records."""
     text_fields = pa.schema([(TIMESTAMP, pa.string()), (MODEL_VERSION, pa.string())])
     options = pa_json.ParseOptions(explicit_schema=text_fields, unexpected_field_behavior="infer")
-    try:
-        table = pa_json.read_json(path, parse_options=options)
-    except (pa.ArrowException, OSError):
-        return None
+    reader = pa_json.open_json(
+        path, read_options=pa_json.ReadOptions(block_size=JSON_BLOCK), parse_options=options
+    )
+    for batch in reader:
+        yield _flat_record(pa.Table.from_batches([batch]), prediction_column)
+
+
+def _flat_record(table: pa.Table, prediction_column: str) -> pd.DataFrame:
     if LOG_INPUTS not in table.column_names or not pa.types.is_struct(table.schema.field(LOG_INPUTS).type):
-        return None
+        raise ValueError("not inference-log records")
     flat = table.flatten()
     columns, output = {}, {}
     for name, column in zip(flat.column_names, flat.columns, strict=True):
@@ -176,39 +268,44 @@ def _as_numbers_if_possible(column: pd.Series) -> pd.Series:
     return numbers if numbers.notna().sum() == column.notna().sum() else column
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as error:
-        raise DataValidationError(str(path), [f"cannot be read as Parquet: {error}"]) from None
-
-
-def _read_jsonl(path: Path, prediction_column: str) -> tuple[pd.DataFrame, list[int]]:
-    """Records of an inference log and the file line of each (blank lines are skipped).
+def _read_jsonl(
+    path: Path, prediction_column: str, skip: int = 0
+) -> Iterator[tuple[pd.DataFrame, list[int]]]:
+    """Records of an inference log, BATCH_ROWS at a time, with the file line of each (blank lines
+    are skipped, and so are the first `skip` records, already read).
 
     A last line without its newline that is not valid JSON is a write cut short (the service
     crashed, or is writing it now): it is skipped with a warning, not an error.
     """
-    text = path.read_text(encoding="utf-8")
-    numbered = list(enumerate(text.splitlines(), start=1))
-    rows, lines, problems = [], [], []
-    for number, line in numbered:
-        if not line.strip():
-            continue
-        try:
-            rows.append(log_row(json.loads(line), prediction_column))
-            lines.append(number)
-        except json.JSONDecodeError as error:
-            if number == len(numbered) and not text.endswith("\n"):
-                log.warning("%s: line %d: skipping an unfinished last line", path, number)
+    rows: list[dict[str, object]] = []
+    lines: list[int] = []
+    problems: list[str] = []
+    seen = 0
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
                 continue
-            problems.append(f"line {number}: not valid JSON ({error.msg})")
-        except ValueError as error:
-            problems.append(f"line {number}: {error}")
+            seen += 1
+            if seen <= skip:
+                continue
+            try:
+                rows.append(log_row(json.loads(line), prediction_column))
+                lines.append(number)
+            except json.JSONDecodeError as error:
+                if not line.endswith("\n"):
+                    log.warning("%s: line %d: skipping an unfinished last line", path, number)
+                    continue
+                problems.append(f"line {number}: not valid JSON ({error.msg})")
+            except ValueError as error:
+                problems.append(f"line {number}: {error}")
+            if len(rows) == BATCH_ROWS and not problems:
+                yield pd.DataFrame.from_records(rows), lines
+                rows, lines = [], []
     if problems:
         more = [f"(and {len(problems) - MAX_LISTED} more lines)"] if len(problems) > MAX_LISTED else []
         raise DataValidationError(str(path), problems[:MAX_LISTED] + more)
-    return pd.DataFrame.from_records(rows), lines
+    if rows:
+        yield pd.DataFrame.from_records(rows), lines
 
 
 def _relabel(problem: str, lines: list[int]) -> str:

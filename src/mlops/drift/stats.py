@@ -14,19 +14,39 @@ from scipy.spatial import distance
 P_VALUE_TESTS = frozenset({"ks", "chisquare"})
 
 
-def ks(reference: np.ndarray, current: np.ndarray, threshold: float) -> tuple[float, bool]:
-    """Two-sample Kolmogorov-Smirnov test; drift when p < threshold."""
-    p_value = float(stats.ks_2samp(reference, current, method="asymp").pvalue)
+def ks(
+    reference: np.ndarray, current: np.ndarray, counts: np.ndarray, threshold: float
+) -> tuple[float, bool]:
+    """Two-sample Kolmogorov-Smirnov test, asymptotic p-value as scipy's `ks_2samp(method="asymp")`
+    gives it; drift when p < threshold. The current sample is given as values and their counts.
+
+    Both empirical distribution functions are step functions that change only at the samples'
+    values, so the statistic evaluated at every value of either sample is the exact supremum.
+    """
+    ref = np.sort(reference)
+    order = np.argsort(current, kind="stable")
+    values, cumulative = current[order], np.cumsum(counts[order])
+    points = np.union1d(ref, values)
+    f_ref = np.searchsorted(ref, points, side="right") / ref.size
+    below = np.searchsorted(values, points, side="right")
+    f_cur = np.where(below > 0, cumulative[np.maximum(below - 1, 0)], 0) / cumulative[-1]
+    statistic = float(np.max(np.abs(f_ref - f_cur)))
+    n, m = ref.size, float(cumulative[-1])
+    p_value = float(np.clip(stats.kstwo.sf(statistic, np.round(n * m / (n + m))), 0.0, 1.0))
     return p_value, p_value < threshold
 
 
-def wasserstein(reference: np.ndarray, current: np.ndarray, threshold: float) -> tuple[float, bool]:
+def wasserstein(
+    reference: np.ndarray, current: np.ndarray, counts: np.ndarray, threshold: float
+) -> tuple[float, bool]:
     """Wasserstein-1 distance in units of the reference standard deviation; drift when >= threshold.
 
-    A constant reference (std 0) is compared in the column's own units.
+    The current sample is given as values and their counts. A constant reference (std 0) is
+    compared in the column's own units.
     """
     std = float(np.std(reference))
-    score = float(stats.wasserstein_distance(reference, current)) / (std if std > 0 else 1.0)
+    distance_ = stats.wasserstein_distance(reference, current, v_weights=counts.astype("float64"))
+    score = float(distance_) / (std if std > 0 else 1.0)
     return score, score >= threshold
 
 
