@@ -4,49 +4,110 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from mlops.errors import DataValidationError
-from mlops.schema import Schema, label_codes, shorten, validate_frame
+from mlops.schema import Finding, Schema, check_frame, label_codes, raise_findings, shorten
 
 MAX_LINE_BYTES = 1 << 20  # a longer CSV line is refused: no table cell is a megabyte of text
 MIN_LABEL_ROWS = 2  # rows of each label the stratified split needs: one to train on, one to test
+CSV_BLOCK_BYTES = 16 << 20  # CSV read a block (one record batch) at a time: bounds validation's memory
 SAMPLE_BATCH_ROWS = 65_536  # rows read at a time when sampling a training split larger than max_rows
 
 
 def read_csv(path: Path, schema: Schema, *, with_target: bool = True) -> pd.DataFrame:
-    """Read a CSV as text, then validate and type it with the schema."""
-    return validate_frame(read_text_csv(path), schema, str(path), with_target=with_target)
+    """Validate a CSV against the schema a record batch at a time and return it typed.
+
+    Only one batch is held as text: the memory of the check does not grow with the file. Each
+    batch's findings add up (`mlops.schema.Finding`), so a broken file gets the message a check of
+    the whole file gives; once a check is broken, no more typed rows are kept.
+    """
+    parts: list[pd.DataFrame] = []
+    findings: list[Finding] = []
+    rows = 0
+    for text in text_batches(path):
+        part, found = check_frame(text, schema, str(path), with_target=with_target, first_line=rows + 2)
+        findings = [a + b for a, b in zip(findings, found, strict=True)] if findings else found
+        rows += len(text)
+        if not any(finding.rows for finding in findings):
+            parts.append(part)
+    if not rows:
+        raise DataValidationError(str(path), ["the file has no data rows"])
+    raise_findings(str(path), findings)
+    return pd.concat(parts, ignore_index=True)
 
 
 def read_text_csv(path: Path) -> pd.DataFrame:
-    """A CSV's cells as text: blank cells missing, surrounding whitespace stripped.
+    """A CSV's cells as text (`text_batches`), whole: for the drift check and `mlops infer-schema`."""
+    header = check_text(path)
+    batches = list(text_batches(path, header))
+    if not batches:
+        return pd.DataFrame({name.lstrip(" "): pd.Series(dtype="str") for name in header})
+    return pd.concat(batches, ignore_index=True)
+
+
+def text_batches(path: Path, header: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """A CSV's cells as text, a record batch at a time: blank cells missing, surrounding whitespace
+    stripped; `header` is `check_text`'s (checked here when not given).
 
     Reading every column as text first lets validation report the value exactly as written. The one
     reader of CSV input: `mlops prepare`, the drift check and `mlops infer-schema` all use it.
     """
-    if not path.is_file():
-        raise DataValidationError(str(path), ["file not found"])
-    check_text(path)
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
+    if header is None:
+        header = check_text(path)
+    if not header:
+        raise DataValidationError(str(path), ["the file is empty (no header, no rows)"])
+    convert = arrow_csv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()),
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    options = arrow_csv.ReadOptions(block_size=CSV_BLOCK_BYTES)
+    parse = arrow_csv.ParseOptions(newlines_in_values=True)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataValidationError(str(path), ["the file is empty (no header, no rows)"]) from None
-    except pd.errors.ParserError as error:
-        reason = shorten(str(error).strip(), 200).strip("'\"")
+        for batch in arrow_csv.open_csv(path, options, parse, convert):
+            if not batch.num_rows:
+                continue
+            raw = batch.to_pandas()
+            raw.columns = [name.lstrip(" ") for name in raw.columns]  # as the header's cells
+            yield raw.apply(lambda column: column.str.strip()).replace("", None)
+    except pa.ArrowInvalid as error:
+        reason = _unparsable(path, len(header)) or shorten(str(error).strip(), 200)
         raise DataValidationError(str(path), [f"cannot be parsed as CSV: {reason}"]) from None
-    return raw.apply(lambda column: column.str.strip()).replace("", None)
 
 
-def check_text(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> None:
-    """Refuse a file that is not UTF-8 or has a line over `max_line_bytes`, naming its line and column.
+def _unparsable(path: Path, fields: int) -> str | None:
+    """The first line whose field count is not the header's, said plainly (Arrow names no line)."""
+    start = 1  # the line the record being read starts on
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, skipinitialspace=True)
+        try:
+            for row in reader:
+                if row and len(row) != fields:
+                    return f"line {start} has {len(row)} fields, the header {fields}"
+                start = reader.line_num + 1
+        except csv.Error as error:
+            return f"the record from line {start} cannot be read ({error}): is a quote left open?"
+    return None
+
+
+def check_text(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> list[str]:
+    """Refuse a file that is not UTF-8 or has a line over `max_line_bytes`, naming its line and column;
+    return the header's cells (none for an empty file).
 
     One pass, a line at a time, never holding more than `max_line_bytes`: pandas would report a
     byte offset for a bad byte, and read a gigabyte-long line whole before anything could be said.
     """
+    if not path.is_file():
+        raise DataValidationError(str(path), ["file not found"])
     header: list[str] = []
     with path.open("rb") as handle:
         for number, line in enumerate(iter(lambda: handle.readline(max_line_bytes + 1), b""), start=1):
@@ -67,6 +128,7 @@ def check_text(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> None:
                 ) from None
             if number == 1:
                 header = next(csv.reader([text.lstrip("\ufeff")]), [])
+    return header
 
 
 def _column(prefix: bytes, header: list[str], number: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -220,41 +221,87 @@ def validate_frame(
     Raises DataValidationError listing every broken check with example CSV line numbers
     (the header is line 1, so the first data row is line 2).
     """
+    typed, findings = check_frame(frame, schema, source, with_target=with_target)
+    raise_findings(source, findings)
+    return typed
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check of one column over some rows: how many rows broke it, the first few as examples.
+
+    Findings of consecutive parts of one file add up (`+`), so a file checked a record batch at a
+    time gets the message a check of the whole file gives.
+    """
+
+    column: str
+    message: str
+    rows: int
+    examples: tuple[tuple[int, str], ...]  # (CSV line, the value as shown)
+
+    def __add__(self, later: Finding) -> Finding:
+        examples = (self.examples + later.examples)[:EXAMPLE_ROWS]
+        return replace(self, rows=self.rows + later.rows, examples=examples)
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"line {line}: {value}" for line, value in self.examples)
+        more = self.rows - len(self.examples)
+        return f"column '{self.column}': {self.message} {shown}" + (
+            f" (and {more} more rows)" if more else ""
+        )
+
+
+def raise_findings(source: str, findings: Sequence[Finding]) -> None:
+    """Raise DataValidationError naming every broken check; return when none is."""
+    problems = [str(finding) for finding in findings if finding.rows]
+    if problems:
+        raise DataValidationError(source, problems)
+
+
+def check_frame(
+    frame: pd.DataFrame, schema: Schema, source: str, *, with_target: bool = True, first_line: int = 2
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """`validate_frame` without the raise: the typed frame and a Finding for every check, broken or
+    not, in the schema's order, so the lists of a file's parts add up item by item. `first_line`
+    is the CSV line of the frame's first row.
+    """
     if frame.empty:
         raise DataValidationError(source, ["the file has no data rows"])
     expected = schema.feature_names + ([schema.target.name] if with_target else [])
     missing = [name for name in expected if name not in frame.columns]
     if missing:
-        found = ", ".join(map(str, frame.columns))
-        raise DataValidationError(source, [f"missing column(s) {missing}; the file has: {found}"])
-    problems: list[str] = []
+        columns = ", ".join(map(str, frame.columns))
+        raise DataValidationError(source, [f"missing column(s) {missing}; the file has: {columns}"])
+    findings: list[Finding] = []
     typed: dict[str, pd.Series] = {}
     for feature in schema.features:
-        typed[feature.name], broken = _check_column(frame[feature.name], feature)
-        problems.extend(broken)
+        typed[feature.name], found = _check_column(frame[feature.name], feature)
+        findings.extend(found)
     if with_target:
-        typed[schema.target.name], broken = _check_target(frame[schema.target.name], schema.target)
-        problems.extend(broken)
-    if problems:
-        raise DataValidationError(source, problems)
-    return pd.DataFrame(typed, index=frame.index)
+        typed[schema.target.name], found = _check_target(frame[schema.target.name], schema.target)
+        findings.extend(found)
+    moved = [
+        replace(f, examples=tuple((line + first_line - 2, value) for line, value in f.examples))
+        for f in findings
+    ]
+    return pd.DataFrame(typed, index=frame.index), moved
 
 
-def _check_target(column: pd.Series, target: Target) -> tuple[pd.Series, list[str]]:
+def _check_target(column: pd.Series, target: Target) -> tuple[pd.Series, list[Finding]]:
     """Classification targets hold one of their labels; a regression target holds a finite number."""
     if target.is_classification:
         return _check_categories(column, target.name, list(target.labels), nullable=False)
     return _check_numeric(column, Feature(name=target.name, type="float"))
 
 
-def _check_column(column: pd.Series, feature: Feature) -> tuple[pd.Series, list[str]]:
+def _check_column(column: pd.Series, feature: Feature) -> tuple[pd.Series, list[Finding]]:
     if feature.type == "categorical":
         categories = list(feature.categories or ())
         return _check_categories(column, feature.name, categories, feature.nullable, feature.unseen)
     return _check_numeric(column, feature)
 
 
-def _check_numeric(column: pd.Series, feature: Feature) -> tuple[pd.Series, list[str]]:
+def _check_numeric(column: pd.Series, feature: Feature) -> tuple[pd.Series, list[Finding]]:
     values = pd.to_numeric(column, errors="coerce").astype("float64")
     present = column.notna()
     problems = []
@@ -284,7 +331,7 @@ def _check_numeric(column: pd.Series, feature: Feature) -> tuple[pd.Series, list
 
 def _check_categories(
     column: pd.Series, name: str, categories: list[Category], nullable: bool, unseen: Unseen = "refuse"
-) -> tuple[pd.Series, list[str]]:
+) -> tuple[pd.Series, list[Finding]]:
     """Integer-coded categories are compared as numbers (`1`, `1.0` and `1.00` are the code 1); a
     value outside `categories` is a problem only when `unseen` is `refuse`."""
     present = column.notna()
@@ -337,15 +384,12 @@ def _listed(values: list[Category]) -> str:
     return shown + (f", ... ({len(values)} in all)" if len(values) > EXAMPLE_CATEGORIES else "")
 
 
-def _describe(column: pd.Series, bad: pd.Series, name: str, message: str) -> list[str]:
-    """One line for a failed check: how many rows, which CSV lines, which values."""
-    if not bad.any():
-        return []
+def _describe(column: pd.Series, bad: pd.Series, name: str, message: str) -> list[Finding]:
+    """A check's Finding (kept when no row broke it, so every part of a file lists the same checks):
+    how many rows, which CSV lines (the first row is line 2), which values."""
     positions = np.flatnonzero(bad.to_numpy())
-    shown = positions[:EXAMPLE_ROWS]
-    examples = ", ".join(f"line {p + 2}: {_show(column.iloc[p])}" for p in shown)
-    more = f" (and {len(positions) - len(shown)} more rows)" if len(positions) > len(shown) else ""
-    return [f"column '{name}': {message} {examples}{more}"]
+    examples = tuple((int(p) + 2, _show(column.iloc[p])) for p in positions[:EXAMPLE_ROWS])
+    return [Finding(name, message, len(positions), examples)]
 
 
 def _show(value: Any) -> str:
