@@ -24,9 +24,10 @@ from typing import Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from mlops.artifacts import read_metadata
 from mlops.explain import explain
 from mlops.model import load_model
-from mlops.serving.bundle import PipelinePredictor, load_verified, read_metadata
+from mlops.serving.bundle import PipelinePredictor, load_verified
 
 ROOT = Path(__file__).resolve().parents[1]
 TOP = 5

@@ -28,17 +28,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from threadpoolctl import threadpool_limits
 
+from mlops.artifacts import read_evaluation, read_metadata
 from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.model import load_model
 from mlops.schema import known_categories, request_model, unseen_counts
 from mlops.serving.api import task_outputs
-from mlops.serving.bundle import (
-    PipelinePredictor,
-    ServingSettings,
-    metadata_schema,
-    read_evaluation,
-    read_metadata,
-)
+from mlops.serving.bundle import PipelinePredictor, ServingSettings, metadata_schema
 from mlops.serving.card import CardRoute
 from mlops.serving.fast import compile_pipeline
 from mlops.serving.inference_log import InferenceLog

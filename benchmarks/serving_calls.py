@@ -29,7 +29,8 @@ from typing import Any
 
 from serving import BENTOML_DEFAULTS, SAME_WORK, records_of
 
-from mlops.serving.bundle import metadata_schema, read_metadata
+from mlops.artifacts import read_metadata
+from mlops.serving.bundle import metadata_schema
 
 # name: (the app, its environment)
 VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
