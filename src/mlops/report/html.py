@@ -16,9 +16,9 @@ from markupsafe import Markup
 from mlops.pages.render import render_page
 from mlops.report.compare import Comparison
 from mlops.report.markdown import (
-    bound_words,
     card_incomplete_words,
     data_rows,
+    fairness_rows,
     model_rows,
     segment_cells,
     segments_note,
@@ -46,7 +46,7 @@ def render_html(comparison: Comparison) -> str:
             [row.name, _num(row.base), _num(row.head), _num(row.change, "+.4f"), row.direction]
             for row in c.metrics
         ],
-        fairness=_fairness_rows(c),
+        fairness=fairness_rows(c, column="{}", verdicts=("within", "broken")),
         params=[[p.key, str(p.base), str(p.head)] for p in c.params],
         segments_title=segments_title(c) if c.segments else "",
         segments=segment_cells(c) if c.segments else [],
@@ -59,22 +59,6 @@ def render_html(comparison: Comparison) -> str:
 
 def _sides(c: Comparison) -> list[tuple[str, Results]]:
     return ([(f"base {c.base_label}", c.base)] if c.base else []) + [("head", c.head)]
-
-
-def _fairness_rows(c: Comparison) -> list[list[str]]:
-    return [
-        [
-            r.column,
-            r.metric,
-            _num(r.base_difference),
-            _num(r.head_difference),
-            _num(r.base_ratio),
-            _num(r.head_ratio),
-            "; ".join(bound_words(check) for check in r.checks) or "—",
-            ("within" if r.passed else "broken") if r.checks else "",
-        ]
-        for r in c.fairness
-    ]
 
 
 def _num(value: float | None, fmt: str = ".4f") -> str:

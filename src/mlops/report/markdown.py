@@ -213,19 +213,7 @@ def segments_undefined_words(metric: str) -> str:
 def _fairness(c: Comparison) -> str:
     if not c.fairness:
         return ""
-    rows = [
-        [
-            f"`{r.column}`",
-            r.metric,
-            _num(r.base_difference),
-            _num(r.head_difference),
-            _num(r.base_ratio),
-            _num(r.head_ratio),
-            "; ".join(bound_words(check) for check in r.checks) or "—",
-            ("✅" if r.passed else "❌") if r.checks else "",
-        ]
-        for r in c.fairness
-    ]
+    rows = fairness_rows(c, column="`{}`", verdicts=("✅", "❌"))
     header = ["sensitive feature", "rate", "base difference", "head difference", "base ratio", "head ratio"]
     table = _table([*header, "gate bound", ""], rows)
     note = (
@@ -234,6 +222,24 @@ def _fairness(c: Comparison) -> str:
     )
     failed = any(not r.passed for r in c.fairness)
     return _details("Fairness per sensitive feature", f"{note}\n\n{table}", open_=failed)
+
+
+def fairness_rows(c: Comparison, column: str, verdicts: tuple[str, str]) -> list[list[str]]:
+    """The fairness table's rows, for the comment and the HTML page alike: `column` formats the
+    feature's name, `verdicts` is what a row within its gate bounds and a broken row say."""
+    return [
+        [
+            column.format(r.column),
+            r.metric,
+            _num(r.base_difference),
+            _num(r.head_difference),
+            _num(r.base_ratio),
+            _num(r.head_ratio),
+            "; ".join(bound_words(check) for check in r.checks) or "—",
+            (verdicts[0] if r.passed else verdicts[1]) if r.checks else "",
+        ]
+        for r in c.fairness
+    ]
 
 
 def bound_words(check: FairnessCheck) -> str:
