@@ -31,6 +31,7 @@ PARAMS = TrainParams.model_validate(
     {
         "estimator": "hist_gradient_boosting",
         "seed": 0,
+        "max_rows": 1_000_000,
         "logistic_regression": {"C": 1.0, "max_iter": 100},
         "hist_gradient_boosting": {
             "learning_rate": 0.1,
