@@ -26,6 +26,7 @@ import yaml
 from filelock import FileLock
 
 from mlops.cli import main
+from mlops.project import load_project
 
 # Python caches compiled bytecode, in this process and in every one a test starts (dvc, mlops,
 # bentoml serve, copier's tasks): with PYTHONDONTWRITEBYTECODE set (as on the CI machines), each of
@@ -38,13 +39,16 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# Where a project keeps its files, relative to its root (`project / PATHS.metrics`), read from
+# dvc.yaml and project.yaml as the commands read them, so no test restates a path.
+PATHS = load_project(REPO)
 
 
 # Tests that read this repository's committed results (models/, eval/) and its written card: a
 # project made on its own data has them only after its first `make run` and once its team writes
 # the card's words, so there they skip; in the template (and its CI) they always run.
 reads_committed_results = pytest.mark.skipif(
-    not (REPO / "models" / "model.json").is_file(),
+    not (REPO / PATHS.metadata).is_file(),
     reason="reads the committed results and card words, which a new project has after its first run",
 )
 

@@ -16,7 +16,7 @@ from mlops.cli import main
 from mlops.model import build_pipeline, trained_estimator
 from mlops.params import load_params
 from mlops.schema import Schema
-from tests.conftest import reads_committed_results
+from tests.conftest import PATHS, reads_committed_results
 from tests.unit.test_tasks import TARGETS, schema_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _inputs(**changes: Any) -> CardInputs:
     """The card's inputs as this repository's committed results give them."""
-    metadata = json.loads((ROOT / "models/model.json").read_text())
+    metadata = json.loads((ROOT / PATHS.metadata).read_text())
     read = lambda name: json.loads((ROOT / "eval" / name).read_text())  # noqa: E731
     inputs: dict[str, Any] = {
         "name": yaml.safe_load((ROOT / "project.yaml").read_text())["name"],
@@ -43,7 +43,7 @@ def _inputs(**changes: Any) -> CardInputs:
 
 
 def _card(inputs: CardInputs) -> str:
-    return build_card(ROOT / "models/model.skops", inputs).render()  # skops reads no model to render
+    return build_card(ROOT / PATHS.model, inputs).render()  # skops reads no model to render
 
 
 @reads_committed_results

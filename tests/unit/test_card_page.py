@@ -21,7 +21,7 @@ import yaml
 from mlops.card import render_html
 from mlops.card_page import PAGE_POLICY, STYLE
 from mlops.cli import main
-from tests.conftest import reads_committed_results
+from tests.conftest import PATHS, reads_committed_results
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,7 +143,7 @@ def test_hostile_card_text_is_rendered_as_text_and_the_page_loads_nothing(tmp_pa
 @reads_committed_results
 def test_this_repositorys_card_keeps_its_text_and_tables(tmp_path: Path) -> None:
     """The committed card.md as the page renders it: the same page rules, nothing of it lost."""
-    markdown = (ROOT / "models" / "card.md").read_text()
+    markdown = (ROOT / PATHS.card).read_text()
     html = render_html(markdown, "Model card: telco-churn")
     assert_loads_and_runs_nothing(html)
     page = parsed(html)
