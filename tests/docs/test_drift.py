@@ -9,13 +9,11 @@ import json
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from mlops.schema import load_schema
-from mlops.serving.inference_log import InferenceLog, log_files
 from tests.conftest import run
 from tests.docs.blocks import REPO, Outcome, Reader, doc_block
+from tests.served_log import served_log
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 DRIFT = "docs/drift.md"
@@ -27,18 +25,6 @@ def shown_output(doc: str, test: str) -> list[str]:
     text = (REPO / doc).read_text()
     after = text[text.index(f"::{test} -->") :]
     return re.search(r"```\n\n```\n(.*?)\n```", after, re.S).group(1).splitlines()  # type: ignore[union-attr]
-
-
-def write_log(folder: Path, batch: Path, schema_file: Path) -> list[Path]:
-    """A log as the service writes it (its own writer, stamped now), rotated into several files."""
-    features = list(load_schema(schema_file).feature_names)
-    records = json.loads(pd.read_csv(batch)[features].to_json(orient="records"))
-    writer = InferenceLog(folder, max_bytes=200_000)
-    for start in range(0, len(records), 100):
-        part = records[start : start + 100]
-        writer.write("v1", part, [{"label": "No", "probability": 0.2}] * len(part))
-    writer.close()
-    return log_files(folder)
 
 
 def assert_shipped(clone: Path, outcome: Outcome, files: list[Path]) -> None:
@@ -81,7 +67,7 @@ def test_the_command_underneath(make_drift: Outcome, trained: Reader, clone: Pat
 def test_make_ship_log(make_drift: Outcome, trained: Reader, clone: Path, tmp_path: Path) -> None:
     (line,) = doc_block(DRIFT, "test_make_ship_log")
     log = tmp_path / "inference"
-    files = write_log(log, clone / "production" / "2025-01-stable.csv", clone / "schema.yaml")
+    files = served_log(log, clone / "production" / "2025-01-stable.csv", clone / "schema.yaml")
     assert len(files) >= 3
     assert "LOG=/var/log/mlops/inference" in line  # where deploy/ mounts the log; here a folder of the test
     assert_shipped(clone, trained.run(line.replace("/var/log/mlops/inference", str(log))), files)
@@ -96,7 +82,7 @@ def test_monitoring(make_drift: Outcome, trained: Reader, clone: Path, tmp_path:
     )
 
     log = clone / "inference-log"  # where `make serve` writes it
-    files = write_log(log, clone / "production" / "2025-01-stable.csv", clone / "schema.yaml")
+    files = served_log(log, clone / "production" / "2025-01-stable.csv", clone / "schema.yaml")
     checked = trained.run(window)
     assert checked.code == 0, checked.output  # 1,000 recent rows like the training data: no drift
     assert "No drift" in checked.output and "drift/inference-log/drift.md" in checked.output
@@ -104,5 +90,5 @@ def test_monitoring(make_drift: Outcome, trained: Reader, clone: Path, tmp_path:
     assert (seen["status"], seen["current_rows"]) == ("no_drift", 1000) and seen["window"]["since"]
 
     outside = tmp_path / "inference"
-    files = write_log(outside, clone / "production" / "2025-02-drifted.csv", clone / "schema.yaml")
+    files = served_log(outside, clone / "production" / "2025-02-drifted.csv", clone / "schema.yaml")
     assert_shipped(clone, trained.run(ship.replace("/var/log/mlops/inference", str(outside))), files)

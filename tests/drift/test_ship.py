@@ -4,22 +4,23 @@ remote and through S3 (moto on 127.0.0.1), with the real dvc and git."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from mlops.drift.sources import read_current
 from mlops.schema import load_schema
-from mlops.serving.inference_log import InferenceLog, log_files
+from mlops.serving.inference_log import log_files
 from tests.conftest import BIN, copy_project, run
 from tests.drift.conftest import demo_only
 from tests.s3 import KEY_ID, SECRET, s3_endpoint
+from tests.served_log import served_log
 
 pytestmark = [demo_only, pytest.mark.slow, pytest.mark.timeout(600)]
 SHIP = [str(BIN / "mlops"), "ship-log"]
+# 120 records, 30 a request, in files of 10 kB: several closed files and one open
+SMALL_LOG = {"rows": 120, "max_bytes": 10_000, "per_request": 30}
 __all__ = ["s3_endpoint"]  # the fixture, used by name
 
 
@@ -73,24 +74,14 @@ def make_origin(tmp_path: Path, remote: Callable[[Path], None]) -> Path:
     return tmp_path / "origin.git"
 
 
-def served_log(folder: Path, batch: Path, schema_file: Path) -> int:
-    """A log as the service writes it, rotated into several files; the rows written."""
-    features = list(load_schema(schema_file).feature_names)
-    records = json.loads(pd.read_csv(batch)[features].head(120).to_json(orient="records"))
-    writer = InferenceLog(folder, max_bytes=10_000)
-    for start in range(0, len(records), 30):
-        part = records[start : start + 30]
-        writer.write("v1", part, [{"label": "No", "probability": 0.2}] * len(part))
-    writer.close()
-    return len(records)
-
-
 def test_closed_log_files_are_shipped_and_a_fresh_clone_reads_them(
     origin: Path, remote: Callable[[Path], None], tmp_path: Path
 ):
     work = clone(origin, tmp_path / "ops", remote)
     log = tmp_path / "log"
-    served_log(log, tmp_path / "project" / "production" / "2025-01-stable.csv", work / "schema.yaml")
+    served_log(
+        log, tmp_path / "project" / "production" / "2025-01-stable.csv", work / "schema.yaml", **SMALL_LOG
+    )
     files = log_files(log)
     assert len(files) >= 3
     before = run(["git", "rev-parse", "HEAD"], cwd=work).stdout
@@ -130,7 +121,10 @@ def test_make_ship_log_runs_the_command_and_a_missing_log_is_an_error(tmp_path: 
     assert missing.returncode == 2 and "nowhere: no such log folder" in missing.stderr
     assert run(["git", "status", "--porcelain"], cwd=work).stdout == ""
     served_log(
-        tmp_path / "log", tmp_path / "project" / "production" / "2025-01-stable.csv", work / "schema.yaml"
+        tmp_path / "log",
+        tmp_path / "project" / "production" / "2025-01-stable.csv",
+        work / "schema.yaml",
+        **SMALL_LOG,
     )
     run([*make, f"LOG={tmp_path / 'log'}"], cwd=work)
     assert run(["git", "log", "-1", "--format=%s"], cwd=work).stdout.startswith("production data:")
