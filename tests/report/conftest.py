@@ -22,7 +22,7 @@ import yaml
 
 from mlops.cli import main
 from mlops.metrics import HIGHER_IS_BETTER
-from tests.conftest import copy_project, run
+from tests.conftest import PATHS, copy_project, run
 from tests.project_task import project_task
 
 
@@ -62,12 +62,12 @@ def repo(tmp_path: Path, built_project: Path) -> Path:
     in any project made from the template, before its first results are committed.
     """
     project = copy_project(tmp_path / "project", root=built_project)
-    shutil.copy2(built_project / "models" / "model.skops", project / "models" / "model.skops")
+    shutil.copy2(built_project / PATHS.model, project / PATHS.model)
     # The same gate on the task's metric and the same base value on any dataset (a team's answers may
     # pick another metric), so the tests below read the same in every project made from the template.
     gate = task_metrics(project).gate
     edit_yaml(project / "params.yaml", lambda p: p | {"gate": {"metric": gate, "min": 0.5, "max_drop": 0.01}})
-    edit_json(project / "eval" / "metrics.json", lambda m: m | {gate: BASE_VALUE})
+    edit_json(project / PATHS.metrics, lambda m: m | {gate: BASE_VALUE})
     commit(project, f"the base: a known gate and {gate}")
     run(["git", "switch", "-q", "-c", "feature"], cwd=project)
     return project

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mlops.project import load_project
 from mlops.report.verdict import Verdict
 from mlops.schema import load_schema
-from tests.conftest import REPO, run
+from tests.conftest import PATHS, REPO, run
 from tests.project_task import project_task
 from tests.report.conftest import commit, edit_json, edit_yaml, label, report, row, task_metrics
 
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.timeout(300)
 # and calibration (a line each for base and head) and importance (bars); multi-class importance;
 # regression mean residuals by tenth (base and head) and importance.
 CHARTS = {"binary": (4, 6), "multiclass": (1, 0), "regression": (2, 2)}
-METRICS = load_project(REPO).metrics  # eval/metrics.json, as dvc.yaml names it
+METRICS = PATHS.metrics
 
 
 def _better_head(project: Path) -> None:
@@ -97,7 +96,7 @@ def test_base_without_results_says_so(repo: Path) -> None:
     gate = task_metrics(repo).gate
     assert row(markdown, label(gate))[1] == "—"
     assert row(markdown, label(gate))[5] == "new"
-    if json.loads((repo / "eval/segments.json").read_text()):
+    if json.loads((repo / PATHS.segments).read_text()):
         assert f"Weakest segments ({gate})" in markdown
     assert f"has no {METRICS}" in log
 

@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from mlops.project import load_project
-from tests.conftest import REPO, run
+from tests.conftest import PATHS, run
 from tests.project_task import binary_only
 from tests.report.conftest import commit, edit_json, edit_yaml, report, row, task_metrics
 
 pytestmark = pytest.mark.timeout(300)
-METRICS = load_project(REPO).metrics  # eval/metrics.json, as dvc.yaml names it
+METRICS = PATHS.metrics
 FAIRNESS_GATE = {"max_difference": {"true_positive_rate": 0.2}, "min_ratio": {}}
 
 
@@ -76,13 +75,13 @@ def test_a_biased_head_fails_the_fairness_gate_and_shows_base_against_head(repo:
         pytest.skip("schema.yaml marks no sensitive feature")  # a team's own data, before review
     _with_fairness_gate(repo)
     column = sensitive[0]
-    base = json.loads((repo / "eval/fairness.json").read_text())
+    base = json.loads((repo / PATHS.fairness).read_text())
 
     def biased(found: dict) -> dict:
         found[column]["difference"]["true_positive_rate"] = 0.45
         return found
 
-    edit_json(repo / "eval/fairness.json", biased)
+    edit_json(repo / PATHS.fairness, biased)
     commit(repo, "a head that misses one group's positives")
 
     code, markdown, log = report(repo)
@@ -117,7 +116,7 @@ def test_unmarking_a_sensitive_feature_is_a_governance_change_and_still_checked(
         return schema
 
     edit_yaml(repo / "schema.yaml", unmark)
-    edit_json(repo / "eval/fairness.json", lambda f: {k: v for k, v in f.items() if k != column})
+    edit_json(repo / PATHS.fairness, lambda f: {k: v for k, v in f.items() if k != column})
     commit(repo, f"{column} no longer sensitive")
 
     code, markdown, _ = report(repo)

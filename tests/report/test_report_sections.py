@@ -18,7 +18,7 @@ from mlops.report.html import render_html
 from mlops.report.markdown import render_markdown
 from mlops.report.results import Results
 from mlops.schema import load_schema
-from tests.conftest import reads_committed_results
+from tests.conftest import PATHS, reads_committed_results
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITTEN_CARD = yaml.safe_load((ROOT / "project.yaml").read_text())["card"]
@@ -36,15 +36,15 @@ def _results(**changes: Any) -> Results:
     """The committed demo results of this repository, with `changes`."""
     read = lambda name: json.loads((ROOT / name).read_text())  # noqa: E731
     fields: dict[str, Any] = {
-        "metrics": read("eval/metrics.json"),
+        "metrics": read(PATHS.metrics),
         "segments": {
             "contract": {
                 "Month-to-month": {"rows": 773, "roc_auc": 0.7576, "precision": 0.66},
                 "Two year": {"rows": 336, "roc_auc": 0.7666, "precision": None},
             }
         },
-        "metadata": read("models/model.json") | {"trained": {"class": "Ridge", "settings": {"alpha": 1.0}}},
-        "fairness": read("eval/fairness.json"),
+        "metadata": read(PATHS.metadata) | {"trained": {"class": "Ridge", "settings": {"alpha": 1.0}}},
+        "fairness": read(PATHS.fairness),
         "data_md5": "6cbdf97fdf843b3a5efecd1258a3b659.dir",
         "model_size": 2_097_152,
         "card_text": WRITTEN_CARD,

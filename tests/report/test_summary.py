@@ -10,6 +10,7 @@ import pytest
 
 from mlops.cli import main
 from mlops.metrics import HEADLINE
+from tests.conftest import PATHS
 from tests.report.conftest import edit_json
 
 
@@ -23,17 +24,17 @@ def test_summary_finds_the_results_and_says_nothing_when_they_are_committed(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lines = summary(repo, capsys)
-    version = json.loads((repo / "models" / "model.json").read_text())["model_version"]
-    assert lines[0].startswith(f"model    models/model.skops (version {version}, ")
-    assert lines[1] == "metrics  eval/metrics.json"
+    version = json.loads((repo / PATHS.metadata).read_text())["model_version"]
+    assert lines[0].startswith(f"model    {PATHS.model} (version {version}, ")
+    assert lines[1] == f"metrics  {PATHS.metrics}"
     assert [line.split()[0] for line in lines[2:]] == [
-        m for m in HEADLINE if m in json.loads((repo / "eval/metrics.json").read_text())
+        m for m in HEADLINE if m in json.loads((repo / PATHS.metrics).read_text())
     ]
 
 
 def test_summary_names_the_results_to_commit(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (repo / "eval" / "plots" / "roc.json").write_text("{}\n")
-    edit_json(repo / "models" / "model.json", lambda m: m | {"estimator": "logistic_regression"})
+    (repo / PATHS.plots_dir / "roc.json").write_text("{}\n")
+    edit_json(repo / PATHS.metadata, lambda m: m | {"estimator": "logistic_regression"})
     lines = summary(repo, capsys)
     assert lines[-2] == "not committed yet: commit them, so pull requests compare against these results"
     assert lines[-1] == "  git add eval models && git commit -m 'Pipeline results'"
@@ -42,14 +43,14 @@ def test_summary_names_the_results_to_commit(repo: Path, capsys: pytest.CaptureF
 def test_summary_refuses_a_model_file_that_model_json_does_not_describe(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model = repo / "models" / "model.skops"
+    model = repo / PATHS.model
     model.write_bytes(model.read_bytes() + b"another run")
     with contextlib.chdir(repo):
         assert main(["summary"]) == 2
     error = capsys.readouterr().err
-    assert "models/model.skops is not the model that model.json describes" in error
+    assert f"{PATHS.model} is not the model that model.json describes" in error
     assert "run 'make undo'" in error
     model.unlink()
     with contextlib.chdir(repo):
         assert main(["summary"]) == 2
-    assert "models/model.skops is missing" in capsys.readouterr().err
+    assert f"{PATHS.model} is missing" in capsys.readouterr().err
