@@ -203,14 +203,14 @@ check-promotion: install ## the stage and version the GTO stage tag TAG names, o
 promote: install ## commit the overlay change the GTO stage tag TAG asks for on promote/<stage>/<version>; PUSH=1 pushes
 	$(UV) run --frozen mlops gitops --repo "$$GITOPS_REPO" promote --tag "$$TAG" $(if $(PUSH),--push)
 
-# The release's push (release.yml's image job; scripts/push-image.sh, skopeo only, no project code):
-# the registry is asked first, and tags that exist are never pushed again (their digest is reported).
-# SOURCE and REFS are data, as TAG above.
+# The release's push (release.yml's image job; mlops.ci.push_image on the runner's Python, standard
+# library and skopeo only, no project environment): the registry is asked first, and tags that exist
+# are never pushed again (their digest is reported). SOURCE and REFS are data, as TAG above.
 .PHONY: push-image
 push-image: override export SOURCE := $(value SOURCE)
 push-image: override export REFS := $(value REFS)
 push-image: ## push the image SOURCE (a skopeo reference) to each of REFS unless they exist; digest on stdout
-	scripts/push-image.sh "$$SOURCE" "$$REFS"
+	PYTHONPATH=src python3 -m mlops.ci.push_image "$$SOURCE" "$$REFS"
 
 # The repository's protection on GitHub, applied with gh from the files that define it (mlops.github_settings,
 # docs/pull-requests.md "Repository settings"); a second run changes nothing. GH_REPO is data, as TAG above.

@@ -128,14 +128,15 @@ def test_a_repository_in_a_folder_with_a_hostile_name_is_just_a_folder(tmp_path:
     assert git(origin, "branch", "--list", "promote/*") == "promote/staging/v0.1.0"
 
 
-RELEASE_REF = REPO / "scripts" / "release-ref.sh"
+RELEASE_REF = ["python3", "-m", "mlops.ci.release_ref"]
 
 
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
 def test_a_hostile_ref_is_not_released(marker: Path, payload: str) -> None:
     """release.yml's first step, on a ref (a branch a manual run names) built to run a command."""
     for ref, default in ((f"refs/heads/main{payload}", "main"), ("refs/heads/main", f"main{payload}")):
-        result = run([RELEASE_REF, ref, default], cwd=REPO, check=False, env={"HOSTILE_MARKER": str(marker)})
+        env = {"HOSTILE_MARKER": str(marker), "PYTHONPATH": str(REPO / "src")}
+        result = run([*RELEASE_REF, ref, default], cwd=REPO, check=False, env=env)
         assert result.returncode == 2, (ref, default, result.stderr)
         assert "expected refs/(heads|tags|pull)/<name>, <name> of [A-Za-z0-9._/-]+" in result.stderr
         assert result.stderr.count("\n") == 1  # quoted: a newline in the value cannot forge a log line

@@ -21,7 +21,15 @@ from tests.conftest import REPO
 
 SRC = REPO / "src"
 CI = SRC / "mlops" / "ci"
-ENTRY_POINTS = ["post_comment", "post_check", "drift_issue", "drift_history", "pull_request"]
+ENTRY_POINTS = [
+    "post_comment",
+    "post_check",
+    "drift_issue",
+    "drift_history",
+    "pull_request",
+    "push_image",
+    "release_ref",
+]
 
 
 def imported(path: Path) -> set[str]:

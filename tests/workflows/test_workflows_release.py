@@ -33,13 +33,14 @@ def test_only_the_push_job_writes_packages_in_the_release_environment(release: d
     assert writers == ["image"]
     assert release["permissions"] == {}
     image = release["jobs"]["image"]
-    # the push job runs no project code: its commands are the push (shell and skopeo) and cosign
+    # the push job runs no project environment: its commands are the push (the runner's Python, standard
+    # library and skopeo) and cosign
     assert [step["run"] for step in image["steps"] if "run" in step] == [
         "make push-image",
         'cosign sign --yes "$IMAGE"',
     ]
     recipe = run(["make", "--no-print-directory", "-n", "push-image"], cwd=REPO).stdout.strip()
-    assert recipe == 'scripts/push-image.sh "$SOURCE" "$REFS"'
+    assert recipe == 'PYTHONPATH=src python3 -m mlops.ci.push_image "$SOURCE" "$REFS"'
     assert image["environment"] == "release"
     writing = {  # id-token: write only signs a cloud login (OIDC); it writes nothing to GitHub
         name
@@ -51,21 +52,26 @@ def test_only_the_push_job_writes_packages_in_the_release_environment(release: d
 
 
 def test_a_manual_run_is_refused_off_the_default_branch(release: dict[str, Any]) -> None:
-    """The first step after checkout runs scripts/release-ref.sh on the ref and the default branch."""
+    """The first step after checkout runs mlops.ci.release_ref (the runner's Python, src/ alone) on the
+    ref and the default branch."""
     steps = release["jobs"]["bento"]["steps"]
     assert steps[0]["uses"].startswith("actions/checkout@")
     guard = steps[1]
-    assert guard["run"] == 'scripts/release-ref.sh "$REF" "$DEFAULT_BRANCH"'
+    assert guard["run"] == 'python3 -m mlops.ci.release_ref "$REF" "$DEFAULT_BRANCH"'
     assert guard["env"] == {
         "REF": "${{ github.ref }}",
         "DEFAULT_BRANCH": "${{ github.event.repository.default_branch }}",
+        "PYTHONPATH": "src",
     }
     for ref, code in (("refs/heads/main", 0), ("refs/heads/feature", 1), ("refs/tags/v1", 1),
                       ("refs/heads/main-old", 1), ("refs/pull/3/merge", 1)):  # fmt: skip
-        result = run([REPO / "scripts" / "release-ref.sh", ref, "main"], cwd=REPO, check=False)
+        result = run(["python3", "-m", "mlops.ci.release_ref", ref, "main"], cwd=REPO, check=False,
+                     env={"PYTHONPATH": "src"})  # fmt: skip
         assert result.returncode == code, (ref, result.stderr)
         if code:
-            assert f"refusing to release {ref}" in result.stderr
+            assert f"refusing to release {ref}: releases are made from refs/heads/main only" in result.stderr
+        else:
+            assert result.stdout == "release: refs/heads/main is the default branch\n"
 
 
 def test_the_pushed_image_is_registered_by_digest_with_gto(release: dict[str, Any]) -> None:

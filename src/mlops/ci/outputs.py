@@ -7,12 +7,14 @@ import os
 from pathlib import Path
 
 
-def set_output(name: str, value: str) -> None:
-    """`name=value` for the step's outputs, printed too so that a local run shows it."""
+def set_output(name: str, value: str, *, show: bool = True) -> None:
+    """`name=value` for the step's outputs, printed too so that a local run shows it (unless `show` is
+    False: a command whose standard output is its one answer, such as push_image's digest)."""
     if "\n" in value or "\n" in name:
         raise ValueError(f"step output {name!r}: one line expected, got {value!r}")
     line = f"{name}={value}"
-    print(line)
+    if show:
+        print(line)
     _append("GITHUB_OUTPUT", line + "\n")
 
 
