@@ -58,7 +58,7 @@ def make_dataset(rows: int, folder: Path, seed: int = 0) -> Path:
         part["monthly_charges"] = part["monthly_charges"] * 1.12
         day = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=start // ROWS_PER_DAY)
         seconds = pd.to_timedelta(np.sort(rng.integers(0, 86_400, size)), unit="s")
-        part["timestamp"] = (day + seconds).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        part["timestamp"] = day + seconds  # a Parquet timestamp column, as a shipped log holds it
         part["probability"] = probability[index]
         part["prediction"] = np.where(probability[index] >= threshold, "Yes", "No")
         part["model_version"] = version
