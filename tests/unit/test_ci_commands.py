@@ -85,3 +85,29 @@ def test_a_crash_in_drift_check_is_an_error_never_a_verdict(
     monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path))  # a folder: writing the output fails
     assert main(["drift-check", "--current", str(tmp_path / "production")]) == Exit.ERROR
     assert "::error::the drift check crashed (exit 2)" in capsys.readouterr().err
+
+
+def test_a_data_dvc_without_one_output_is_refused_and_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dvc_file = tmp_path / "data.dvc"
+    text = "outs:\n- md5: 0123.dir\n  path: a\n- md5: 4567.dir\n  path: b\n"
+    dvc_file.write_text(text)
+    monkeypatch.setattr(retrain, "_data_dvc", lambda: dvc_file)
+    args = argparse.Namespace(data_md5="0" * 32, step="checkout")
+    with pytest.raises(
+        retrain.RetrainError, match=r"data.dvc: expected one output with a 'path' .*, found 2"
+    ):
+        retrain.checkout(args)
+    assert dvc_file.read_text() == text
+
+
+def test_drift_check_help_names_its_own_out_default(capsys: pytest.CaptureFixture[str]) -> None:
+    """drift/ itself, where `mlops drift` writes to drift/NAME."""
+    helps = {}
+    for command in ("drift-check", "drift"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        helps[command] = " ".join(capsys.readouterr().out.split())
+    assert "drift.html (default: drift/)" in helps["drift-check"]
+    assert "drift.html (default: drift/NAME)" in helps["drift"]

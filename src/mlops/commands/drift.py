@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 EXIT_CODES = {"no_drift": Exit.OK, "drift": Exit.VERDICT, "insufficient_data": Exit.TOO_LITTLE_DATA}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, out_default: str = f"{DRIFT_DIR}/NAME") -> None:
+    """The options; `out_default` is what --help names as --out's default (drift-check's is drift/)."""
     parser.add_argument(
         "--current", type=Path, required=True, help="a batch file or a folder of *.csv, *.parquet, *.jsonl"
     )
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", type=Path, help="schema.yaml (default: dvc.yaml's)")
     parser.add_argument("--params", type=Path, help="params.yaml, its drift section (default: dvc.yaml's)")
     parser.add_argument(
-        "--out", type=Path, help=f"folder for drift.json, drift.md, drift.html (default: {DRIFT_DIR}/NAME)"
+        "--out", type=Path, help=f"folder for drift.json, drift.md, drift.html (default: {out_default})"
     )
     parser.add_argument(
         "--model",

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    drift.add_arguments(parser)
+    drift.add_arguments(parser, out_default=f"{DRIFT_DIR}/")
     parser.set_defaults(out=DRIFT_DIR)  # the workflow uploads drift/ and the issue job reads its top
 
 

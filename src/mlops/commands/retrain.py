@@ -23,12 +23,12 @@ step's outputs.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 
 import yaml
 
+from mlops.artifacts import Outputs, file_reader
 from mlops.ci.git import git_environment
 from mlops.ci.outputs import set_output
 from mlops.ci.process import CommandError
@@ -36,7 +36,7 @@ from mlops.ci.process import run as command
 from mlops.errors import Exit, MlopsError
 from mlops.io import read_yaml, write_text
 from mlops.metrics import HEADLINE
-from mlops.project import load_project
+from mlops.project import dvc_outs, load_project
 
 PREFIX = "retrain/"
 MD5 = re.compile(r"[0-9a-f]{32}\.dir")
@@ -76,8 +76,12 @@ def checkout(args: argparse.Namespace) -> str:
     dvc_file = _data_dvc()
     original = dvc_file.read_text(encoding="utf-8")
     document = read_yaml(dvc_file)
-    out = document["outs"][0]
-    document["outs"] = [{"md5": md5, "hash": out.get("hash", "md5"), "path": out["path"]}]
+    outs = dvc_outs(document)
+    if len(outs) != 1 or "path" not in outs[0]:
+        raise RetrainError(
+            f"{dvc_file}: expected one output with a 'path' (the data folder), found {len(outs)}"
+        )
+    document["outs"] = [{"md5": md5, "hash": outs[0].get("hash", "md5"), "path": outs[0]["path"]}]
     write_text(dvc_file, yaml.safe_dump(document, sort_keys=False))
     try:
         _run("dvc", "pull", "--quiet", str(dvc_file))
@@ -103,7 +107,7 @@ def commit(args: argparse.Namespace) -> str:
 
 def _message(branch: str) -> str:
     project = load_project()
-    metrics = json.loads((project.root / project.metrics).read_text(encoding="utf-8"))
+    metrics = Outputs(file_reader(), missing_ok=False).metrics(project.absolute(project.metrics)) or {}
     version = branch.removeprefix(PREFIX)
     # the task's headline metrics (binary, multi-class or regression), in the tables' order
     figures = "\n".join(f"- {name}: {metrics[name]:.4f}" for name in HEADLINE if name in metrics)
