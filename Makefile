@@ -174,16 +174,17 @@ serve: install ## serve the bento from `make bento` on http://$(HOST):$(PORT)
 
 # The container image, built with podman from the Dockerfile the bento carries (deploy/Dockerfile,
 # the one release.yml builds), on a Debian base made with mmdebstrap when podman's store lacks it
-# (scripts/image.sh).
+# (mlops image).
 IMAGE_NAME ?= localhost/model-service
 image: bento ## build the image from the bento with podman; its reference in build/image-ref
 	rm -f $(BENTO_BUILD)/image-labels.new
 	$(UV) run --frozen mlops image-labels --revision "$$(git rev-parse HEAD)" --format lines \
 		--output $(BENTO_BUILD)/image-labels.new
 	mv $(BENTO_BUILD)/image-labels.new $(BENTO_BUILD)/image-labels
-	scripts/image.sh "$$($(UV) run --frozen python -c 'import bentoml, sys; print(bentoml.get(sys.argv[1]).path)' \
+	$(UV) run --frozen mlops image --bento \
+		"$$($(UV) run --frozen python -c 'import bentoml, sys; print(bentoml.get(sys.argv[1]).path)' \
 		"$$(cat $(BENTO_BUILD)/bento-tag)")" \
-		$(IMAGE_NAME) $(BENTO_BUILD)/image-ref $(BENTO_BUILD)/image-labels
+		--name $(IMAGE_NAME) --ref-file $(BENTO_BUILD)/image-ref --labels $(BENTO_BUILD)/image-labels
 
 # GitOps with GTO (mlops gitops, docs/serving.md): the registry is git tags in GITOPS_REPO.
 # The tag and the image come from git and the workflows' events: data, as above, and checked by

@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "retraining by pull request: a labelled data version on its branch, then its results committed",
     ),
     "image-labels": ("mlops.commands.image_labels", "OCI labels tying an image to its model, data, metrics"),
+    "image": ("mlops.commands.image", "build the container image of a built bento with podman (make image)"),
     "summary": (
         "mlops.commands.summary",
         "print where the model and metrics are, and the headline metrics",

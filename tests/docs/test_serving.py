@@ -126,7 +126,7 @@ def test_serve_the_model(
 
     planned = reader.run(make_image.replace("make ", "make -n ", 1))
     assert planned.code == 0, planned.output
-    assert "scripts/image.sh" in planned.output and "build/image-ref" in planned.output
+    assert "mlops image --bento" in planned.output and "build/image-ref" in planned.output
 
 
 def test_promote_with_gto(reader: Reader, ran: Outcome, clone: Path) -> None:

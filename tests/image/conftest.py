@@ -1,7 +1,7 @@
 """The image, built once per session by `make image` in a copy of the built project, and run with podman.
 
 Missing tools are installed from Debian's packages (podman, runc, mmdebstrap; root, as in CI), so
-these tests never skip. The base image stays in podman's store between runs (scripts/image.sh makes
+these tests never skip. The base image stays in podman's store between runs (mlops image makes
 it only when missing); later sessions reuse the cached layers and build in seconds.
 """
 

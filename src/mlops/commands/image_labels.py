@@ -1,7 +1,7 @@
 """mlops image-labels: the OCI labels and tags that tie a released image to its model, data and metrics.
 
 The release workflow appends them to $GITHUB_OUTPUT; on a laptop they print to stdout. `--format lines`
-prints `tag=...` then one `label=value` a line, for scripts/image.sh (`make image`).
+prints `tag=...` then one `label=value` a line, for `mlops image` (`make image`).
 
 Image tags never move: the tag is the model version qualified by the commit (`<model_version>-<commit12>`),
 so a later merge with the same model and new code gets a new tag instead of overwriting this one.
