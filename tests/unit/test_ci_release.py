@@ -3,9 +3,12 @@ pushes to a real registry; tests/deploy/test_hostile_names.py feeds them payload
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from mlops.ci import push_image, release_ref
+from mlops.ci import process, push_image, release_ref
 from mlops.errors import Exit
 
 REPO_REF = "127.0.0.1:5000/acme/churn"
@@ -75,3 +78,14 @@ def test_tags_with_different_digests_push_nothing_and_name_each() -> None:
     )
     assert refused.value.code == Exit.VERDICT
     assert push_image.already_pushed(refs, {refs[0]: "sha256:1", refs[1]: "sha256:1"}) == "sha256:1"
+
+
+def test_a_commands_output_can_go_to_a_file_byte_for_byte(tmp_path: Path) -> None:
+    """A manifest's digest is of its exact bytes: no newline translation, nothing returned."""
+    target = tmp_path / "manifest"
+    script = "import sys; sys.stdout.buffer.write(b'{\\r\\n\"a\": 1}\\n')"
+    assert process.run([sys.executable, "-c", script], output=target) == ""
+    assert target.read_bytes() == b'{\r\n"a": 1}\n'
+    with pytest.raises(process.CommandError, match="exit 3") as failed:
+        process.run([sys.executable, "-c", "raise SystemExit(3)"], output=target)
+    assert failed.value.returncode == 3
