@@ -11,7 +11,7 @@ import boto3
 import pytest
 import yaml
 
-from tests.conftest import run
+from tests.conftest import PATHS, run
 from tests.docs.blocks import Reader, doc_block
 from tests.docs.conftest import make_clone
 from tests.s3 import KEY_ID, SECRET, s3_endpoint
@@ -86,6 +86,6 @@ def test_remote_storage_s3(reader: Reader, s3_endpoint: str, tmp_path: Path) -> 
     run(["git", "clone", "-q", str(project), str(fresh)], cwd=tmp_path)
     for key, value in (("access_key_id", KEY_ID), ("secret_access_key", SECRET)):
         run(["dvc", "remote", "modify", "--local", "storage", key, value], cwd=fresh)
-    run(["dvc", "pull", "--quiet", "data.dvc"], cwd=fresh)
+    run(["dvc", "pull", "--quiet", PATHS.data_dvc], cwd=fresh)
     data = yaml.safe_load((project / "project.yaml").read_text())["data"]
     assert (fresh / data).read_bytes() == (project / data).read_bytes()

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from mlops.params import load_params
-from tests.conftest import BIN, copy_project, run
+from tests.conftest import BIN, PATHS, copy_project, run
 from tests.github.conftest import BOT, OWNER_REPO, run_ci
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -29,18 +29,18 @@ def origin_and_version(tmp_path: Path) -> tuple[Path, str, int]:
     """A bare 'GitHub' repository using a shared local DVC remote, and a new labelled data version
     pushed to that remote (the old data minus its last tenth) but not committed anywhere."""
     project = copy_project(tmp_path / "project")
-    run(["dvc", "pull", "--quiet", "data.dvc"], cwd=project)
+    run(["dvc", "pull", "--quiet", PATHS.data_dvc], cwd=project)
     run(["dvc", "remote", "add", "-d", "shared", str(tmp_path / "remote")], cwd=project)
-    run(["dvc", "push", "--quiet", "data.dvc"], cwd=project)
+    run(["dvc", "push", "--quiet", PATHS.data_dvc], cwd=project)
     run(["git", "commit", "-qam", "the shared DVC remote"], cwd=project)
     data = next((project / "data").glob("*.csv"))
     frame = pd.read_csv(data, dtype=str, keep_default_na=False)
     rows = len(frame) - len(frame) // 10
     frame.iloc[:rows].to_csv(data, index=False, lineterminator="\n")
     run(["dvc", "add", "--quiet", "data"], cwd=project)
-    run(["dvc", "push", "--quiet", "data.dvc"], cwd=project)
-    md5 = str(yaml.safe_load((project / "data.dvc").read_text())["outs"][0]["md5"])
-    run(["git", "checkout", "--", "data.dvc"], cwd=project)
+    run(["dvc", "push", "--quiet", PATHS.data_dvc], cwd=project)
+    md5 = str(yaml.safe_load((project / PATHS.data_dvc).read_text())["outs"][0]["md5"])
+    run(["git", "checkout", "--", PATHS.data_dvc], cwd=project)
     run(["git", "clone", "-q", "--bare", str(project), str(tmp_path / "origin.git")], cwd=tmp_path)
     return tmp_path / "origin.git", md5, rows
 
@@ -71,9 +71,9 @@ def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
     gate = load_params(runner / "params.yaml").gate.metric
     assert pushed.startswith(f"Retrain on labelled data version {md5[:12]}") and f"\n- {gate}: " in pushed
     changed = run(["git", "diff", "--name-only", "main", branch], cwd=origin).stdout.split()
-    assert {"data.dvc", "dvc.lock", "models/model.json"} <= set(changed)
-    assert md5 in run(["git", "show", f"{branch}:data.dvc"], cwd=origin).stdout
-    metrics = json.loads(run(["git", "show", f"{branch}:eval/metrics.json"], cwd=origin).stdout)
+    assert {str(PATHS.data_dvc), str(PATHS.lock), str(PATHS.metadata)} <= set(changed)
+    assert md5 in run(["git", "show", f"{branch}:{PATHS.data_dvc}"], cwd=origin).stdout
+    metrics = json.loads(run(["git", "show", f"{branch}:{PATHS.metrics}"], cwd=origin).stdout)
     assert 0 < metrics["rows"] < rows  # evaluated on a test split of the new, smaller data
     lock = yaml.safe_load(run(["git", "show", f"{branch}:dvc.lock"], cwd=origin).stdout)
     data_deps = [d["md5"] for d in lock["stages"]["prepare"]["deps"] if d["path"].startswith("data")]

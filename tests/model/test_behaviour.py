@@ -13,6 +13,7 @@ import pytest
 
 from mlops.model import load_model, positive_proba
 from mlops.schema import Schema, load_schema
+from tests.conftest import PATHS
 from tests.project_task import outputs
 
 
@@ -23,7 +24,7 @@ def schema(built_project: Path) -> Schema:
 
 @pytest.fixture(scope="module")
 def model(built_project: Path):  # a fitted scikit-learn Pipeline
-    return load_model(built_project / "models/model.skops")
+    return load_model(built_project / PATHS.model)
 
 
 @pytest.fixture(scope="module")

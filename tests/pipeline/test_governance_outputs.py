@@ -11,22 +11,22 @@ import yaml
 
 from mlops.metrics import BY_TASK
 from mlops.schema import load_schema
-from tests.conftest import run
+from tests.conftest import PATHS, run
 from tests.project_task import UNBOUNDED, project_task
 
 pytestmark = pytest.mark.slow
 
 CARD_ARGS = [
-    "--model", "models/model.skops", "--metadata", "models/model.json", "--params", "params.yaml",
-    "--data-dvc", "data.dvc", "--metrics", "eval/metrics.json", "--intervals", "eval/intervals.json",
-    "--segments", "eval/segments.json", "--fairness", "eval/fairness.json",
-    "--importance", "eval/plots/importance.json",
+    "--model", PATHS.model, "--metadata", PATHS.metadata, "--params", PATHS.params,
+    "--data-dvc", PATHS.data_dvc, "--metrics", PATHS.metrics, "--intervals", PATHS.intervals,
+    "--segments", PATHS.segments, "--fairness", PATHS.fairness,
+    "--importance", PATHS.importance,
 ]  # fmt: skip
 
 
 def test_fairness_covers_every_sensitive_feature(built_project: Path) -> None:
     schema = load_schema(built_project / "schema.yaml")
-    fairness = json.loads((built_project / "eval/fairness.json").read_text())
+    fairness = json.loads((built_project / PATHS.fairness).read_text())
     assert sorted(fairness) == sorted(schema.sensitive)
     for column, found in fairness.items():
         categories = {str(c) for c in schema.feature(column).categories or ()}
@@ -37,8 +37,8 @@ def test_fairness_covers_every_sensitive_feature(built_project: Path) -> None:
 
 
 def test_intervals_hold_the_metric(built_project: Path) -> None:
-    metrics = json.loads((built_project / "eval/metrics.json").read_text())
-    intervals = json.loads((built_project / "eval/intervals.json").read_text())
+    metrics = json.loads((built_project / PATHS.metrics).read_text())
+    intervals = json.loads((built_project / PATHS.intervals).read_text())
     assert sorted(intervals) == sorted(BY_TASK[project_task(built_project)])
     for name, interval in intervals.items():
         assert interval["low"] <= metrics[name] <= interval["high"]
@@ -49,8 +49,8 @@ def test_intervals_hold_the_metric(built_project: Path) -> None:
 
 def test_the_card_starts_with_a_summary_and_names_its_lineage(built_project: Path) -> None:
     card = (built_project / "models/card.md").read_text()
-    metadata = json.loads((built_project / "models/model.json").read_text())
-    data_md5 = yaml.safe_load((built_project / "data.dvc").read_text())["outs"][0]["md5"]
+    metadata = json.loads((built_project / PATHS.metadata).read_text())
+    data_md5 = yaml.safe_load((built_project / PATHS.data_dvc).read_text())["outs"][0]["md5"]
     headings = [line for line in card.splitlines() if line.startswith("#")]
     assert headings[0].startswith("# Model card: ")
     assert headings[1] == "## Summary"

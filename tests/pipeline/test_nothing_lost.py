@@ -24,7 +24,7 @@ import yaml
 from mlops.data import MAX_LINE_BYTES
 from mlops.io import sha256_file
 from mlops.schema import Schema, load_schema
-from tests.conftest import BIN, copy_built, run
+from tests.conftest import BIN, PATHS, copy_built, run
 from tests.pipeline.test_pipeline import CASES, write_broken
 
 RESULTS = ("models", "eval", "artifacts")  # the outputs' folders; dvc.lock and data.dvc besides
@@ -32,7 +32,7 @@ RESULTS = ("models", "eval", "artifacts")  # the outputs' folders; dvc.lock and 
 
 def fingerprint(project: Path) -> dict[str, str]:
     """sha256 of dvc.lock, data.dvc and every file under the outputs' folders (hidden ones too)."""
-    files = [project / "dvc.lock", project / "data.dvc"]
+    files = [project / PATHS.lock, project / PATHS.data_dvc]
     files += [path for folder in RESULTS for path in (project / folder).rglob("*") if path.is_file()]
     return {str(path.relative_to(project)): sha256_file(path) for path in files}
 
@@ -92,7 +92,7 @@ def test_sigkill_mid_train_keeps_the_previous_results(project: Path) -> None:
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"]["seed"] += 1  # forces train, and the validate stage that checks params.yaml
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    before, lock = fingerprint(project), yaml.safe_load((project / "dvc.lock").read_text())
+    before, lock = fingerprint(project), yaml.safe_load((project / PATHS.lock).read_text())
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
     dvc = subprocess.Popen(
         ["dvc", "repro"], cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -102,8 +102,8 @@ def test_sigkill_mid_train_keeps_the_previous_results(project: Path) -> None:
     # killed while it ran: DVC reports the signal (-9) or, when a shell ran the command, 128 + 9
     assert dvc.returncode != 0 and re.search(r"exited with (-9|137)\b", output), output
     # validate ran and succeeded before train, and DVC recorded it (README.md: When a stage fails)
-    assert changed(before, fingerprint(project)) in ([], ["dvc.lock"])
-    after = yaml.safe_load((project / "dvc.lock").read_text())
+    assert changed(before, fingerprint(project)) in ([], [str(PATHS.lock)])
+    after = yaml.safe_load((project / PATHS.lock).read_text())
     assert {k: v for k, v in after["stages"].items() if k != "validate"} == {
         k: v for k, v in lock["stages"].items() if k != "validate"
     }
@@ -116,9 +116,9 @@ def assert_recorded(project: Path) -> None:
     """The next run records what it wrote: status clean, the model's hash in model.json, no
     leftovers of the killed run, and a second `dvc repro` runs nothing."""
     assert "up to date" in run(["dvc", "status"], cwd=project).stdout
-    metadata = yaml.safe_load((project / "models/model.json").read_text())
+    metadata = yaml.safe_load((project / PATHS.metadata).read_text())
     assert metadata["model_file"] == "model.skops"
-    assert metadata["model_sha256"] == sha256_file(project / "models/model.skops")
+    assert metadata["model_sha256"] == sha256_file(project / PATHS.model)
     assert not [path for folder in RESULTS for path in (project / folder).rglob(".*.tmp")]
     assert "Running stage" not in run(["dvc", "repro"], cwd=project).stdout
 
@@ -167,10 +167,10 @@ def test_broken_data_keeps_every_result(project: Path, case: str) -> None:
     assert failed.returncode != 0
     assert message in failed.stdout + failed.stderr
     assert "Running stage 'train'" not in failed.stdout
-    assert changed(before, fingerprint(project)) in ([], ["data.dvc"])
-    assert "up to date" in run(["dvc", "status", "data.dvc"], cwd=project).stdout  # names the edit
-    run(["git", "checkout", "--", "data.dvc"], cwd=project)
-    run(["dvc", "checkout", "--force", "data.dvc"], cwd=project)
+    assert changed(before, fingerprint(project)) in ([], [str(PATHS.data_dvc)])
+    assert "up to date" in run(["dvc", "status", PATHS.data_dvc], cwd=project).stdout  # names the edit
+    run(["git", "checkout", "--", PATHS.data_dvc], cwd=project)
+    run(["dvc", "checkout", "--force", PATHS.data_dvc], cwd=project)
     assert changed(before, fingerprint(project)) == []
     assert sha256_file(raw) == data
     assert "up to date" in run(["dvc", "status"], cwd=project).stdout

@@ -16,7 +16,7 @@ from mlops.io import sha256_file
 from mlops.metrics import BY_TASK, LOWER_IS_BETTER
 from mlops.params import load_params
 from mlops.schema import Schema, load_schema
-from tests.conftest import copy_built, run, stage_commands
+from tests.conftest import PATHS, copy_built, run, stage_commands
 from tests.project_task import UNBOUNDED, project_task
 
 # The plots `mlops evaluate` writes per task (schema.yaml's target.task).
@@ -41,7 +41,7 @@ def project(built_project: Path, tmp_path: Path) -> Path:
 
 def test_outputs_metrics_and_lineage(built_project: Path) -> None:
     task = project_task(built_project)
-    metrics = json.loads((built_project / "eval/metrics.json").read_text())
+    metrics = json.loads((built_project / PATHS.metrics).read_text())
     assert set(BY_TASK[task]) <= set(metrics)
     gate = load_params(built_project / "params.yaml").gate
     if gate.metric in LOWER_IS_BETTER:  # gate.min is then the worst acceptable value
@@ -49,16 +49,14 @@ def test_outputs_metrics_and_lineage(built_project: Path) -> None:
     else:
         assert metrics[gate.metric] >= gate.min
     assert all(0 <= metrics[name] <= 1 for name in set(BY_TASK[task]) - UNBOUNDED)
-    metadata = json.loads((built_project / "models/model.json").read_text())
-    assert metadata["model_sha256"] == sha256_file(built_project / "models/model.skops")
+    metadata = json.loads((built_project / PATHS.metadata).read_text())
+    assert metadata["model_sha256"] == sha256_file(built_project / PATHS.model)
     assert metadata["model_version"] == metadata["model_sha256"][:12]
-    assert metadata["training_data"]["sha256"] == sha256_file(
-        built_project / "artifacts/prepared/train.parquet"
-    )
-    assert sorted(path.name for path in (built_project / "eval/plots").iterdir()) == sorted(PLOTS[task])
+    assert metadata["training_data"]["sha256"] == sha256_file(built_project / PATHS.train)
+    assert sorted(path.name for path in (built_project / PATHS.plots_dir).iterdir()) == sorted(PLOTS[task])
     for plot in PLOTS[task]:
-        assert (built_project / "eval/plots" / plot).stat().st_size > 0
-    segments = json.loads((built_project / "eval/segments.json").read_text())
+        assert (built_project / PATHS.plots_dir / plot).stat().st_size > 0
+    segments = json.loads((built_project / PATHS.segments).read_text())
     assert set(segments) == set(load_params(built_project / "params.yaml").evaluate.segments)
 
 
@@ -69,21 +67,21 @@ def test_clean_status_and_second_repro_does_nothing(built_project: Path) -> None
 
 
 def test_forced_rerun_gives_byte_identical_model_and_metrics(project: Path) -> None:
-    before = {p: (project / p).read_bytes() for p in ("eval/metrics.json", "models/model.skops", "dvc.lock")}
+    before = {p: (project / p).read_bytes() for p in (PATHS.metrics, PATHS.model, PATHS.lock)}
     run(["dvc", "repro", "--force"], cwd=project)
     after = {p: (project / p).read_bytes() for p in before}
     assert before == after
 
 
 def test_one_param_change_reruns_only_dependent_stages(project: Path) -> None:
-    before = json.loads((project / "eval/intervals.json").read_text())
+    before = json.loads((project / PATHS.intervals).read_text())
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["evaluate"]["confidence"] = 0.8
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     output = run(["dvc", "repro"], cwd=project).stdout
     assert "Running stage 'evaluate'" in output
     assert "Running stage 'train'" not in output and "Running stage 'prepare'" not in output
-    after = json.loads((project / "eval/intervals.json").read_text())
+    after = json.loads((project / PATHS.intervals).read_text())
     assert sorted(after) == sorted(before)
     for name, interval in after.items():  # the same resamples, a narrower share of them
         assert interval["confidence"] == 0.8
@@ -158,20 +156,20 @@ def test_bad_data_under_dvc_loses_nothing(project: Path, built_project: Path) ->
 
 
 def assert_fails_and_restores(project: Path, original: Path, raw: Path, message: str) -> None:
-    lock = (project / "dvc.lock").read_bytes()
-    model = sha256_file(project / "models/model.skops")
+    lock = (project / PATHS.lock).read_bytes()
+    model = sha256_file(project / PATHS.model)
     raw_data = sha256_file(original / raw)
     failed = run(["dvc", "repro"], cwd=project, check=False)
     assert failed.returncode != 0
     assert message in failed.stdout + failed.stderr
-    assert (project / "dvc.lock").read_bytes() == lock
+    assert (project / PATHS.lock).read_bytes() == lock
     assert not list(project.rglob("*.tmp")), "a half-written temporary file was left behind"
     # What git tracks comes back from git (repro records changed raw data in data.dvc), the rest
     # from the DVC cache.
     run(["git", "checkout", "--", "."], cwd=project)
     run(["dvc", "checkout", "--force"], cwd=project)
     assert sha256_file(project / raw) == raw_data
-    assert sha256_file(project / "models/model.skops") == model
+    assert sha256_file(project / PATHS.model) == model
     assert "up to date" in run(["dvc", "status"], cwd=project).stdout
 
 
@@ -200,17 +198,15 @@ def test_a_bad_param_stops_dvc_before_any_output_is_removed(project: Path, edit,
     params = yaml.safe_load((project / "params.yaml").read_text())
     edit(params)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    outputs = {
-        p: sha256_file(project / p) for p in ("models/model.skops", "models/model.json", "eval/metrics.json")
-    }
-    lock = (project / "dvc.lock").read_bytes()
+    outputs = {p: sha256_file(project / p) for p in (PATHS.model, PATHS.metadata, PATHS.metrics)}
+    lock = (project / PATHS.lock).read_bytes()
     failed = run(["dvc", "repro"], cwd=project, check=False)
     assert failed.returncode != 0
     assert message in failed.stdout + failed.stderr
     assert "Traceback" not in failed.stdout + failed.stderr
     assert "Running stage 'train'" not in failed.stdout
     assert {p: sha256_file(project / p) for p in outputs} == outputs
-    assert (project / "dvc.lock").read_bytes() == lock
+    assert (project / PATHS.lock).read_bytes() == lock
     assert git_status(project) == " M params.yaml\n"
 
 
@@ -218,9 +214,9 @@ def test_a_bad_schema_stops_dvc_before_any_output_is_removed(project: Path) -> N
     schema = yaml.safe_load((project / "schema.yaml").read_text())
     schema["features"][0]["unseen"] = "ignore"
     (project / "schema.yaml").write_text(yaml.safe_dump(schema, sort_keys=False))
-    model = sha256_file(project / "models/model.skops")
+    model = sha256_file(project / PATHS.model)
     failed = run(["dvc", "repro"], cwd=project, check=False)
     assert failed.returncode != 0
     assert "features.0.unseen: Input should be 'encode' or 'refuse'" in failed.stdout + failed.stderr
-    assert sha256_file(project / "models/model.skops") == model
+    assert sha256_file(project / PATHS.model) == model
     assert git_status(project) == " M schema.yaml\n"

@@ -15,7 +15,7 @@ import yaml
 from mlops.cli import main
 from mlops.data import target_vector
 from mlops.schema import load_schema
-from tests.conftest import stage_commands
+from tests.conftest import PATHS, stage_commands
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +57,12 @@ def train_sampled(project: Path, folder: Path, max_rows: int) -> tuple[Path, dic
 def test_a_split_over_max_rows_trains_on_a_seeded_sample_and_says_so(
     built_project: Path, tmp_path: Path
 ) -> None:
-    split = pd.read_parquet(built_project / "artifacts/prepared/train.parquet")
+    split = pd.read_parquet(built_project / PATHS.train)
     max_rows = max(100, len(split) // 4)
     model, metadata = train_sampled(built_project, tmp_path / "first", max_rows)
     again, _ = train_sampled(built_project, tmp_path / "second", max_rows)
     assert model.read_bytes() == again.read_bytes()
-    assert model.read_bytes() != (built_project / "models/model.skops").read_bytes()
+    assert model.read_bytes() != (built_project / PATHS.model).read_bytes()
     trained = metadata["training_data"]
     assert (trained["rows"], trained["split_rows"]) == (max_rows, len(split))
     assert metadata["params"]["max_rows"] == max_rows
@@ -87,9 +87,9 @@ def test_a_split_over_max_rows_trains_on_a_seeded_sample_and_says_so(
 
 
 def test_the_committed_pipeline_trains_on_every_row_of_a_split_under_max_rows(built_project: Path) -> None:
-    metadata = json.loads((built_project / "models/model.json").read_text())
+    metadata = json.loads((built_project / PATHS.metadata).read_text())
     max_rows = yaml.safe_load((built_project / "params.yaml").read_text())["train"]["max_rows"]
-    rows = len(pd.read_parquet(built_project / "artifacts/prepared/train.parquet"))
+    rows = len(pd.read_parquet(built_project / PATHS.train))
     assert rows < max_rows
     assert metadata["training_data"]["rows"] == metadata["training_data"]["split_rows"] == rows
     card = (built_project / "models/card.md").read_text()

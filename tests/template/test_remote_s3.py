@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, run
+from tests.conftest import PATHS, copy_project, run
 from tests.s3 import KEY_ID, SECRET, s3_endpoint
 from tests.template.conftest import task_env, tracked_files
 
@@ -23,11 +23,11 @@ def _credentials(project: Path) -> None:
 def test_switch_to_s3_push_then_pull_into_a_fresh_clone(s3_endpoint: str, tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     env = task_env()
-    run(["dvc", "pull", "--quiet", "data.dvc"], cwd=project, env=env)
+    run(["dvc", "pull", "--quiet", PATHS.data_dvc], cwd=project, env=env)
     run(["dvc", "remote", "add", "--default", "storage", "s3://team-bucket/churn"], cwd=project, env=env)
     run(["dvc", "remote", "modify", "storage", "endpointurl", s3_endpoint], cwd=project, env=env)
     _credentials(project)
-    run(["dvc", "push", "--quiet", "data.dvc"], cwd=project, env=env)
+    run(["dvc", "push", "--quiet", PATHS.data_dvc], cwd=project, env=env)
     run(["git", "add", ".dvc/config"], cwd=project)
     run(["git", "-c", "user.name=T", "-c", "user.email=t@x.org", "commit", "-qm", "data on S3"], cwd=project)
 
@@ -35,7 +35,7 @@ def test_switch_to_s3_push_then_pull_into_a_fresh_clone(s3_endpoint: str, tmp_pa
     run(["git", "clone", "-q", str(project), str(clone)], cwd=tmp_path)
     assert not (clone / "data" / "telco_churn.csv").exists()
     _credentials(clone)
-    run(["dvc", "pull", "--quiet", "--remote", "storage", "data.dvc"], cwd=clone, env=env)
+    run(["dvc", "pull", "--quiet", "--remote", "storage", PATHS.data_dvc], cwd=clone, env=env)
     original = (project / "data" / "telco_churn.csv").read_bytes()
     assert (clone / "data" / "telco_churn.csv").read_bytes() == original
 
