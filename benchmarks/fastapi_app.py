@@ -34,7 +34,7 @@ from mlops.model import load_model
 from mlops.schema import known_categories, request_model, unseen_counts
 from mlops.serving.api import task_outputs
 from mlops.serving.bundle import PipelinePredictor, ServingSettings, metadata_schema
-from mlops.serving.card import CardRoute
+from mlops.serving.card_route import CardRoute
 from mlops.serving.fast import compile_pipeline
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard

@@ -42,7 +42,7 @@ from mlops.serving.bundle import (
     load_verified,
     metadata_schema,
 )
-from mlops.serving.card import CardRoute
+from mlops.serving.card_route import CardRoute
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard
 from mlops.serving.overhead import logging_config, tracing_config

@@ -33,7 +33,7 @@ MODULES = {module_name(path) for path in PACKAGE.rglob("*.py")}
 
 
 def unit(module: str) -> str:
-    """The table's name for a module: `mlops.report.html` is `report/`, `mlops.card` is `card`."""
+    """The table's name for a module: `mlops.report.html` is `report/`, `mlops.model_card` is `card`."""
     first = module.split(".")[1]
     return f"{first}/" if (PACKAGE / first).is_dir() else first
 

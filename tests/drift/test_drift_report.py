@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 
 from mlops.drift import check_drift
-from mlops.drift.issue import TITLE, closing_comment, issue_text
+from mlops.drift.issue_text import TITLE, closing_comment, issue_text
 from mlops.drift.performance import METRICS, PerformanceResult
 from mlops.drift.render import to_html, to_markdown
 from mlops.drift.render_performance import summary

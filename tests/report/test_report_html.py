@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from mlops.card import render_html
-from mlops.card_page import PAGE_POLICY, STYLE
 from mlops.drift import check_drift
 from mlops.drift.render import to_html as drift_html
+from mlops.model_card import render_html
+from mlops.model_card_page import PAGE_POLICY, STYLE
 from mlops.params import DriftParams
 from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, synthetic
 from tests.project_task import project_task

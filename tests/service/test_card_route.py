@@ -1,4 +1,4 @@
-"""GET /card in-process (mlops.serving.card.CardRoute over ASGI): a card rendered from hostile
+"""GET /card in-process (mlops.serving.card_route.CardRoute over ASGI): a card rendered from hostile
 project.yaml text is served as written, with a policy that lets it load and run nothing.
 
 The service's own /card (the built project's card, through BentoML's app) is checked in
@@ -14,8 +14,8 @@ import pytest
 from starlette.responses import PlainTextResponse
 from starlette.testclient import TestClient
 
-from mlops.card_page import PAGE_POLICY
-from mlops.serving.card import CardRoute
+from mlops.model_card_page import PAGE_POLICY
+from mlops.serving.card_route import CardRoute
 from tests.conftest import reads_committed_results
 from tests.unit.test_card_page import assert_loads_and_runs_nothing, write_hostile_card
 

@@ -17,10 +17,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.pipeline import Pipeline
 
 from mlops.artifacts import read_metadata
-from mlops.card import served_by_words
 from mlops.data import target_vector
 from mlops.explain import DIGITS, explain
 from mlops.model import build_pipeline, load_model, trained_estimator
+from mlops.model_card import served_by_words
 from mlops.params import load_params
 from mlops.schema import Schema, known_categories, load_schema
 from mlops.serving.api import EXPLAIN_TOP

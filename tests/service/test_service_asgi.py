@@ -20,7 +20,7 @@ import pytest
 from _bentoml_sdk.method import APIMethod
 from starlette.testclient import TestClient
 
-from mlops.card_page import PAGE_POLICY
+from mlops.model_card_page import PAGE_POLICY
 from mlops.serving.fast import CompiledPipeline
 from mlops.serving.limits import BENTOML_REQUEST_LOG
 from tests.project_task import ANSWER_FIELDS, project_task

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlops.card import card_placeholders
+from mlops.model_card import card_placeholders
 from tests.conftest import run
 from tests.template.conftest import generate, task_env, tracked_files
 

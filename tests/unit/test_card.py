@@ -11,9 +11,9 @@ import pytest
 import yaml
 from jinja2 import Environment
 
-from mlops.card import CardInputs, build_card, card_placeholders, estimator_words, load_card_text
 from mlops.cli import main
 from mlops.model import build_pipeline, trained_estimator
+from mlops.model_card import CardInputs, build_card, card_placeholders, estimator_words, load_card_text
 from mlops.params import load_params
 from mlops.schema import Schema
 from tests.conftest import PATHS, reads_committed_results

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from mlops.card import render_html
-from mlops.card_page import PAGE_POLICY, STYLE
 from mlops.cli import main
+from mlops.model_card import render_html
+from mlops.model_card_page import PAGE_POLICY, STYLE
 from tests.conftest import PATHS, reads_committed_results
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -224,7 +224,7 @@ def _performance(
 
 def _write(result: DriftResult, args: argparse.Namespace) -> None:
     from mlops.drift.history import dumps
-    from mlops.drift.issue import LABEL, closing_comment, issue_text
+    from mlops.drift.issue_text import LABEL, closing_comment, issue_text
     from mlops.drift.render import to_html, to_markdown
     from mlops.io import write_json, write_text
 

@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlops.artifacts import file_reader
-    from mlops.card import render_html as render_card
     from mlops.io import write_text
+    from mlops.model_card import render_html as render_card
     from mlops.params import load_params
     from mlops.report.compare import compare
     from mlops.report.governance import governing_gate

@@ -24,9 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlops.card import load_card_text
     from mlops.errors import ConfigError
     from mlops.io import write_json
+    from mlops.model_card import load_card_text
     from mlops.params import load_params, schema_problems
     from mlops.schema import load_schema
 

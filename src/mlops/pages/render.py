@@ -3,7 +3,7 @@
 One mechanism for the three pages (report.html, drift.html, the model card), so a team restyles them
 all in one place (page.css) and each page says only what it shows. Every page is self-contained and
 offline: the base writes page.css inline, allowed by its hash in a Content-Security-Policy that lets
-nothing else load or run (mlops.card_page). Autoescaping is on: text is text unless the code that
+nothing else load or run (mlops.model_card_page). Autoescaping is on: text is text unless the code that
 made it marks it `Markup` (the inline SVG plots, the card's rendered Markdown).
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from mlops.card_page import PAGE_POLICY, STYLE
+from mlops.model_card_page import PAGE_POLICY, STYLE
 
 TEMPLATES = Path(__file__).parent / "templates"
 

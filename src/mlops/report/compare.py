@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mlops.card import card_placeholders
 from mlops.metrics import HIGHER_IS_BETTER
+from mlops.model_card import card_placeholders
 from mlops.params import GateParams
 from mlops.report.governance import (
     FairnessRow,

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from mlops.card_page import HEADER_POLICY
+from mlops.model_card_page import HEADER_POLICY
 from mlops.serving.limits import method_not_allowed
 
 log = logging.getLogger(__name__)
