@@ -89,7 +89,8 @@ def run(current: Path, out: Path, src: Path | None, max_mb: float, max_seconds: 
         error = child.stderr.read().decode()[-500:] if child.stderr else ""
         return {"stopped": f"exit {child.returncode}: {error}"}
     result = json.loads((out / "drift.json").read_text())
-    return {"seconds": round(seconds, 1), "peak_mb": round(peak), "result": result}
+    found = {"status": result["status"], "current_rows": result["current_rows"]}
+    return {"seconds": round(seconds, 1), "peak_mb": round(peak), **found, "result": result}
 
 
 def differences(before: dict[str, object], after: dict[str, object]) -> dict[str, object]:
