@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -153,18 +154,25 @@ def _vm_rss_mb(pid: int) -> float:
     return next((int(x.split()[1]) / 1024 for x in lines if x.startswith("VmRSS:")), 0.0)
 
 
+def watch(child: subprocess.Popen[Any], max_mb: float, max_seconds: float) -> float:
+    """Wait for a child, sampling its resident memory every 50 ms; its peak RSS (MB). Past `max_mb` or
+    `max_seconds` it is killed and RuntimeError says where it stopped."""
+    peak, start = 0.0, time.monotonic()
+    while child.poll() is None:
+        peak = max(peak, _vm_rss_mb(child.pid))
+        if peak > max_mb or time.monotonic() - start > max_seconds:
+            child.kill()
+            child.wait()
+            raise RuntimeError(f"stopped at {peak:,.0f} MB after {time.monotonic() - start:,.0f} s")
+        time.sleep(0.05)
+    return peak
+
+
 def bounded(cmd: list[str], max_mb: float, max_seconds: float) -> tuple[str, float]:
     """Run a child; kill it past `max_mb` resident memory or `max_seconds`. Its stdout and peak RSS (MB)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
-        peak, start = 0.0, time.monotonic()
-        while child.poll() is None:
-            peak = max(peak, _vm_rss_mb(child.pid))
-            if peak > max_mb or time.monotonic() - start > max_seconds:
-                child.kill()
-                child.wait()
-                raise RuntimeError(f"stopped at {peak:.0f} MB after {time.monotonic() - start:.0f} s")
-            time.sleep(0.05)
+        peak = watch(child, max_mb, max_seconds)
         if child.returncode:
             err.seek(0)
             raise RuntimeError(f"exit {child.returncode}: {err.read()[-2000:]}")

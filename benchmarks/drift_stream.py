@@ -30,7 +30,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.drift import _vm_rss_mb  # noqa: E402
+from benchmarks.drift import watch  # noqa: E402
 
 HEADING = "## Drift check at production volume: streamed against in-memory"
 CHUNK = 1_000_000
@@ -76,14 +76,11 @@ def run(current: Path, out: Path, src: Path | None, max_mb: float, max_seconds: 
     code = "import sys; from mlops.cli import main; sys.exit(main())"
     cmd = [sys.executable, "-c", code, "drift", "--current", str(current), "--out", str(out)]
     child = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak, start = 0.0, time.monotonic()
-    while child.poll() is None:
-        peak = max(peak, _vm_rss_mb(child.pid))
-        if peak > max_mb or time.monotonic() - start > max_seconds:
-            child.kill()
-            child.wait()
-            return {"stopped": f"stopped at {peak:,.0f} MB after {time.monotonic() - start:,.0f} s"}
-        time.sleep(0.05)
+    start = time.monotonic()
+    try:
+        peak = watch(child, max_mb, max_seconds)
+    except RuntimeError as stopped:
+        return {"stopped": str(stopped)}
     seconds = time.monotonic() - start
     if child.returncode not in (0, 1):
         error = child.stderr.read().decode()[-500:] if child.stderr else ""
