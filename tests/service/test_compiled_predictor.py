@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,7 @@ def test_batches_above_the_crossover_go_to_scikit_learn(
     compiled = compile_pipeline(demo)
     trees = compiled.classifier
     assert isinstance(trees, CompiledTrees)
-    matrix = compiled.transform((records * 2)[: CROSSOVER_ROWS + 1])
+    matrix = compiled.transform(list(islice(cycle(records), CROSSOVER_ROWS + 1)))  # a small test split too
     big = (CROSSOVER_ROWS + 1, trees.estimator.n_features_in_)
     assert matrix.shape == big
     broken = CompiledTrees(trees.estimator, model=None, crossover=CROSSOVER_ROWS)  # type: ignore[arg-type]
