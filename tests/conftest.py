@@ -26,6 +26,8 @@ import yaml
 from filelock import FileLock
 
 from mlops.cli import main
+from mlops.io import read_yaml
+from mlops.model_card import card_placeholders
 from mlops.project import load_project
 
 # Python caches compiled bytecode, in this process and in every one a test starts (dvc, mlops,
@@ -48,8 +50,10 @@ PATHS = load_project(REPO)
 # project made on its own data has them only after its first `make run` and once its team writes
 # the card's words, so there they skip; in the template (and its CI) they always run.
 reads_committed_results = pytest.mark.skipif(
-    not (REPO / PATHS.metadata).is_file(),
-    reason="reads the committed results and card words, which a new project has after its first run",
+    not (REPO / PATHS.metadata).is_file()
+    or bool(card_placeholders((read_yaml(REPO / "project.yaml") or {}).get("card") or {})),
+    reason="reads the committed results and card words, which a new project has after its first run"
+    " and once its card is written",
 )
 
 
