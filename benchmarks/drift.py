@@ -60,8 +60,8 @@ def make_frames(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 def measure(rows: int) -> dict[str, object]:
     """Run in a child process: one size, our check only."""
     from mlops.drift import check_drift
-    from mlops.params import load_params
-    from mlops.schema import load_schema
+    from mlops.spec.params import load_params
+    from mlops.spec.schema import load_schema
 
     schema, params = load_schema(REPO / "schema.yaml"), load_params(REPO / "params.yaml").drift
     reference, current = make_frames(rows)
@@ -108,8 +108,8 @@ def demo_batches(python: str) -> list[dict[str, object]]:
     """Both tools on the demo production batches against the training split: real data, borderline columns."""
     from mlops.drift import check_drift
     from mlops.drift.sources import read_file
-    from mlops.params import load_params
-    from mlops.schema import load_schema
+    from mlops.spec.params import load_params
+    from mlops.spec.schema import load_schema
 
     schema, params = load_schema(REPO / "schema.yaml"), load_params(REPO / "params.yaml").drift
     reference = pd.read_parquet(REPO / "artifacts/prepared/train.parquet")[schema.feature_names]

@@ -40,9 +40,9 @@ ROWS_PER_DAY = 10_000_000
 def make_dataset(rows: int, folder: Path, seed: int = 0) -> Path:
     """`rows` resampled log rows as a day-partitioned Parquet dataset (CHUNK rows per file)."""
     from mlops.artifacts import decision_threshold, read_evaluation
-    from mlops.model import load_model, positive_proba
+    from mlops.pipeline.model import load_model, positive_proba
     from mlops.project import load_project
-    from mlops.schema import load_schema
+    from mlops.spec.schema import load_schema
 
     paths = load_project(REPO)
     schema = load_schema(REPO / paths.schema)

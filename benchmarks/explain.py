@@ -25,8 +25,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from mlops.artifacts import read_metadata
-from mlops.explain import explain
-from mlops.model import load_model
+from mlops.pipeline.explain import explain
+from mlops.pipeline.model import load_model
 from mlops.serving.bundle import PipelinePredictor, load_verified
 
 ROOT = Path(__file__).resolve().parents[1]

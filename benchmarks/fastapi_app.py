@@ -29,15 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from threadpoolctl import threadpool_limits
 
 from mlops.artifacts import read_evaluation, read_metadata
-from mlops.metrics import DEFAULT_THRESHOLD
-from mlops.model import load_model
-from mlops.schema import known_categories, request_model, unseen_counts
+from mlops.pipeline.model import load_model
 from mlops.serving.api import task_outputs
 from mlops.serving.bundle import PipelinePredictor, ServingSettings, metadata_schema
 from mlops.serving.card_route import CardRoute
 from mlops.serving.fast import compile_pipeline
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard
+from mlops.spec.metrics import DEFAULT_THRESHOLD
+from mlops.spec.schema import known_categories, request_model, unseen_counts
 
 MODELS = Path(os.environ.get("MODELS_DIR", "models"))
 FEATURES = os.environ.get("FASTAPI_FEATURES", "bare")

@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 from mlops.drift.performance import Reference, estimate
-from mlops.model import load_model, positive_proba
+from mlops.pipeline.model import load_model, positive_proba
 from mlops.project import load_project
-from mlops.schema import load_schema
 from mlops.serving.inference_log import InferenceLog
+from mlops.spec.schema import load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 THRESHOLD = 0.5

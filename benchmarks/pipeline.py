@@ -44,9 +44,13 @@ TRAIN_HEADING = "## Training: peak memory against `train.max_rows`"
 CHUNK_ROWS = 1_000_000  # rows of the generated training split written at a time
 # What each stage's `run` imports (the command modules import their libraries inside `run`).
 STAGE_IMPORTS = {
-    "prepare": "import mlops.data, mlops.params, mlops.schema, sklearn.model_selection",
-    "train": "import pandas, mlops.metadata, mlops.model, mlops.params, mlops.schema",
-    "evaluate": "import pandas, mlops.evaluate, mlops.model, mlops.params, mlops.schema",
+    "prepare": "import mlops.pipeline.data, mlops.spec.params, mlops.spec.schema, sklearn.model_selection",
+    "train": (
+        "import pandas, mlops.pipeline.metadata, mlops.pipeline.model, mlops.spec.params, mlops.spec.schema"
+    ),
+    "evaluate": (
+        "import pandas, mlops.pipeline.evaluate, mlops.pipeline.model, mlops.spec.params, mlops.spec.schema"
+    ),
 }
 
 
@@ -141,8 +145,8 @@ def render(repro: dict[str, float], scaled: dict[int, dict[str, tuple[float, flo
 def training_split(project: Path, rows: int) -> Path:
     """`rows` rows drawn (seeded, with replacement) from the project's table after validation, written
     as Parquet a million rows at a time, so the generator never holds the whole split."""
-    from mlops.data import read_csv
-    from mlops.schema import load_schema
+    from mlops.pipeline.data import read_csv
+    from mlops.spec.schema import load_schema
 
     raw = project / yaml.safe_load((project / "project.yaml").read_text())["data"]
     table = pa.Table.from_pandas(read_csv(raw, load_schema(project / "schema.yaml")), preserve_index=False)

@@ -44,13 +44,13 @@ import pandas as pd
 import psutil
 
 from mlops.artifacts import read_metadata
-from mlops.model import load_model
-from mlops.schema import request_model
+from mlops.pipeline.model import load_model
 from mlops.serving.bundle import PipelinePredictor, metadata_schema
 from mlops.serving.compiled import CompiledTrees, model_outputs
 from mlops.serving.fast import CompiledPipeline, compile_pipeline
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.overhead import PROBE_ROUTES
+from mlops.spec.schema import request_model
 
 # BentoML's own defaults back, through the operator's override (mlops.serving.overhead): every
 # prediction traced (unsampled spans) and access-logged. The service's settings against BentoML's.

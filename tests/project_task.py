@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from mlops.schema import load_schema
+from mlops.spec.schema import load_schema
 
 # What /predict answers for one record, per task, in the order of the OpenAPI spec's `required`.
 ANSWER_FIELDS = {
@@ -23,7 +23,7 @@ ANSWER_FIELDS = {
     "multiclass": ["label", "probabilities", "model_version"],
     "regression": ["value", "model_version"],
 }
-# Headline metrics (mlops.metrics) that are not shares or probabilities, so not within 0 and 1.
+# Headline metrics (mlops.spec.metrics) that are not shares or probabilities, so not within 0 and 1.
 UNBOUNDED = frozenset({"log_loss", "mae", "rmse", "r2"})
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlops.schema import load_schema
 from mlops.serving.inference_log import InferenceLog, log_files
+from mlops.spec.schema import load_schema
 
 
 def served_log(

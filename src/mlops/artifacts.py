@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import ConfigError
-from mlops.metrics import DEFAULT_THRESHOLD
 from mlops.project import dvc_outs
+from mlops.spec.metrics import DEFAULT_THRESHOLD
 
 log = logging.getLogger(__name__)
 
 # Reads one file by its path; None when it is absent.
 Reader = Callable[[Path], str | None]
 
-# The keys of models/model.json the service needs (mlops.metadata writes them).
+# The keys of models/model.json the service needs (mlops.pipeline.metadata writes them).
 METADATA_KEYS = ("model_version", "model_sha256", "model_file", "schema")
 
 # The inference log's record, one JSON object a line (mlops.serving.inference_log writes it,
@@ -115,8 +115,8 @@ class Outputs:
         return self.json(path) or {}
 
     def importance(self, path: Path) -> list[dict[str, Any]]:
-        """importance.json: {feature, importance, std} rows, largest first (mlops.metrics.IMPORTANCE_SCORING
-        says what the importance is the drop of)."""
+        """importance.json: {feature, importance, std} rows, largest first
+        (mlops.spec.metrics.IMPORTANCE_SCORING says what the importance is the drop of)."""
         return (self.json(path) or {}).get("importance", [])
 
     def metadata(self, path: Path) -> dict[str, Any]:

@@ -25,12 +25,12 @@ from pydantic import BaseModel, ConfigDict
 
 from mlops.artifacts import decision_threshold
 from mlops.errors import ConfigError
-from mlops.fairness import MEANING, Fairness, check_fairness
 from mlops.io import read_yaml
-from mlops.metrics import HIGHER_IS_BETTER, IMPORTANCE_SCORING_NAMES
 from mlops.pages.render import render_page
-from mlops.params import GateParams
-from mlops.schema import Schema
+from mlops.pipeline.fairness import MEANING, Fairness, check_fairness
+from mlops.spec.metrics import HIGHER_IS_BETTER, IMPORTANCE_SCORING_NAMES
+from mlops.spec.params import GateParams
+from mlops.spec.schema import Schema
 
 if TYPE_CHECKING:  # skops.card imports scikit-learn: `mlops validate` reads card words without it
     from skops.card import Card

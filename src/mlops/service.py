@@ -10,7 +10,7 @@ decision threshold and held-out metrics. The model file itself is loaded and ver
 Routes (all POST, JSON): /predict (one record), /predict_batch ({"records": [...]}, at most
 MLOPS_MAX_BATCH), /predict_adaptive (a bare JSON array; BentoML merges concurrent calls into one
 model call), /metadata; GET /card (the model card, HTML). `"explain": true` in a /predict body adds
-the record's top feature contributions (mlops.explain; docs/governance.md gives the latency budget).
+the record's top feature contributions (mlops.pipeline.explain; docs/governance.md gives the latency budget).
 Built in: /livez, /readyz (503 until the model is verified and loaded), /metrics, /docs.json.
 """
 
@@ -26,8 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from mlops.artifacts import decision_threshold, read_evaluation, read_metadata
 from mlops.errors import MlopsError
-from mlops.explain import explain
-from mlops.schema import known_categories, unseen_counts
+from mlops.pipeline.explain import explain
 from mlops.serving.api import (
     EXPLAIN_TOP,
     Contribution,
@@ -46,6 +45,7 @@ from mlops.serving.card_route import CardRoute
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.limits import RequestGuard
 from mlops.serving.overhead import logging_config, tracing_config
+from mlops.spec.schema import known_categories, unseen_counts
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops.data import read_csv, target_vector
-from mlops.schema import load_schema
+from mlops.pipeline.data import read_csv, target_vector
+from mlops.spec.schema import load_schema
 
 
 def test_raw_data_matches_its_schema(built_project: Path) -> None:

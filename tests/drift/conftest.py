@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from mlops.io import read_yaml
-from mlops.params import DriftParams
-from mlops.schema import Feature, Schema, Target
+from mlops.spec.params import DriftParams
+from mlops.spec.schema import Feature, Schema, Target
 
 REPO = Path(__file__).resolve().parents[2]
 PROBABILITIES_SEED = 7

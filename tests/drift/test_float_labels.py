@@ -1,6 +1,6 @@
 """A team's own 0/1 target stored as 0.0/1.0 (schema.yaml: `positive: 1`) through the whole loop:
 validated, split, trained, evaluated, and estimated by the drift check without labels, each step
-comparing labels by value (`mlops.schema.label_codes`), so the estimate is there and matches."""
+comparing labels by value (`mlops.spec.schema.label_codes`), so the estimate is there and matches."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 
 from mlops.drift.performance import METRICS, Reference, estimate, metrics_from_expected
 from mlops.drift.scoring import assess_performance, current_scores
-from mlops.schema import Feature, Schema, Target
+from mlops.spec.schema import Feature, Schema, Target
 
 THRESHOLD = 0.5
 

@@ -14,10 +14,10 @@ import pytest
 
 from mlops.cli import main
 from mlops.drift.performance import METRICS
-from mlops.model import load_model, positive_proba
+from mlops.pipeline.model import load_model, positive_proba
 from mlops.project import load_project
-from mlops.schema import load_schema
 from mlops.serving.inference_log import InferenceLog
+from mlops.spec.schema import load_schema
 from tests.drift.conftest import demo_only
 
 pytestmark = demo_only

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mlops.drift.sources import read_current
-from mlops.schema import load_schema
 from mlops.serving.inference_log import log_files
+from mlops.spec.schema import load_schema
 from tests.conftest import BIN, copy_project, run
 from tests.drift.conftest import demo_only
 from tests.s3 import KEY_ID, SECRET, s3_endpoint

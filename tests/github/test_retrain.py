@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlops.params import load_params
+from mlops.spec.params import load_params
 from tests.conftest import BIN, PATHS, copy_project, run
 from tests.github.conftest import BOT, OWNER_REPO, run_ci
 

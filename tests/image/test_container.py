@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops.model import load_model
-from mlops.params import load_params
+from mlops.pipeline.model import load_model
 from mlops.serving.inference_log import log_files
+from mlops.spec.params import load_params
 from tests.conftest import REPO, post_across_a_signal, run
 from tests.image.conftest import Container, deployment_container, pod_options, run_once
 from tests.project_task import answered, expected_answers, project_task

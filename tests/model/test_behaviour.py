@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops.model import load_model, positive_proba
-from mlops.schema import Schema, load_schema
+from mlops.pipeline.model import load_model, positive_proba
+from mlops.spec.schema import Schema, load_schema
 from tests.conftest import PATHS
 from tests.project_task import outputs
 

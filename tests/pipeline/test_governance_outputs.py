@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops.metrics import BY_TASK
-from mlops.schema import load_schema
+from mlops.spec.metrics import BY_TASK
+from mlops.spec.schema import load_schema
 from tests.conftest import PATHS, run
 from tests.project_task import UNBOUNDED, project_task
 

@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlops.data import MAX_LINE_BYTES
 from mlops.io import sha256_file
-from mlops.schema import Schema, load_schema
+from mlops.pipeline.data import MAX_LINE_BYTES
+from mlops.spec.schema import Schema, load_schema
 from tests.conftest import BIN, PATHS, copy_built, run
 from tests.pipeline.test_pipeline import CASES, write_broken
 

@@ -13,9 +13,9 @@ import yaml
 
 from mlops.cli import main
 from mlops.io import sha256_file
-from mlops.metrics import BY_TASK, LOWER_IS_BETTER
-from mlops.params import load_params
-from mlops.schema import Schema, load_schema
+from mlops.spec.metrics import BY_TASK, LOWER_IS_BETTER
+from mlops.spec.params import load_params
+from mlops.spec.schema import Schema, load_schema
 from tests.conftest import PATHS, copy_built, run, stage_commands
 from tests.project_task import UNBOUNDED, project_task
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from mlops.cli import main
-from mlops.data import target_vector
-from mlops.schema import load_schema
+from mlops.pipeline.data import target_vector
+from mlops.spec.schema import load_schema
 from tests.conftest import PATHS, stage_commands
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from mlops.cli import main
-from mlops.metrics import HIGHER_IS_BETTER
+from mlops.spec.metrics import HIGHER_IS_BETTER
 from tests.conftest import PATHS, copy_project, run
 from tests.project_task import project_task
 

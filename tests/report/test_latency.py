@@ -12,11 +12,11 @@ import pytest
 
 from mlops.artifacts import read_metadata
 from mlops.errors import MlopsError
-from mlops.model import load_model
+from mlops.pipeline.model import load_model
 from mlops.report.latency import example_record, measure_model
-from mlops.schema import Schema, request_model
 from mlops.serving.bundle import load_verified
 from mlops.serving.fast import CompiledPipeline
+from mlops.spec.schema import Schema, request_model
 from tests.project_task import outputs
 
 

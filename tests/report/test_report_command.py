@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlops.report.verdict import Verdict
-from mlops.schema import load_schema
+from mlops.spec.schema import load_schema
 from tests.conftest import PATHS, REPO, run
 from tests.project_task import project_task
 from tests.report.conftest import commit, edit_json, edit_yaml, label, report, row, task_metrics

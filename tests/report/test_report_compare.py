@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mlops.params import GateParams
 from mlops.report import markdown
 from mlops.report.compare import MetricRow, check_gate, compare, flatten, param_changes, segment_rows
 from mlops.report.results import Results
+from mlops.spec.params import GateParams
 
 GATE = GateParams(metric="roc_auc", min=0.8, max_drop=0.01)
 

@@ -15,7 +15,7 @@ from mlops.drift import check_drift
 from mlops.drift.render import to_html as drift_html
 from mlops.model_card import render_html
 from mlops.model_card_page import PAGE_POLICY, STYLE
-from mlops.params import DriftParams
+from mlops.spec.params import DriftParams
 from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, synthetic
 from tests.project_task import project_task
 from tests.report.conftest import commit, edit_yaml, report

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-from mlops.params import GateParams, load_params
 from mlops.report.compare import Comparison, check_gate, compare
 from mlops.report.governance import Governance
 from mlops.report.html import render_html
 from mlops.report.markdown import render_markdown
 from mlops.report.results import Results
-from mlops.schema import load_schema
+from mlops.spec.params import GateParams, load_params
+from mlops.spec.schema import load_schema
 from tests.conftest import PATHS, reads_committed_results
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlops.cli import main
-from mlops.metrics import HEADLINE
+from mlops.spec.metrics import HEADLINE
 from tests.conftest import PATHS
 from tests.report.conftest import edit_json
 

@@ -10,8 +10,8 @@ import httpx
 import pandas as pd
 import pytest
 
-from mlops.model import load_model
 from mlops.model_card_page import PAGE_POLICY
+from mlops.pipeline.model import load_model
 from tests.project_task import ANSWER_FIELDS, answered, expected_answers
 from tests.service.conftest import Server
 

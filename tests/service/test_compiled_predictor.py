@@ -18,16 +18,16 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.pipeline import Pipeline
 
 from mlops.artifacts import read_metadata
-from mlops.data import target_vector
-from mlops.explain import DIGITS, explain
-from mlops.model import build_pipeline, load_model, trained_estimator
 from mlops.model_card import served_by_words
-from mlops.params import load_params
-from mlops.schema import Schema, known_categories, load_schema
+from mlops.pipeline.data import target_vector
+from mlops.pipeline.explain import DIGITS, explain
+from mlops.pipeline.model import build_pipeline, load_model, trained_estimator
 from mlops.serving.api import EXPLAIN_TOP
 from mlops.serving.bundle import PipelinePredictor, load_verified
 from mlops.serving.compiled import CROSSOVER_ROWS, CompiledTrees, compile_trees, model_outputs
 from mlops.serving.fast import CompiledPipeline, compile_pipeline
+from mlops.spec.params import load_params
+from mlops.spec.schema import Schema, known_categories, load_schema
 from tests.conftest import REPO
 from tests.project_task import answered, expected_answers, outputs
 from tests.service.conftest import Server, records_from

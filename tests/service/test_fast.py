@@ -12,12 +12,12 @@ import pytest
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from mlops.data import target_vector
-from mlops.model import build_pipeline, load_model
-from mlops.params import TrainParams, load_params
-from mlops.schema import Schema, load_schema
+from mlops.pipeline.data import target_vector
+from mlops.pipeline.model import build_pipeline, load_model
 from mlops.serving.bundle import PipelinePredictor
 from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline
+from mlops.spec.params import TrainParams, load_params
+from mlops.spec.schema import Schema, load_schema
 from tests.conftest import REPO
 from tests.project_task import outputs
 from tests.service.conftest import records_from

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from mlops.cli import main
-from mlops.metrics import BY_TASK
 from mlops.project import load_project
+from mlops.spec.metrics import BY_TASK
 from tests.project_task import project_task
 
 

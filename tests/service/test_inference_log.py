@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from mlops.drift.sources import read_current
-from mlops.schema import Feature, Schema, Target
 from mlops.serving.inference_log import MAX_VALUE_CHARS, InferenceLog, cut_value, log_files, prune
+from mlops.spec.schema import Feature, Schema, Target
 
 INPUT = {"tenure": 3, "contract": "One year", "total_charges": None}
 OUTPUT = {"label": "No", "probability": 0.25}

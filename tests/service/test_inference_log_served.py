@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from mlops.drift.sources import read_current
-from mlops.params import load_params
-from mlops.schema import load_schema
 from mlops.serving.inference_log import cut_value, log_files
+from mlops.spec.params import load_params
+from mlops.spec.schema import load_schema
 from tests.conftest import BIN, REPO, free_port
 from tests.service.conftest import Server, private_home
 

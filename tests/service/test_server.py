@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from mlops.drift.sources import read_current
-from mlops.model import load_model
-from mlops.schema import Schema, load_schema
+from mlops.pipeline.model import load_model
 from mlops.serving.inference_log import log_files
+from mlops.spec.schema import Schema, load_schema
 from tests.conftest import BIN, REPO
 from tests.project_task import answered, expected_answers
 from tests.service.conftest import Server

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from mlops.cli import main
-from mlops.data import check_text
 from mlops.errors import DataValidationError
+from mlops.pipeline.data import check_text
 from tests.conftest import REPO
 
 HEADER = "age,plan,label\n"
@@ -103,7 +103,7 @@ def test_an_unparsable_line_is_named_and_cut(folder: Path, capsys: pytest.Captur
 def test_a_regression_target_needs_variation_and_rows_not_labels() -> None:
     import pandas as pd
 
-    from mlops.data import check_split
+    from mlops.pipeline.data import check_split
 
     varied = pd.Series([float(i) for i in range(50)], name="price")
     check_split(varied, 0.2, "data.csv", classification=False)  # every value once: fine for regression

@@ -12,10 +12,10 @@ import yaml
 from jinja2 import Environment
 
 from mlops.cli import main
-from mlops.model import build_pipeline, trained_estimator
 from mlops.model_card import CardInputs, build_card, card_placeholders, estimator_words, load_card_text
-from mlops.params import load_params
-from mlops.schema import Schema
+from mlops.pipeline.model import build_pipeline, trained_estimator
+from mlops.spec.params import load_params
+from mlops.spec.schema import Schema
 from tests.conftest import PATHS, reads_committed_results
 from tests.unit.test_tasks import TARGETS, schema_for
 

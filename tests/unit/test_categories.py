@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops.model import build_pipeline
-from mlops.params import load_params
-from mlops.schema import Schema, known_categories, unseen_counts
+from mlops.pipeline.model import build_pipeline
 from mlops.serving.fast import compile_pipeline
+from mlops.spec.params import load_params
+from mlops.spec.schema import Schema, known_categories, unseen_counts
 from tests.conftest import REPO
 
 LEVELS = [f"city {i:03d}" for i in range(200)]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlops import data
-from mlops.data import read_csv, text_batches
 from mlops.errors import DataValidationError
-from mlops.schema import Schema, validate_frame
+from mlops.pipeline import data
+from mlops.pipeline.data import read_csv, text_batches
+from mlops.spec.schema import Schema, validate_frame
 
 SCHEMA = Schema.model_validate(
     {

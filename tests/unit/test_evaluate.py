@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
-from mlops import evaluate
-from mlops.metrics import BY_TASK
+from mlops.pipeline import evaluate
+from mlops.spec.metrics import BY_TASK
 
 Y = np.array([0, 0, 1, 1, 1, 0])
 P = np.array([0.1, 0.6, 0.7, 0.9, 0.4, 0.2])

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from mlops.explain import explain, reference_record
-from mlops.model import build_pipeline
-from mlops.params import TrainParams
-from mlops.schema import Schema
+from mlops.pipeline.explain import explain, reference_record
+from mlops.pipeline.model import build_pipeline
+from mlops.spec.params import TrainParams
+from mlops.spec.schema import Schema
 
 SCHEMA = Schema.model_validate(
     {

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from mlops.fairness import check_fairness, group_fairness
-from mlops.params import FairnessGateParams
+from mlops.pipeline.fairness import check_fairness, group_fairness
+from mlops.spec.params import FairnessGateParams
 
 GATE = FairnessGateParams(
     max_difference={"true_positive_rate": 0.1, "false_positive_rate": 0.1}, min_ratio={"selection_rate": 0.8}

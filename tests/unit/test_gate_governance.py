@@ -10,7 +10,7 @@ from mlops.errors import ConfigError
 from mlops.report.compare import compare
 from mlops.report.governance import card_diff, governing_gate
 from mlops.report.results import Results
-from mlops.schema import Feature
+from mlops.spec.schema import Feature
 
 GATE = {"metric": "roc_auc", "min": 0.8, "max_drop": 0.01}
 

@@ -10,15 +10,21 @@ import pandas as pd
 import pytest
 import yaml
 
-from mlops import data, evaluate
 from mlops.cli import main
-from mlops.data import read_csv
 from mlops.errors import ConfigError
-from mlops.infer import infer_schema, padded_bounds, params_changes, schema_document, suggest_segments
-from mlops.metrics import BY_TASK
-from mlops.params import GateParams
+from mlops.pipeline import data, evaluate
+from mlops.pipeline.data import read_csv
+from mlops.pipeline.infer import (
+    infer_schema,
+    padded_bounds,
+    params_changes,
+    schema_document,
+    suggest_segments,
+)
 from mlops.report.compare import check_gate
-from mlops.schema import Schema, load_schema
+from mlops.spec.metrics import BY_TASK
+from mlops.spec.params import GateParams
+from mlops.spec.schema import Schema, load_schema
 
 
 def _frame(**columns: list[str | None]) -> pd.DataFrame:

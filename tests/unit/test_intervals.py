@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlops.evaluate import bootstrap_intervals, classification_metrics
+from mlops.pipeline.evaluate import bootstrap_intervals, classification_metrics
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import skops.io as sio
 from threadpoolctl import threadpool_limits
 
 from mlops.errors import MlopsError
-from mlops.model import build_pipeline, load_model, positive_proba, save_model
-from mlops.params import load_params
-from mlops.schema import Schema
+from mlops.pipeline.model import build_pipeline, load_model, positive_proba, save_model
+from mlops.spec.params import load_params
+from mlops.spec.schema import Schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Schema.model_validate(

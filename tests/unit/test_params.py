@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from mlops.errors import ConfigError
-from mlops.metrics import BY_TASK, DEFAULT_GATE, HEADLINE, TASKS
-from mlops.params import check_task, load_params
-from mlops.schema import load_schema
+from mlops.spec.metrics import BY_TASK, DEFAULT_GATE, HEADLINE, TASKS
+from mlops.spec.params import check_task, load_params
+from mlops.spec.schema import load_schema
 
 COMMITTED = Path(__file__).resolve().parents[2] / "params.yaml"
 SCHEMA = COMMITTED.with_name("schema.yaml")

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops import data
-from mlops.data import read_training_rows, sample_positions
+from mlops.pipeline import data
+from mlops.pipeline.data import read_training_rows, sample_positions
 from tests.unit.test_tasks import schema_for, toy
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from mlops.data import target_vector
 from mlops.errors import ConfigError, DataValidationError
-from mlops.schema import Schema, label_codes, load_schema, request_model, validate_frame
+from mlops.pipeline.data import target_vector
+from mlops.spec.schema import Schema, label_codes, load_schema, request_model, validate_frame
 
 SCHEMA = Schema.model_validate(
     {

@@ -12,16 +12,16 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from mlops import evaluate
-from mlops.data import split, target_vector
 from mlops.drift import check_drift
 from mlops.errors import DataValidationError
-from mlops.model import build_pipeline, load_model, predictions, save_model
-from mlops.params import GateParams, load_params
+from mlops.pipeline import evaluate
+from mlops.pipeline.data import split, target_vector
+from mlops.pipeline.model import build_pipeline, load_model, predictions, save_model
 from mlops.report.compare import check_gate
-from mlops.schema import Schema, Target, validate_frame
 from mlops.serving.bundle import PipelinePredictor
 from mlops.serving.fast import compile_pipeline
+from mlops.spec.params import GateParams, load_params
+from mlops.spec.schema import Schema, Target, validate_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 FEATURES = [

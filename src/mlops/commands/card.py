@@ -14,9 +14,9 @@ from mlops.artifacts import Outputs, file_reader
 from mlops.errors import ConfigError, Exit
 from mlops.io import read_yaml, stage_outputs, write_text
 from mlops.model_card import CardInputs, build_card, card_placeholders, load_card_text, render_html
-from mlops.params import load_params
 from mlops.project import PROJECT, find_root, shown
-from mlops.schema import Schema
+from mlops.spec.params import load_params
+from mlops.spec.schema import Schema
 
 log = logging.getLogger(__name__)
 

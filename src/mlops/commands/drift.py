@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mlops.drift.performance import PerformanceResult
     from mlops.drift.scoring import ScoreSummary
     from mlops.drift.stream import Scorer
-    from mlops.schema import Schema
+    from mlops.spec.schema import Schema
 
 log = logging.getLogger(__name__)
 EXIT_CODES = {"no_drift": Exit.OK, "drift": Exit.VERDICT, "insufficient_data": Exit.TOO_LITTLE_DATA}
@@ -122,8 +122,8 @@ def _check(args: argparse.Namespace) -> DriftResult:
     from mlops.drift.scoring import with_performance
     from mlops.drift.sources import parse_time, read_file
     from mlops.drift.stream import stream_check
-    from mlops.params import load_params
-    from mlops.schema import load_schema
+    from mlops.spec.params import load_params
+    from mlops.spec.schema import load_schema
 
     schema = load_schema(args.schema)
     params = load_params(args.params).drift
@@ -185,8 +185,8 @@ def _scorer(args: argparse.Namespace) -> Scorer | None:
     from mlops.artifacts import decision_threshold, read_evaluation
     from mlops.drift.stream import Scorer
     from mlops.io import read_json
-    from mlops.metrics import DEFAULT_THRESHOLD
-    from mlops.model import load_model
+    from mlops.pipeline.model import load_model
+    from mlops.spec.metrics import DEFAULT_THRESHOLD
 
     paths = (args.model, args.labelled_reference)
     if None in paths or not all(path.is_file() for path in paths):

@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ConfigError
-from mlops.metrics import BY_TASK
 from mlops.project import IMPORTANCE_FILE
+from mlops.spec.metrics import BY_TASK
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from mlops.params import EvaluateParams
-    from mlops.schema import Schema
+    from mlops.spec.params import EvaluateParams
+    from mlops.spec.schema import Schema
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from mlops import evaluate
-    from mlops.data import target_vector
     from mlops.io import stage_outputs, write_json
-    from mlops.model import load_model, predictions
-    from mlops.params import check_task, load_params
-    from mlops.schema import load_schema
+    from mlops.pipeline import evaluate
+    from mlops.pipeline.data import target_vector
+    from mlops.pipeline.model import load_model, predictions
+    from mlops.spec.params import check_task, load_params
+    from mlops.spec.schema import load_schema
 
     schema = load_schema(args.schema)
     all_params = load_params(args.params)
@@ -98,8 +98,8 @@ def _context(schema: Schema, y: np.ndarray, params: EvaluateParams) -> dict[str,
 def _write_plots(plots: Path, schema: Schema, y: np.ndarray, predicted: np.ndarray, threshold: float) -> None:
     """The plot data of the task (dvc.yaml's `plots`): binary the curves and confusion rows,
     multi-class the confusion rows, regression the residuals."""
-    from mlops import evaluate
     from mlops.io import write_json, write_with
+    from mlops.pipeline import evaluate
 
     target = schema.target
     if target.task == "regression":
@@ -128,7 +128,7 @@ def _governance(
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
     """The metrics' confidence intervals and, for a binary task, the fairness gaps between groups of
     each sensitive column (its rates are of the positive class; other tasks get {} and say so)."""
-    from mlops import evaluate, fairness
+    from mlops.pipeline import evaluate, fairness
 
     task = schema.target.task
     intervals = evaluate.bootstrap_intervals(

@@ -19,8 +19,8 @@ from typing import Any
 from mlops.artifacts import data_version
 from mlops.errors import MlopsError
 from mlops.io import read_json, read_yaml
-from mlops.metrics import HEADLINE
 from mlops.project import load_project
+from mlops.spec.metrics import HEADLINE
 
 log = logging.getLogger(__name__)
 PREFIX = "io.mlops"

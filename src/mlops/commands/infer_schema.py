@@ -14,7 +14,7 @@ from typing import Any
 
 from mlops.errors import ConfigError, DataValidationError
 from mlops.io import write_text, write_with
-from mlops.metrics import AUTO, HEADLINE, TASKS
+from mlops.spec.metrics import AUTO, HEADLINE, TASKS
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +59,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--metric",
         default=AUTO,
         choices=[AUTO, *HEADLINE],
-        help="the quality gate's metric, one of the task's (default: the task's, mlops.metrics.DEFAULT_GATE)",
+        help="the quality gate's metric, one of the task's (default: mlops.spec.metrics.DEFAULT_GATE)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     import yaml
 
-    from mlops.data import read_text_csv
-    from mlops.infer import (
+    from mlops.pipeline.data import read_text_csv
+    from mlops.pipeline.infer import (
         MAX_CATEGORIES,
         MAX_LEVELS,
         dataset_name,

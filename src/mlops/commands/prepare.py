@@ -18,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlops.data import check_split, read_csv, split
     from mlops.io import stage_outputs
-    from mlops.params import load_params
-    from mlops.schema import load_schema
+    from mlops.pipeline.data import check_split, read_csv, split
+    from mlops.spec.params import load_params
+    from mlops.spec.schema import load_schema
 
     schema = load_schema(args.schema)
     params = load_params(args.params).prepare

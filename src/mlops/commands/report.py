@@ -33,7 +33,6 @@ def run(args: argparse.Namespace) -> int:
     from mlops.artifacts import file_reader
     from mlops.io import write_text
     from mlops.model_card import render_html as render_card
-    from mlops.params import load_params
     from mlops.report.compare import compare
     from mlops.report.governance import governing_gate
     from mlops.report.html import render_html
@@ -41,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from mlops.report.markdown import Links, render_markdown
     from mlops.report.results import git_reader, load_results
     from mlops.report.verdict import VERDICT_FILE, Verdict
+    from mlops.spec.params import load_params
 
     project = load_project()
     base_revision = args.base or default_base(project.root)

@@ -35,8 +35,8 @@ from mlops.ci.process import CommandError
 from mlops.ci.process import run as command
 from mlops.errors import Exit, MlopsError
 from mlops.io import read_yaml, write_text
-from mlops.metrics import HEADLINE
 from mlops.project import dvc_outs, load_project
+from mlops.spec.metrics import HEADLINE
 
 PREFIX = "retrain/"
 MD5 = re.compile(r"[0-9a-f]{32}\.dir")

@@ -9,8 +9,8 @@ from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.io import read_json, sha256_file
-from mlops.metrics import HEADLINE
 from mlops.project import ProjectPaths, git_changes, load_project, results_to_commit, shown
+from mlops.spec.metrics import HEADLINE
 
 log = logging.getLogger(__name__)
 

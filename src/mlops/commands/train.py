@@ -18,13 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlops.data import read_training_rows, target_vector
-    from mlops.explain import reference_record
     from mlops.io import stage_outputs, write_json
-    from mlops.metadata import model_metadata
-    from mlops.model import build_pipeline, predictions, save_model
-    from mlops.params import check_task, load_params
-    from mlops.schema import load_schema
+    from mlops.pipeline.data import read_training_rows, target_vector
+    from mlops.pipeline.explain import reference_record
+    from mlops.pipeline.metadata import model_metadata
+    from mlops.pipeline.model import build_pipeline, predictions, save_model
+    from mlops.spec.params import check_task, load_params
+    from mlops.spec.schema import load_schema
 
     schema = load_schema(args.schema)
     all_params = load_params(args.params)

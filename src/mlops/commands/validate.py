@@ -27,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from mlops.errors import ConfigError
     from mlops.io import write_json
     from mlops.model_card import load_card_text
-    from mlops.params import load_params, schema_problems
-    from mlops.schema import load_schema
+    from mlops.spec.params import load_params, schema_problems
+    from mlops.spec.schema import load_schema
 
     schema = load_schema(args.schema)
     params = load_params(args.params)

@@ -17,8 +17,8 @@ from mlops.drift import stats
 from mlops.drift.performance import PerformanceResult
 from mlops.drift.summary import ColumnPlan, NumericSketch, Summary, category_counts, numeric_width, summarize
 from mlops.errors import ConfigError
-from mlops.params import DriftColumnParams, DriftParams
-from mlops.schema import Schema, label_codes
+from mlops.spec.params import DriftColumnParams, DriftParams
+from mlops.spec.schema import Schema, label_codes
 
 Status = Literal["drift", "no_drift", "insufficient_data"]
 HISTOGRAM_BINS = 20
@@ -106,7 +106,7 @@ def check_drift(
 ) -> DriftResult:
     """Compare the current data with the reference, column by column, and give a dataset verdict.
 
-    Both frames are typed as `mlops.schema.validate_frame` returns them. The current frame is
+    Both frames are typed as `mlops.spec.schema.validate_frame` returns them. The current frame is
     summarized as one batch: `check_summary` is the check, whatever the data's size.
     """
     plans = column_plans(reference, schema, params)

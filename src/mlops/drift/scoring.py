@@ -19,7 +19,7 @@ from mlops.drift.check import DriftResult
 from mlops.drift.performance import PerformanceResult, Reference, alert_reason, estimate_cells, not_available
 from mlops.drift.sources import MODEL_VERSION, PROBABILITY
 from mlops.drift.summary import SCORE_CELL, NumericSketch
-from mlops.schema import Schema, label_codes
+from mlops.spec.schema import Schema, label_codes
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def _source(logged: int, scored: int) -> str:
 
 
 def _score(model: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:
-    """The positive class's probability (the pipeline is fitted on 0/1 targets, see mlops.model)."""
+    """The positive class's probability (the pipeline is fitted on 0/1 targets, see mlops.pipeline.model)."""
     return np.asarray(model.predict_proba(frame[list(schema.feature_names)])[:, 1], dtype="float64")
 
 

@@ -12,7 +12,7 @@ become the `probability` and `model_version` columns, for the performance estima
 batches may carry a `timestamp` column for time windows, and a `probability` column.
 
 Files are read a record batch at a time (`current_batches`), so the check's memory does not grow
-with the data: Parquet through pyarrow's row-group reader, CSV through mlops.data's text batches,
+with the data: Parquet through pyarrow's row-group reader, CSV through mlops.pipeline.data's text batches,
 JSON lines through Arrow's streaming JSON reader. A folder may be a dataset partitioned by day
 (`date=YYYY-MM-DD/` folders, UTC days): with a time window, the days outside it are not read.
 """
@@ -40,9 +40,9 @@ from mlops.artifacts import (
     LOG_TIMESTAMP,
     log_row,
 )
-from mlops.data import text_batches
 from mlops.errors import DataValidationError
-from mlops.schema import Schema, validate_frame
+from mlops.pipeline.data import text_batches
+from mlops.spec.schema import Schema, validate_frame
 
 SUFFIXES = (".csv", ".jsonl", ".parquet")
 # The columns a source may carry beside the features, named as the inference log's fields.

@@ -20,8 +20,8 @@ from mlops.drift.check import DriftResult, check_summary, column_plans, summariz
 from mlops.drift.scoring import ScoreSummary, binary_classifier, score_batch
 from mlops.drift.sources import current_batches
 from mlops.drift.summary import ColumnPlan, Summary, summarize
-from mlops.params import DriftParams
-from mlops.schema import Schema
+from mlops.spec.params import DriftParams
+from mlops.spec.schema import Schema
 
 
 @dataclass(frozen=True)

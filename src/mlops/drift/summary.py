@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlops.schema import label_codes
+from mlops.spec.schema import label_codes
 
 MAX_CELLS = 1 << 16
 CELLS_PER_SD = 1024  # a numeric feature's cells are 1/1024 of the reference's standard deviation wide

@@ -6,9 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mlops.metrics import HIGHER_IS_BETTER
 from mlops.model_card import card_placeholders
-from mlops.params import GateParams
 from mlops.report.governance import (
     FairnessRow,
     Governance,
@@ -17,6 +15,8 @@ from mlops.report.governance import (
     fairness_rows,
 )
 from mlops.report.results import Results
+from mlops.spec.metrics import HIGHER_IS_BETTER
+from mlops.spec.params import GateParams
 
 Direction = Literal["better", "worse", "same", "new", "removed"]
 SAME = 1e-9

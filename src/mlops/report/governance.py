@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from mlops.errors import ConfigError
-from mlops.fairness import METRICS, Fairness, FairnessCheck, check_fairness
-from mlops.params import GateParams
+from mlops.pipeline.fairness import METRICS, Fairness, FairnessCheck, check_fairness
 from mlops.report.results import Results
+from mlops.spec.params import GateParams
 
 MAX_DIFF_LINES = 120
 

@@ -17,8 +17,8 @@ from threadpoolctl import threadpool_limits
 
 from mlops.artifacts import read_metadata
 from mlops.report.compare import ModelStats
-from mlops.schema import Schema
 from mlops.serving.bundle import Predictor, load_verified, metadata_schema
+from mlops.spec.schema import Schema
 
 
 def example_record(schema: Schema) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlops.fairness import FairnessCheck
 from mlops.github import COMMENT_LIMIT
-from mlops.metrics import HIGHER_IS_BETTER
+from mlops.pipeline.fairness import FairnessCheck
 from mlops.report import charts
 from mlops.report.compare import Comparison, MetricRow
 from mlops.report.results import Results
+from mlops.spec.metrics import HIGHER_IS_BETTER
 
 # Room left for the note the comment workflow adds (mlops.ci.post_comment) and for multi-byte characters.
 BUDGET = COMMENT_LIMIT - 5_536

@@ -16,8 +16,8 @@ from typing import Any
 
 from mlops.artifacts import Outputs, Reader
 from mlops.errors import MlopsError
-from mlops.metrics import IMPORTANCE_SCORING_NAMES
 from mlops.project import PROJECT, ProjectPaths
+from mlops.spec.metrics import IMPORTANCE_SCORING_NAMES
 
 CURVES = ("roc", "precision_recall", "calibration", "residuals")  # those of the task are written
 

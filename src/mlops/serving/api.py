@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, create_model
 
-from mlops.schema import Schema, Target, request_model
+from mlops.spec.schema import Schema, Target, request_model
 
 EXPLAIN_TOP = 5  # contributions added by "explain": true
 
-# A request body's top level refuses an unknown key, like a record (mlops.schema.request_model): else
+# A request body's top level refuses an unknown key, like a record (mlops.spec.schema.request_model): else
 # `{"records": [...], "explain": true}` on /predict_batch is answered as if the key were not there.
 STRICT_BODY = ConfigDict(extra="forbid", frozen=True)
 

@@ -19,10 +19,10 @@ from sklearn.pipeline import Pipeline
 
 from mlops.errors import ConfigError, MlopsError
 from mlops.io import sha256_file
-from mlops.model import load_model
-from mlops.schema import Schema
+from mlops.pipeline.model import load_model
 from mlops.serving.compiled import model_outputs
 from mlops.serving.fast import UnsupportedPipelineError, compile_pipeline
+from mlops.spec.schema import Schema
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlops.params import FairnessGateParams
+from mlops.spec.params import FairnessGateParams
 
 if TYPE_CHECKING:  # fairlearn imports scikit-learn: only the stages that measure pay for it
     from fairlearn.metrics import MetricFrame

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from mlops.evaluate import task_metrics
 from mlops.io import sha256_file
-from mlops.metrics import DEFAULT_THRESHOLD
-from mlops.model import trained_estimator
-from mlops.params import TrainParams
-from mlops.schema import Schema
+from mlops.pipeline.evaluate import task_metrics
+from mlops.pipeline.model import trained_estimator
+from mlops.spec.metrics import DEFAULT_THRESHOLD
+from mlops.spec.params import TrainParams
+from mlops.spec.schema import Schema
 
 LIBRARIES = ("scikit-learn", "skops", "numpy", "pandas", "scipy")
 VERSION_LENGTH = 12
@@ -39,9 +39,9 @@ def model_metadata(
     """Everything needed to trust and serve the model file, without loading it.
 
     The service verifies `model_sha256` before it becomes ready; the report and the image labels
-    read `model_version` and `training_data`; `train_predictions` (`mlops.model.predictions` on the
+    read `model_version` and `training_data`; `train_predictions` (`mlops.pipeline.model.predictions` on the
     training rows) give the training metrics of the schema's task; `reference` (a typical training
-    record) is what the service's explanations replace features with (mlops.explain).
+    record) is what the service's explanations replace features with (mlops.pipeline.explain).
     `training_data.rows` counts the rows the model learned from, `split_rows` the rows of the
     training split they were sampled from (the same when it fits `train.max_rows`).
     """

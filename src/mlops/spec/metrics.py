@@ -24,7 +24,7 @@ Metric = Literal[
     "f1_macro", "f1_weighted", "precision_macro", "recall_macro", "mae", "rmse", "r2",
 ]  # fmt: skip
 
-# The headline metrics of each task (mlops.schema.Task), in the order every table lists them.
+# The headline metrics of each task (mlops.spec.schema.Task), in the order every table lists them.
 BY_TASK: dict[str, tuple[str, ...]] = {
     "binary": get_args(BinaryMetric),
     "multiclass": get_args(MulticlassMetric),
@@ -36,7 +36,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {name: name not in LOWER_IS_BETTER for name 
 # The metric the quality gate checks when nothing else is said, per task.
 DEFAULT_GATE: dict[str, str] = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "rmse"}
 
-# What permutation importance measures the drop of, per task: scikit-learn's scorer (mlops.evaluate)
+# What permutation importance measures the drop of, per task: scikit-learn's scorer (mlops.pipeline.evaluate)
 # and its name in the card's and the report's words.
 IMPORTANCE_SCORING: dict[str, str] = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
 IMPORTANCE_SCORING_NAMES: dict[str, str] = {"binary": "ROC AUC", "multiclass": "accuracy", "regression": "R2"}

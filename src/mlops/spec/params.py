@@ -9,8 +9,8 @@ from pydantic import Field, field_validator
 
 from mlops.errors import ConfigError
 from mlops.io import read_validated
-from mlops.metrics import BY_TASK, Metric
-from mlops.schema import Frozen, Schema
+from mlops.spec.metrics import BY_TASK, Metric
+from mlops.spec.schema import Frozen, Schema
 
 
 class PrepareParams(Frozen):
@@ -96,7 +96,7 @@ class FairnessGateParams(Frozen):
 class GateParams(Frozen):
     """The quality gate a pull request must pass. The report applies the base revision's gate."""
 
-    metric: Metric = Field(description="A headline metric of the task (mlops.metrics.BY_TASK).")
+    metric: Metric = Field(description="A headline metric of the task (mlops.spec.metrics.BY_TASK).")
     min: float = Field(description="The head's metric must be at least this.")
     max_drop: float = Field(ge=0, description="Largest allowed fall against the base, absolute.")
     fairness: FairnessGateParams = Field(default_factory=FairnessGateParams)

@@ -23,7 +23,7 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 
-from mlops.metrics import IMPORTANCE_SCORING
+from mlops.spec.metrics import IMPORTANCE_SCORING
 
 DIGITS = 6
 RESIDUAL_POINTS = 2000  # the residual plot shows at most this many test rows, evenly spread
@@ -127,7 +127,7 @@ def regression_metrics(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, f
 
 
 def task_metrics(task: str, y_true: np.ndarray, predicted: np.ndarray, threshold: float) -> dict[str, float]:
-    """The headline metrics of the task (mlops.metrics.BY_TASK) from `mlops.model.predictions`."""
+    """The headline metrics of the task (mlops.spec.metrics.BY_TASK) from `model.predictions`."""
     if task == "binary":
         return classification_metrics(y_true, predicted, threshold)
     if task == "multiclass":

@@ -1,6 +1,6 @@
 """Infer a schema.yaml from a CSV, so a team adopts its own data by reviewing one file.
 
-Pure functions from a frame of text cells (as `mlops.data.read_csv` reads them: blank cells are
+Pure functions from a frame of text cells (as `mlops.pipeline.data.read_csv` reads them: blank cells are
 missing) to a `Schema`. The task follows from the target (`infer_task`) unless it is given: two
 labels make a binary task, a few labels a multi-class one, and numbers with many values regression.
 """
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import ConfigError
-from mlops.evaluate import regression_metrics, task_metrics
-from mlops.metrics import AUTO, BY_TASK, DEFAULT_GATE, DEFAULT_THRESHOLD, HIGHER_IS_BETTER, Task
-from mlops.schema import Category, Feature, Schema, Target, Unseen
+from mlops.pipeline.evaluate import regression_metrics, task_metrics
+from mlops.spec.metrics import AUTO, BY_TASK, DEFAULT_GATE, DEFAULT_THRESHOLD, HIGHER_IS_BETTER, Task
+from mlops.spec.schema import Category, Feature, Schema, Target, Unseen
 
 MAX_CATEGORIES = 1000  # text columns with more distinct values are refused (ids, free text)
 MAX_LEVELS = 30  # columns with more categories get `max_levels`: the rarest share one 'other' column
@@ -305,7 +305,7 @@ def useless_bound(metric: str, schema: Schema, target: pd.Series) -> float:
 
 
 def useless_scores(schema: Schema, target: pd.Series) -> dict[str, float]:
-    """Every headline metric of the task, as `mlops.evaluate` computes it, of the useless model."""
+    """Every headline metric of the task, as `mlops.pipeline.evaluate` computes it, of the useless model."""
     task = schema.target.task
     if task == "regression":
         values = pd.to_numeric(target, errors="coerce").dropna().to_numpy(dtype="float64")
@@ -319,7 +319,7 @@ def useless_scores(schema: Schema, target: pd.Series) -> dict[str, float]:
 
 
 def _class_codes(schema: Schema, labels: pd.Series) -> np.ndarray:
-    """Each row's class as the model learns it (mlops.data.target_vector), from text cells: binary 1
+    """Each row's class as the model learns it (mlops.pipeline.data.target_vector), from text cells: binary 1
     for the positive label, multi-class the label's position; a 0/1 target written 1.0 is still 1."""
     target = schema.target
     order = [str(label) for label in target.labels]

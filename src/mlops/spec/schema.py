@@ -27,7 +27,7 @@ from pydantic import (
 
 from mlops.errors import DataValidationError
 from mlops.io import read_validated
-from mlops.metrics import Task
+from mlops.spec.metrics import Task
 
 Category = str | int
 Unseen = Literal["encode", "refuse"]

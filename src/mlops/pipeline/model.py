@@ -24,9 +24,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mlops.errors import MlopsError
 from mlops.io import write_with
-from mlops.metrics import Task
-from mlops.params import TrainParams
-from mlops.schema import Feature, Schema, Target
+from mlops.spec.metrics import Task
+from mlops.spec.params import TrainParams
+from mlops.spec.schema import Feature, Schema, Target
 
 # Every type a saved model may contain beyond skops' own defaults. Loading refuses anything else.
 TRUSTED_TYPES = [
@@ -149,7 +149,7 @@ def positive_proba(model: Pipeline, features: pd.DataFrame) -> np.ndarray:
 
 
 def class_proba(model: Pipeline, features: pd.DataFrame, classes: int) -> np.ndarray:
-    """Probabilities of every class, one column per class code 0..classes-1 (mlops.data.target_vector),
+    """Probabilities of every class, one column per class code 0..classes-1 (data.target_vector),
     zero for a class the model never saw in training."""
     proba = np.zeros((len(features), classes))
     proba[:, model.classes_.astype(int)] = model.predict_proba(features)

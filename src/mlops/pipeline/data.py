@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import DataValidationError
-from mlops.schema import Finding, Schema, check_frame, label_codes, raise_findings, shorten
+from mlops.spec.schema import Finding, Schema, check_frame, label_codes, raise_findings, shorten
 
 MAX_LINE_BYTES = 1 << 20  # a longer CSV line is refused: no table cell is a megabyte of text
 MIN_LABEL_ROWS = 2  # rows of each label the stratified split needs: one to train on, one to test
@@ -23,7 +23,7 @@ def read_csv(path: Path, schema: Schema, *, with_target: bool = True) -> pd.Data
     """Validate a CSV against the schema a record batch at a time and return it typed.
 
     Only one batch is held as text: the memory of the check does not grow with the file. Each
-    batch's findings add up (`mlops.schema.Finding`), so a broken file gets the message a check of
+    batch's findings add up (`mlops.spec.schema.Finding`), so a broken file gets the message a check of
     the whole file gives; once a check is broken, no more typed rows are kept.
     """
     parts: list[pd.DataFrame] = []
@@ -245,7 +245,7 @@ def _stratum_quotas(counts: np.ndarray, total: int) -> np.ndarray:
 def target_vector(frame: pd.DataFrame, schema: Schema) -> pd.Series:
     """The target as the model learns it: a class is its label's position in the schema's labels
     (binary: 0 negative, 1 positive; multi-class: its place in `classes`), compared by value as
-    everywhere (`mlops.schema.label_codes`); regression the number itself (float64)."""
+    everywhere (`mlops.spec.schema.label_codes`); regression the number itself (float64)."""
     target = schema.target
     column = frame[target.name]
     if not target.is_classification:

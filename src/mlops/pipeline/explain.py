@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlops.schema import Schema
+from mlops.spec.schema import Schema
 
 DIGITS = 6
 Predict = Callable[[Sequence[Mapping[str, Any]]], np.ndarray]
