@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from filelock import FileLock
@@ -168,6 +169,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_answer(
+    url: str, exit_code: Callable[[], int | None], log: Callable[[], str], seconds: float, status: int = 200
+) -> float:
+    """Seconds until GET `url` answers `status`, polling while the server lives (`exit_code()` is None).
+
+    A server that exits first, or never answers in `seconds`, fails the test with its `log()`: the
+    one wait the bentoml servers, the containers and the registry of the tests share."""
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        code = exit_code()
+        if code is not None:
+            raise AssertionError(f"the server exited {code} before {url} answered:\n{log()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == status:
+                return time.monotonic() - began
+        time.sleep(0.25)
+    raise AssertionError(f"{url} never answered {status} within {seconds} s:\n{log()}")
 
 
 def post_across_a_signal(port: int, body: bytes, send_signal: Callable[[], None]) -> bytes:

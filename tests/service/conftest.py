@@ -14,17 +14,15 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
 
-from tests.conftest import BIN, REPO, free_port, once_per_run, run
+from tests.conftest import BIN, PATHS, REPO, free_port, once_per_run, run, wait_for_answer
 
 STARTUP_SECONDS = 120
 
@@ -69,18 +67,11 @@ class Server:
         )
 
     def wait_until_up(self, path: str = "/livez") -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited {self.process.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(self.url + path, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise AssertionError(f"server not up within {STARTUP_SECONDS} s:\n{self.output()}")
+        try:
+            wait_for_answer(self.url + path, self.process.poll, self.output, STARTUP_SECONDS)
+        except AssertionError:
+            self.stop()
+            raise
 
     def output(self) -> str:
         if not self._log.closed:
@@ -101,12 +92,12 @@ class Server:
 
 @pytest.fixture(scope="session")
 def test_frame(built_project: Path) -> pd.DataFrame:
-    return pd.read_parquet(built_project / "artifacts" / "prepared" / "test.parquet")
+    return pd.read_parquet(built_project / PATHS.test)
 
 
 @pytest.fixture(scope="session")
 def metadata(built_project: Path) -> dict[str, Any]:
-    return json.loads((built_project / "models" / "model.json").read_text())
+    return json.loads((built_project / PATHS.metadata).read_text())
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import PATHS, REPO
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +23,9 @@ def bento_dir(bento_tag: str, bentoml_home: Path) -> Path:
 
 
 def test_the_model_travels_inside_the_bento(bento_dir: Path, metadata: dict[str, Any]) -> None:
-    model = bento_dir / "src" / "models" / "model.skops"
+    model = bento_dir / "src" / PATHS.model
     assert hashlib.sha256(model.read_bytes()).hexdigest() == metadata["model_sha256"]
-    assert (bento_dir / "src" / "models" / "model.json").is_file()
+    assert (bento_dir / "src" / PATHS.metadata).is_file()
     assert (bento_dir / "src" / "mlops" / "service.py").is_file()
     assert not (bento_dir / "src" / "tests").exists()
 

@@ -11,6 +11,7 @@ from mlops.artifacts import read_metadata
 from mlops.errors import ConfigError, MlopsError
 from mlops.serving.bundle import ServingSettings, load_verified
 from mlops.serving.fast import CompiledPipeline
+from tests.conftest import PATHS
 
 
 def test_settings_have_defaults_and_read_the_environment() -> None:
@@ -46,28 +47,30 @@ def test_a_log_cap_smaller_than_one_file_names_both_variables() -> None:
 
 @pytest.fixture
 def models(built_project: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(built_project / "models", tmp_path / "models"))
+    """A private copy of the built project's models folder, for the tests that break it."""
+    return Path(shutil.copytree(built_project / PATHS.model.parent, tmp_path / "models"))
 
 
-def test_the_verified_model_loads_on_the_compiled_path(models: Path) -> None:
+def test_the_verified_model_loads_on_the_compiled_path(built_project: Path) -> None:
+    models = built_project / PATHS.model.parent  # read only: no copy
     assert isinstance(load_verified(models, read_metadata(models)), CompiledPipeline)
 
 
 def test_a_tampered_model_is_refused_with_both_hashes(models: Path) -> None:
     metadata = read_metadata(models)
-    with (models / "model.skops").open("ab") as handle:
+    with (models / PATHS.model.name).open("ab") as handle:
         handle.write(b"\0")
     with pytest.raises(MlopsError, match=f"does not match {metadata['model_sha256']}"):
         load_verified(models, metadata)
 
 
 def test_a_missing_model_file_is_named(models: Path) -> None:
-    (models / "model.skops").unlink()
+    (models / PATHS.model.name).unlink()
     with pytest.raises(MlopsError, match=r"model\.skops: model file not found"):
         load_verified(models, read_metadata(models))
 
 
 def test_metadata_without_the_hash_is_refused(models: Path) -> None:
-    (models / "model.json").write_text('{"model_version": "x"}')
+    (models / PATHS.metadata.name).write_text('{"model_version": "x"}')
     with pytest.raises(ConfigError, match="missing key"):
         read_metadata(models)

@@ -12,6 +12,7 @@ import pytest
 
 from mlops.model_card_page import PAGE_POLICY
 from mlops.pipeline.model import load_model
+from tests.conftest import PATHS
 from tests.project_task import ANSWER_FIELDS, answered, expected_answers
 from tests.service.conftest import Server
 
@@ -20,8 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 def test_the_card_travels_inside_the_bento(bento_tag: str, bentoml_home: Path, built_project: Path) -> None:
     name, version = bento_tag.split(":")
-    packed = bentoml_home / "bentos" / name / version / "src" / "models" / "card.html"
-    assert packed.read_bytes() == (built_project / "models" / "card.html").read_bytes()
+    packed = bentoml_home / "bentos" / name / version / "src" / PATHS.model.parent / "card.html"
+    assert packed.read_bytes() == (built_project / PATHS.model.parent / "card.html").read_bytes()
 
 
 def test_the_card_is_served_as_html(server: Server, built_project: Path, metadata: dict[str, Any]) -> None:
@@ -30,7 +31,7 @@ def test_the_card_is_served_as_html(server: Server, built_project: Path, metadat
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["content-security-policy"] == f"{PAGE_POLICY}; frame-ancestors 'none'"
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.content == (built_project / "models" / "card.html").read_bytes()
+    assert response.content == (built_project / PATHS.model.parent / "card.html").read_bytes()
     assert f"Model version <code>{metadata['model_version']}</code>" in response.text
     assert response.text.index("<h2>Summary</h2>") < response.text.index("<h2>Metrics</h2>")
     assert httpx.post(server.url + "/card", timeout=30).status_code == 405
@@ -49,7 +50,7 @@ def test_explanations_agree_with_the_model(
     """Each contribution is the prediction's move (a binary model's probability, a regressor's value)
     when that feature takes its reference value, and the first one is the feature whose replacement
     moves the prediction most. A multi-class model has no single number to explain: refused."""
-    model = load_model(built_project / "models" / "model.skops")
+    model = load_model(built_project / PATHS.model)
     reference = metadata["reference"]
     columns = [f["name"] for f in metadata["schema"]["features"]]
     target = metadata["schema"]["target"]

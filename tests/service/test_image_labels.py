@@ -10,6 +10,7 @@ import pytest
 from mlops.cli import main
 from mlops.project import load_project
 from mlops.spec.metrics import BY_TASK
+from tests.conftest import PATHS
 from tests.project_task import project_task
 
 
@@ -18,9 +19,9 @@ def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: P
     output.write_text("earlier=1\n")
     code = main(
         [
-            "image-labels", "--metadata", str(built_project / "models" / "model.json"),
-            "--metrics", str(built_project / "eval" / "metrics.json"),
-            "--data-dvc", str(built_project / "data.dvc"), "--output", str(output),
+            "image-labels", "--metadata", str(built_project / PATHS.metadata),
+            "--metrics", str(built_project / PATHS.metrics),
+            "--data-dvc", str(built_project / PATHS.data_dvc), "--output", str(output),
         ]
     )  # fmt: skip
     assert code == 0
@@ -40,7 +41,7 @@ def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: P
     assert labels["io.mlops.model.version"] == version
     assert len(labels["io.mlops.data.train-sha256"]) == 64
     assert labels["io.mlops.data.dvc-md5"].endswith(".dir")
-    metrics = json.loads((built_project / "eval" / "metrics.json").read_text())
+    metrics = json.loads((built_project / PATHS.metrics).read_text())
     found = {
         name.removeprefix("io.mlops.metrics."): value for name, value in labels.items() if ".metrics." in name
     }
@@ -51,8 +52,8 @@ def test_labels_name_the_model_data_and_metrics(built_project: Path, tmp_path: P
 
 
 def test_the_image_comes_from_project_yaml_when_it_names_one(built_project: Path, tmp_path: Path) -> None:
-    common = ["image-labels", "--metadata", str(built_project / "models" / "model.json"),
-              "--metrics", str(built_project / "eval" / "metrics.json")]  # fmt: skip
+    common = ["image-labels", "--metadata", str(built_project / PATHS.metadata),
+              "--metrics", str(built_project / PATHS.metrics)]  # fmt: skip
     named, empty = tmp_path / "named.yaml", tmp_path / "empty.yaml"
     named.write_text("image: registry.example.org/team/model\n")
     empty.write_text('image: ""\n')
@@ -65,8 +66,8 @@ def test_the_image_comes_from_project_yaml_when_it_names_one(built_project: Path
 
 
 def test_the_tag_names_the_commit_so_it_never_moves(built_project: Path, tmp_path: Path) -> None:
-    common = ["image-labels", "--metadata", str(built_project / "models" / "model.json"),
-              "--metrics", str(built_project / "eval" / "metrics.json"), "--format", "lines"]  # fmt: skip
+    common = ["image-labels", "--metadata", str(built_project / PATHS.metadata),
+              "--metrics", str(built_project / PATHS.metrics), "--format", "lines"]  # fmt: skip
     tags = set()
     for revision in ("a" * 40, "b" * 40):
         output = tmp_path / f"{revision[0]}.txt"

@@ -19,7 +19,7 @@ from mlops.drift.sources import read_current
 from mlops.serving.inference_log import cut_value, log_files
 from mlops.spec.params import load_params
 from mlops.spec.schema import load_schema
-from tests.conftest import BIN, REPO, free_port
+from tests.conftest import BIN, PATHS, REPO, free_port
 from tests.service.conftest import Server, private_home
 
 pytestmark = [
@@ -82,7 +82,7 @@ def test_make_serve_logs_to_the_project_and_the_drift_check_reads_it_back(
 ) -> None:
     project, server = served_project
     # at least drift.min_rows (fewer rows get "insufficient data"): the test split, repeated if smaller
-    min_rows = load_params(built_project / "params.yaml").drift.min_rows
+    min_rows = load_params(built_project / PATHS.params).drift.min_rows
     sent = [records[i % len(records)] for i in range(max(len(records), min_rows))]
     for start in range(0, len(sent), 500):
         response = httpx.post(
@@ -94,9 +94,9 @@ def test_make_serve_logs_to_the_project_and_the_drift_check_reads_it_back(
     assert not list(bentoml_home.rglob("predictions-*.jsonl"))  # nothing written into the bento store
     out = tmp_path / "drift"
     result = subprocess.run(
-        [str(BIN / "mlops"), "drift", "--reference", str(built_project / "artifacts/prepared/train.parquet"),
-         "--current", str(log_dir), "--schema", str(built_project / "schema.yaml"),
-         "--params", str(built_project / "params.yaml"), "--out", str(out), "--since", "1h"],
+        [str(BIN / "mlops"), "drift", "--reference", str(built_project / PATHS.train),
+         "--current", str(log_dir), "--schema", str(built_project / PATHS.schema),
+         "--params", str(built_project / PATHS.params), "--out", str(out), "--since", "1h"],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode in (0, 1), result.stderr  # a verdict, not an error or "insufficient data"
@@ -108,7 +108,7 @@ def test_a_megabyte_category_is_logged_cut_counted_on_metrics_and_read_by_the_dr
     served_project: tuple[Path, Server], built_project: Path, records: list[dict[str, Any]]
 ) -> None:
     project, server = served_project
-    schema = load_schema(built_project / "schema.yaml")
+    schema = load_schema(built_project / PATHS.schema)
     if not schema.categorical:
         pytest.skip("the schema has no categorical feature, so the pipeline has no encoder")
     text = [f.name for f in schema.categorical if f.unseen == "encode" and not f.integer_coded]
@@ -128,7 +128,7 @@ def test_a_megabyte_category_is_logged_cut_counted_on_metrics_and_read_by_the_dr
     lines = [line for path in log_files(log_dir) for line in path.read_bytes().splitlines()]
     cut_lines = [line for line in lines if json.loads(line)["inputs"][column] == logged]
     assert len(cut_lines) == 3 and max(len(line) for line in lines) < FEW_KIB
-    prediction = load_params(built_project / "params.yaml").drift.prediction_column
+    prediction = load_params(built_project / PATHS.params).drift.prediction_column
     frame = read_current(log_dir, schema, prediction)
     assert (frame[column] == logged).sum() == 3 and len(frame) == len(lines)
 

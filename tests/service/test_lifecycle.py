@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import post_across_a_signal
+from tests.conftest import PATHS, post_across_a_signal
 from tests.service.conftest import Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
@@ -28,8 +28,8 @@ def serve_models(models: Path, workdir: Path) -> Server:
 def test_a_tampered_model_keeps_readyz_at_503_and_the_log_says_why(
     built_project: Path, tmp_path: Path, records: list[dict[str, Any]]
 ) -> None:
-    models = Path(shutil.copytree(built_project / "models", tmp_path / "models"))
-    with (models / "model.skops").open("r+b") as handle:
+    models = Path(shutil.copytree(built_project / PATHS.model.parent, tmp_path / "models"))
+    with (models / PATHS.model.name).open("r+b") as handle:
         handle.seek(100)
         byte = handle.read(1)
         handle.seek(100)
@@ -52,7 +52,7 @@ def test_sigterm_lets_the_request_in_flight_finish(
     built_project: Path, tmp_path: Path, records: list[dict[str, Any]], metadata: dict[str, Any]
 ) -> None:
     """Half a request is sent, the server gets SIGTERM, the rest is sent: the prediction still comes back."""
-    server = serve_models(built_project / "models", tmp_path)
+    server = serve_models(built_project / PATHS.model.parent, tmp_path)
     try:
         server.wait_until_up("/readyz")
         reply = post_across_a_signal(

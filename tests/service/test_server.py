@@ -18,7 +18,7 @@ from mlops.drift.sources import read_current
 from mlops.pipeline.model import load_model
 from mlops.serving.inference_log import log_files
 from mlops.spec.schema import Schema, load_schema
-from tests.conftest import BIN, REPO
+from tests.conftest import BIN, PATHS, REPO
 from tests.project_task import answered, expected_answers
 from tests.service.conftest import Server
 
@@ -33,7 +33,7 @@ def post(server: Server, route: str, body: Any) -> httpx.Response:
 def expected(
     built_project: Path, test_frame: pd.DataFrame, feature_names: list[str], metadata: dict[str, Any]
 ) -> np.ndarray:
-    model = load_model(built_project / "models" / "model.skops")
+    model = load_model(built_project / PATHS.model)
     return expected_answers(model, test_frame[feature_names], metadata["schema"]["target"]["task"])
 
 
@@ -67,7 +67,7 @@ def test_batch_predictions_match_the_model_in_process(
 def test_metadata_names_the_model_its_data_and_schema(
     server: Server, metadata: dict[str, Any], built_project: Path
 ) -> None:
-    evaluation = json.loads((built_project / "eval/metrics.json").read_text())
+    evaluation = json.loads((built_project / PATHS.metrics).read_text())
     response = post(server, "/metadata", {})
     assert response.status_code == 200
     body = response.json()
@@ -145,7 +145,7 @@ def bad_inputs(schema: Schema) -> list[tuple[str, str, Any, str, str]]:
     return cases
 
 
-SCHEMA = load_schema(REPO / "schema.yaml")
+SCHEMA = load_schema(REPO / PATHS.schema)
 BAD_INPUTS = bad_inputs(SCHEMA)
 FLOAT = next((f.name for f in SCHEMA.numeric if f.type == "float"), None)
 

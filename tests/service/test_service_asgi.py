@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from mlops.model_card_page import PAGE_POLICY
 from mlops.serving.fast import CompiledPipeline
 from mlops.serving.limits import BENTOML_REQUEST_LOG
+from tests.conftest import PATHS
 from tests.project_task import ANSWER_FIELDS, project_task
 from tests.service.conftest import import_service
 from tests.service.encodings import ENCODINGS, UTF8, expected_name
@@ -33,8 +34,8 @@ from tests.unit.test_card_page import assert_loads_and_runs_nothing
 def client(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     service = import_service(
         {
-            "MLOPS_MODELS_DIR": str(built_project / "models"),
-            "MLOPS_METRICS_FILE": str(built_project / "eval" / "metrics.json"),
+            "MLOPS_MODELS_DIR": str(built_project / PATHS.model.parent),
+            "MLOPS_METRICS_FILE": str(built_project / PATHS.metrics),
             "MLOPS_INFERENCE_LOG_DIR": str(tmp_path_factory.mktemp("log")),
             "MLOPS_MAX_BATCH": "5",
         }
@@ -356,7 +357,7 @@ def test_the_card_is_served_with_a_policy_that_allows_only_its_own_style(
 ) -> None:
     response = client.get("/card")
     assert response.status_code == 200
-    assert response.content == (built_project / "models" / "card.html").read_bytes()
+    assert response.content == (built_project / PATHS.model.parent / "card.html").read_bytes()
     assert response.headers["content-security-policy"] == f"{PAGE_POLICY}; frame-ancestors 'none'"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert_loads_and_runs_nothing(response.text)
