@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import pytest
@@ -35,12 +36,10 @@ def test_only_the_push_job_writes_packages_in_the_release_environment(release: d
     image = release["jobs"]["image"]
     # the push job runs no project environment: its commands are the push (the runner's Python, standard
     # library and skopeo) and cosign
-    assert [step["run"] for step in image["steps"] if "run" in step] == [
-        "make push-image",
-        'cosign sign --yes "$IMAGE"',
-    ]
-    recipe = run(["make", "--no-print-directory", "-n", "push-image"], cwd=REPO).stdout.strip()
-    assert recipe == 'PYTHONPATH=src python3 -m mlops.ci.push_image "$SOURCE" "$REFS"'
+    commands = [shlex.split(step["run"]) for step in image["steps"] if "run" in step]
+    assert [words[:2] for words in commands] == [["make", "push-image"], ["cosign", "sign"]]
+    recipe = shlex.split(run(["make", "--no-print-directory", "-n", "push-image"], cwd=REPO).stdout)
+    assert recipe[:4] == ["PYTHONPATH=src", "python3", "-m", "mlops.ci.push_image"]  # no `uv run`
     assert image["environment"] == "release"
     writing = {  # id-token: write only signs a cloud login (OIDC); it writes nothing to GitHub
         name
@@ -57,12 +56,11 @@ def test_a_manual_run_is_refused_off_the_default_branch(release: dict[str, Any])
     steps = release["jobs"]["bento"]["steps"]
     assert steps[0]["uses"].startswith("actions/checkout@")
     guard = steps[1]
-    assert guard["run"] == 'python3 -m mlops.ci.release_ref "$REF" "$DEFAULT_BRANCH"'
-    assert guard["env"] == {
-        "REF": "${{ github.ref }}",
-        "DEFAULT_BRANCH": "${{ github.event.repository.default_branch }}",
-        "PYTHONPATH": "src",
-    }
+    words = shlex.split(guard["run"])
+    assert words[:3] == ["python3", "-m", "mlops.ci.release_ref"] and guard["env"]["PYTHONPATH"] == "src"
+    # its arguments, the ref then the default branch, come through the environment, never the command line
+    arguments = [guard["env"][word.removeprefix("$")] for word in words[3:]]
+    assert arguments == ["${{ github.ref }}", "${{ github.event.repository.default_branch }}"]
     for ref, code in (("refs/heads/main", 0), ("refs/heads/feature", 1), ("refs/tags/v1", 1),
                       ("refs/heads/main-old", 1), ("refs/pull/3/merge", 1)):  # fmt: skip
         result = run(["python3", "-m", "mlops.ci.release_ref", ref, "main"], cwd=REPO, check=False,
@@ -80,7 +78,9 @@ def test_the_pushed_image_is_registered_by_digest_with_gto(release: dict[str, An
     assert register["permissions"] == {"contents": "write"}
     assert register["environment"] == "release"  # the write token only from main, once approved
     (step,) = [s for s in register["steps"] if "run" in s]
-    assert step["run"] == "make register PUSH=1"  # IMAGE in the environment: never on a command line
+    words = shlex.split(step["run"])
+    assert words[:2] == ["make", "register"] and "PUSH=1" in words
+    assert "${{" not in step["run"] and "IMAGE" not in step["run"]  # in the environment: never a command line
     assert step["env"]["IMAGE"] == "${{ needs.image.outputs.image }}@${{ needs.image.outputs.digest }}"
     assert release["jobs"]["image"]["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
 
