@@ -13,7 +13,7 @@ import yaml
 from mlops.cli import main
 from mlops.errors import ConfigError
 from mlops.pipeline import data, evaluate
-from mlops.pipeline.data import read_csv
+from mlops.pipeline.data import read_raw
 from mlops.pipeline.infer import (
     infer_schema,
     padded_bounds,
@@ -302,7 +302,7 @@ def test_cli_writes_a_schema_that_validates_the_data_and_updates_params(tmp_path
     code = main([*argv, "--out", str(out), "--params", str(params), "--metric", "recall"])
     assert code == 0
     schema = load_schema(out)
-    assert len(read_csv(data, schema)) == 6
+    assert len(read_raw(data, schema)) == 6
     assert out.read_text().startswith("# The one description of the input data")
     assert params.read_text() == (
         "evaluate:\n  segments: [flag, plan, age] # by segment\n  seed: 1\n"

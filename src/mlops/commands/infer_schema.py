@@ -1,4 +1,4 @@
-"""mlops infer-schema: write schema.yaml for a new CSV, and point params.yaml at its columns.
+"""mlops infer-schema: write schema.yaml for a new CSV or Parquet table; point params.yaml at it.
 
 The inferred schema is printed for review: check the categories, the bounds and which columns
 may be blank before the first `dvc repro`.
@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="the CSV to describe")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="the data to describe: CSV, or Parquet (.parquet, .pq)"
+    )
     parser.add_argument("--target", required=True, help="the column to predict")
     parser.add_argument(
         "--task",
@@ -66,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import yaml
 
-    from mlops.pipeline.data import read_text_csv
+    from mlops.pipeline.data import read_text
     from mlops.pipeline.infer import (
         MAX_CATEGORIES,
         MAX_LEVELS,
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         schema_document,
     )
 
-    frame = read_text_csv(args.data)
+    frame = read_text(args.data)
     if frame.empty:
         raise DataValidationError(str(args.data), ["the file has no data rows"])
     schema = infer_schema(

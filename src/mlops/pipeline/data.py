@@ -5,40 +5,85 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from mlops.errors import DataValidationError
-from mlops.spec.schema import Finding, Schema, check_frame, label_codes, raise_findings, shorten
+from mlops.spec.schema import (
+    Category,
+    Finding,
+    Schema,
+    check_frame,
+    integer_labels,
+    label_codes,
+    raise_findings,
+    shorten,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 MAX_LINE_BYTES = 1 << 20  # a longer CSV line is refused: no table cell is a megabyte of text
 MIN_LABEL_ROWS = 2  # rows of each label the stratified split needs: one to train on, one to test
 CSV_BLOCK_BYTES = 16 << 20  # CSV read a block (one record batch) at a time: bounds validation's memory
 SAMPLE_BATCH_ROWS = 65_536  # rows read at a time when sampling a training split larger than max_rows
+PARQUET_BATCH_ROWS = 131_072  # rows of raw Parquet validated at a time (about a 16 MB CSV block)
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def read_csv(path: Path, schema: Schema, *, with_target: bool = True) -> pd.DataFrame:
-    """Validate a CSV against the schema a record batch at a time and return it typed.
+def read_raw(path: Path, schema: Schema, *, with_target: bool = True) -> pd.DataFrame:
+    """The raw data (CSV or Parquet, `is_parquet`) validated against the schema and typed, whole:
+    `checked_batches` concatenated. `write_split` streams them instead; this is for small tables."""
+    return pd.concat(list(checked_batches(path, schema, with_target=with_target)), ignore_index=True)
 
-    Only one batch is held as text: the memory of the check does not grow with the file. Each
-    batch's findings add up (`mlops.spec.schema.Finding`), so a broken file gets the message a check of
-    the whole file gives; once a check is broken, no more typed rows are kept.
+
+def is_parquet(path: Path) -> bool:
+    """Raw data is Parquet when its name ends in .parquet or .pq, and CSV otherwise."""
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def checked_batches(path: Path, schema: Schema, *, with_target: bool = True) -> Iterator[pd.DataFrame]:
+    """The raw data validated against the schema a record batch at a time, each batch typed.
+
+    Only one batch is held: the memory of the check does not grow with the file. Each batch's
+    findings add up (`mlops.spec.schema.Finding`), so a broken file gets the message a check of the
+    whole file gives, raised once every batch is read; once a check is broken, no batch is yielded.
+    Examples are numbered by CSV line (the header is line 1) or by Parquet row (the first is row 1).
     """
-    parts: list[pd.DataFrame] = []
+    parquet = is_parquet(path)
+    batches = parquet_batches(path, schema, with_target=with_target) if parquet else text_batches(path)
     findings: list[Finding] = []
     rows = 0
-    for text in text_batches(path):
-        part, found = check_frame(text, schema, str(path), with_target=with_target, first_line=rows + 2)
+    for raw in batches:
+        first = rows + 1 if parquet else rows + 2
+        part, found = check_frame(raw, schema, str(path), with_target=with_target, first_line=first)
         findings = [a + b for a, b in zip(findings, found, strict=True)] if findings else found
-        rows += len(text)
+        rows += len(raw)
         if not any(finding.rows for finding in findings):
-            parts.append(part)
+            yield part
     if not rows:
         raise DataValidationError(str(path), ["the file has no data rows"])
-    raise_findings(str(path), findings)
-    return pd.concat(parts, ignore_index=True)
+    raise_findings(str(path), [replace(f, unit="row") if parquet else f for f in findings])
+
+
+def read_text(path: Path) -> pd.DataFrame:
+    """Raw data's cells as text, whole, for `mlops infer-schema`: a CSV's as written (`text_batches`),
+    a Parquet file's cast to text by Arrow (1.0 reads "1", as `1.0` in a CSV counts as the integer 1)."""
+    if not is_parquet(path):
+        return read_text_csv(path)
+    import pyarrow as pa
+
+    table = _parquet_file(path).read()
+    text = {
+        name: column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
+    return pd.DataFrame({name: column.cast(pa.string()).to_pandas() for name, column in text.items()})
 
 
 def read_text_csv(path: Path) -> pd.DataFrame:
@@ -48,6 +93,69 @@ def read_text_csv(path: Path) -> pd.DataFrame:
     if not batches:
         return pd.DataFrame({name.lstrip(" "): pd.Series(dtype="str") for name in header})
     return pd.concat(batches, ignore_index=True)
+
+
+def parquet_batches(path: Path, schema: Schema, *, with_target: bool = True) -> Iterator[pd.DataFrame]:
+    """A Parquet file's schema columns, a record batch at a time, once their types are checked
+    (`parquet_type_problems`): the file's own types, for `check_frame` to check the values."""
+    file = _parquet_file(path)
+    names = schema.feature_names + ([schema.target.name] if with_target else [])
+    problems = parquet_type_problems(file.schema_arrow, schema, with_target=with_target)
+    if problems:
+        raise DataValidationError(str(path), problems)
+    for batch in file.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=names):
+        if batch.num_rows:
+            yield batch.to_pandas()
+
+
+def _parquet_file(path: Path) -> pq.ParquetFile:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise DataValidationError(str(path), ["file not found"])
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        reason = shorten(str(error).strip(), 200)
+        raise DataValidationError(str(path), [f"cannot be read as Parquet: {reason}"]) from None
+
+
+def parquet_type_problems(arrow: pa.Schema, schema: Schema, *, with_target: bool = True) -> list[str]:
+    """What is wrong with a Parquet file's columns for the schema: each missing column, and each
+    column whose type cannot hold the schema's values (numbers for numeric features, integer-coded
+    categories and a regression target; text for text categories and labels). An all-null column
+    passes here: `check_frame` says whether it may be blank."""
+    wanted = {feature.name: _wants_text(feature.categories) for feature in schema.features}
+    if with_target:
+        wanted[schema.target.name] = _wants_text(schema.target.labels or None)
+    missing = [name for name in wanted if name not in arrow.names]
+    if missing:
+        return [f"missing column(s) {missing}; the file has: {', '.join(arrow.names)}"]
+    problems = []
+    for name, text in wanted.items():
+        found = arrow.field(name).type
+        if not _holds(found, text):
+            expected = "text (string)" if text else "numbers (integer or floating point)"
+            problems.append(f"column '{name}': expected {expected}, found Parquet type {found}")
+    return problems
+
+
+def _wants_text(labels: tuple[Category, ...] | None) -> bool:
+    """Whether a column with these categories or labels holds text (numbers when None or integers)."""
+    return labels is not None and not integer_labels(labels)
+
+
+def _holds(found: pa.DataType, text: bool) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(found):
+        found = found.value_type
+    if pa.types.is_null(found):
+        return True
+    if text:
+        return bool(pa.types.is_string(found) or pa.types.is_large_string(found))
+    return bool(pa.types.is_integer(found) or pa.types.is_floating(found))
 
 
 def text_batches(path: Path, header: list[str] | None = None) -> Iterator[pd.DataFrame]:
@@ -142,12 +250,86 @@ def _column(prefix: bytes, header: list[str], number: int) -> str:
 def split(
     frame: pd.DataFrame, schema: Schema, test_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A seeded split, stratified on the target for classification; both parts keep the row order."""
+    """`held_out` on a frame held whole: both parts keep the row order."""
+    strata = frame[schema.target.name] if schema.target.is_classification else None
+    is_test = held_out(len(frame), test_size, seed, strata)
+    return frame[~is_test], frame[is_test]
+
+
+def held_out(
+    rows: int, test_size: float, seed: int, strata: pd.Series | np.ndarray | None = None
+) -> np.ndarray:
+    """Which of `rows` rows the seeded split holds out (a boolean mask), stratified on `strata`
+    (one value per row, e.g. the target's class) when given.
+
+    scikit-learn's `train_test_split`, on the rows' positions: its partition depends only on the
+    number of rows, the strata's classes in sorted order and their counts, so splitting positions
+    gives the partition a split of the frame gives, with no frame held.
+    """
     from sklearn.model_selection import train_test_split  # only the prepare stage pays for it
 
-    strata = frame[schema.target.name] if schema.target.is_classification else None
-    train, test = train_test_split(frame, test_size=test_size, random_state=seed, stratify=strata)
-    return train.sort_index(), test.sort_index()
+    _, test = train_test_split(np.arange(rows), test_size=test_size, random_state=seed, stratify=strata)
+    is_test = np.zeros(rows, dtype=bool)
+    is_test[test] = True
+    return is_test
+
+
+def write_split(
+    source: Path, schema: Schema, test_size: float, seed: int, outs: tuple[Path, Path], scratch: Path
+) -> tuple[int, int]:
+    """Validate the raw data and write the seeded split to `outs` (train, test: Parquet); return
+    their row counts. Memory does not grow with the rows, bar one small code per row.
+
+    Two passes: the first validates a record batch at a time (`checked_batches`), keeps only the
+    target, and sets each typed batch aside in `scratch`; the split (`held_out`) is then drawn
+    from the target; the second streams the batches back into the two files, each row in its
+    file order, typed as the whole table concatenated would be.
+    """
+    target = schema.target
+    parts, heads, targets = [], [], []
+    for number, part in enumerate(checked_batches(source, schema)):
+        parts.append(scratch / f"part-{number:06d}.parquet")
+        part.to_parquet(parts[-1], index=False)
+        heads.append(part.iloc[:0])
+        targets.append(_strata(part[target.name], schema))
+    strata = pd.concat(targets, ignore_index=True)
+    check_split(strata, test_size, str(source), target.is_classification)
+    codes = strata.cat.codes.to_numpy() if target.is_classification else None  # ranks: sorted as the labels
+    is_test = held_out(len(strata), test_size, seed, codes)
+    return _write_parts(parts, pd.concat(heads), is_test, outs)
+
+
+def _strata(column: pd.Series, schema: Schema) -> pd.Series:
+    """A batch's target, small: a class as its label's rank in sorted order (the order the split's
+    strata take), kept with its labels so messages name them; regression's numbers as they are."""
+    if not schema.target.is_classification:
+        return column
+    ranked = sorted(schema.target.labels)
+    codes = label_codes(column, ranked)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=ranked), name=column.name)
+
+
+def _write_parts(
+    parts: list[Path], empty: pd.DataFrame, is_test: np.ndarray, outs: tuple[Path, Path]
+) -> tuple[int, int]:
+    """Stream the typed batches into the train and test files, each row to the side `is_test` says,
+    typed as `empty` (the batches' heads concatenated: the types of the whole table)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    dtypes = empty.dtypes
+    arrow = pa.Schema.from_pandas(empty, preserve_index=False)
+    counts, start = [0, 0], 0
+    with pq.ParquetWriter(outs[0], arrow) as train, pq.ParquetWriter(outs[1], arrow) as test:
+        for path in parts:
+            frame = pd.read_parquet(path).astype(dtypes)
+            held_out = is_test[start : start + len(frame)]
+            for side, (writer, rows) in enumerate(((train, frame[~held_out]), (test, frame[held_out]))):
+                writer.write_table(pa.Table.from_pandas(rows, schema=arrow, preserve_index=False))
+                counts[side] += len(rows)
+            start += len(frame)
+            path.unlink()
+    return counts[0], counts[1]
 
 
 def check_split(target: pd.Series, test_size: float, source: str, classification: bool = True) -> None:
@@ -158,6 +340,7 @@ def check_split(target: pd.Series, test_size: float, source: str, classification
         _check_regression_split(target, test_size, source, column)
         return
     counts = target.value_counts()
+    counts = counts[counts > 0]  # a categorical target counts its absent labels too
     if len(counts) < 2:
         only = shorten(counts.index[0]) if len(counts) else "none"
         raise DataValidationError(source, [f"{column}: every row has the label {only}; a model needs two"])
@@ -175,7 +358,7 @@ def check_split(target: pd.Series, test_size: float, source: str, classification
 
 def _check_regression_split(target: pd.Series, test_size: float, source: str, column: str) -> None:
     if target.nunique() < 2:
-        only = shorten(target.tolist()[0]) if len(target) else "none"
+        only = shorten(target.iloc[:1].tolist()[0]) if len(target) else "none"
         raise DataValidationError(source, [f"{column}: every row has the value {only}; nothing to learn"])
     rows = len(target)
     test_rows = math.ceil(test_size * rows)

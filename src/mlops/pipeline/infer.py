@@ -1,6 +1,6 @@
-"""Infer a schema.yaml from a CSV, so a team adopts its own data by reviewing one file.
+"""Infer a schema.yaml from a CSV or Parquet file, so a team adopts its own data by reviewing one file.
 
-Pure functions from a frame of text cells (as `mlops.pipeline.data.read_csv` reads them: blank cells are
+Pure functions from a frame of text cells (as `mlops.pipeline.data.read_text` reads them: blank cells are
 missing) to a `Schema`. The task follows from the target (`infer_task`) unless it is given: two
 labels make a binary task, a few labels a multi-class one, and numbers with many values regression.
 """

@@ -238,13 +238,14 @@ class Finding:
     message: str
     rows: int
     examples: tuple[tuple[int, str], ...]  # (CSV line, the value as shown)
+    unit: str = "line"  # what the examples' numbers count: CSV lines, or a Parquet file's rows
 
     def __add__(self, later: Finding) -> Finding:
         examples = (self.examples + later.examples)[:EXAMPLE_ROWS]
         return replace(self, rows=self.rows + later.rows, examples=examples)
 
     def __str__(self) -> str:
-        shown = ", ".join(f"line {line}: {value}" for line, value in self.examples)
+        shown = ", ".join(f"{self.unit} {line}: {value}" for line, value in self.examples)
         more = self.rows - len(self.examples)
         return f"column '{self.column}': {self.message} {shown}" + (
             f" (and {more} more rows)" if more else ""
