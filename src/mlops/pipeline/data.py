@@ -323,8 +323,8 @@ def _write_parts(
     with pq.ParquetWriter(outs[0], arrow) as train, pq.ParquetWriter(outs[1], arrow) as test:
         for path in parts:
             frame = pd.read_parquet(path).astype(dtypes)
-            held_out = is_test[start : start + len(frame)]
-            for side, (writer, rows) in enumerate(((train, frame[~held_out]), (test, frame[held_out]))):
+            tested = is_test[start : start + len(frame)]
+            for side, (writer, rows) in enumerate(((train, frame[~tested]), (test, frame[tested]))):
                 writer.write_table(pa.Table.from_pandas(rows, schema=arrow, preserve_index=False))
                 counts[side] += len(rows)
             start += len(frame)

@@ -394,6 +394,8 @@ def _describe(column: pd.Series, bad: pd.Series, name: str, message: str) -> lis
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, np.generic):  # a typed column's (Parquet): shown as the number, not np.int64(1)
+        value = value.item()
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "<empty>"
     return shorten(value)
