@@ -19,6 +19,7 @@ import yaml
 from mlops.io import read_yaml
 from mlops.spec.params import DriftParams
 from mlops.spec.schema import Feature, Schema, Target
+from tests.conftest import PATHS
 
 REPO = Path(__file__).resolve().parents[2]
 PROBABILITIES_SEED = 7
@@ -79,20 +80,24 @@ def params() -> DriftParams:
     return DriftParams(**DRIFT_DEFAULTS)
 
 
+def write_config(folder: Path) -> dict[str, Path]:
+    """schema.yaml and params.yaml for the CLI in `folder`, where the project keeps them (a checkout's
+    own are replaced): the synthetic schema, this project's params with the default drift section."""
+    schema_file, params_file = folder / PATHS.schema, folder / PATHS.params
+    schema_file.write_text(yaml.safe_dump(SYNTHETIC_SCHEMA.model_dump(mode="json", exclude_none=True)))
+    params_file.write_text(yaml.safe_dump({**read_yaml(REPO / PATHS.params), "drift": DRIFT_DEFAULTS}))
+    return {"schema": schema_file, "params": params_file}
+
+
 @pytest.fixture(scope="session")
 def config_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """schema.yaml and params.yaml for the CLI: the synthetic schema, this project's params with
-    the default drift section."""
-    folder = tmp_path_factory.mktemp("drift-config")
-    schema_file, params_file = folder / "schema.yaml", folder / "params.yaml"
-    schema_file.write_text(yaml.safe_dump(SYNTHETIC_SCHEMA.model_dump(mode="json", exclude_none=True)))
-    params_file.write_text(yaml.safe_dump({**read_yaml(REPO / "params.yaml"), "drift": DRIFT_DEFAULTS}))
-    return {"schema": schema_file, "params": params_file}
+    """The synthetic schema.yaml and params.yaml for the CLI (`write_config`), once per session."""
+    return write_config(tmp_path_factory.mktemp("drift-config"))
 
 
 def _demo_dataset() -> str | None:
     """The dataset of this project's schema.yaml if it still carries the demo's production batches."""
-    dataset = read_yaml(REPO / "schema.yaml").get("dataset")
+    dataset = read_yaml(REPO / PATHS.schema).get("dataset")
     return dataset if (REPO / "production.dvc").is_file() else None
 
 

@@ -10,11 +10,10 @@ import os
 import subprocess
 from pathlib import Path
 
-import yaml
-
 from mlops.io import read_yaml
-from tests.conftest import BIN, REPO, copy_built, copy_project, run
-from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, demo_only, synthetic
+from mlops.project import DRIFT_DIR
+from tests.conftest import BIN, PATHS, copy_built, copy_project, run
+from tests.drift.conftest import SYNTHETIC_SCHEMA, demo_only, synthetic, write_config
 from tests.github.conftest import run_ci
 
 BRANCH = "drift-history"
@@ -46,11 +45,7 @@ def checkout(tmp_path: Path) -> Path:
     run(["git", "clone", "-q", "--bare", copy_project(tmp_path / "project"), origin], cwd=tmp_path)
     run(["git", "clone", "-q", origin, work], cwd=tmp_path)
     assert (work / ".dvc" / "config").is_file()
-    (work / "schema.yaml").write_text(
-        yaml.safe_dump(SYNTHETIC_SCHEMA.model_dump(mode="json", exclude_none=True))
-    )
-    params = {**read_yaml(REPO / "params.yaml"), "drift": DRIFT_DEFAULTS}
-    (work / "params.yaml").write_text(yaml.safe_dump(params))
+    write_config(work)
     synthetic(SYNTHETIC_SCHEMA, 3_000, 1).to_parquet(work / "reference.parquet")
     (work / "production").mkdir()
     (work / "production.dvc").write_text(
@@ -64,11 +59,11 @@ def scheduled_run(work: Path, batch: str) -> Path:
     history = work.parent / "runner-temp" / "history.jsonl"
     fetched = step("drift_history", "fetch", "--out", history, cwd=work)
     assert fetched.returncode == 0, fetched.stderr
-    out = work / "drift" / Path(batch).stem
+    out = work / DRIFT_DIR / Path(batch).stem
     checked = step(
         "drift-check", "--current", work / "production" / batch, "--since", "", "--history", history,
-        "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
-        "--params", work / "params.yaml", "--out", out, cwd=work,
+        "--reference", work / "reference.parquet", "--schema", work / PATHS.schema,
+        "--params", work / PATHS.params, "--out", out, cwd=work,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
     published = step("drift_history", "publish", "--file", out / "history.jsonl", cwd=work)
@@ -118,11 +113,11 @@ def test_a_broken_history_is_an_error_and_nothing_is_published(tmp_path: Path):
     history.write_text('{"time": "2025-01-01", "status": "drift"}\nnot json\n')
     checked = step(
         "drift-check", "--current", work / "production" / "batch.csv", "--history", history,
-        "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
-        "--params", work / "params.yaml", "--out", work / "drift", cwd=work,
+        "--reference", work / "reference.parquet", "--schema", work / PATHS.schema,
+        "--params", work / PATHS.params, "--out", work / DRIFT_DIR, cwd=work,
     )  # fmt: skip
     assert checked.returncode == 2 and "history.jsonl: line 2: not valid JSON" in checked.stderr
-    published = step("drift_history", "publish", "--file", work / "drift" / "history.jsonl", cwd=work)
+    published = step("drift_history", "publish", "--file", work / DRIFT_DIR / "history.jsonl", cwd=work)
     assert published.returncode == 2 and "no history file to publish" in published.stderr
     assert run(["git", "ls-remote", "--heads", "origin", BRANCH], cwd=work).stdout == ""
 
@@ -142,7 +137,7 @@ def test_the_workflow_step_as_written_records_the_data_version_on_the_trained_pr
     assert checked.returncode == 0, checked.stderr
     assert outputs.read_text() in ("code=0\n", "code=1\n")
     md5 = read_yaml(work / "production.dvc")["outs"][0]["md5"]
-    [recorded] = [json.loads(line) for line in (work / "drift" / "history.jsonl").open()]
+    [recorded] = [json.loads(line) for line in (work / DRIFT_DIR / "history.jsonl").open()]
     assert recorded["data_version"] == md5 and recorded["current"] == "production"
 
     batch = run(
@@ -150,7 +145,7 @@ def test_the_workflow_step_as_written_records_the_data_version_on_the_trained_pr
         cwd=work, check=False,
     )  # fmt: skip
     assert batch.returncode == 0, batch.stderr
-    [entry] = [json.loads(line) for line in (work / "drift" / "2025-01-stable" / "history.jsonl").open()]
+    [entry] = [json.loads(line) for line in (work / DRIFT_DIR / "2025-01-stable" / "history.jsonl").open()]
     assert entry["status"] == "no_drift" and entry["data_version"] == md5
 
 
@@ -161,8 +156,8 @@ def test_a_crash_in_the_step_is_an_error_exit_2_never_the_drift_verdict(tmp_path
     unwritable.mkdir()
     checked = step(
         "drift-check", "--current", work / "production" / "batch.csv",
-        "--reference", work / "reference.parquet", "--schema", work / "schema.yaml",
-        "--params", work / "params.yaml", "--out", work / "drift", cwd=work,
+        "--reference", work / "reference.parquet", "--schema", work / PATHS.schema,
+        "--params", work / PATHS.params, "--out", work / DRIFT_DIR, cwd=work,
         env={"GITHUB_OUTPUT": str(unwritable)},
     )  # fmt: skip
     assert checked.returncode == 2, checked.stderr

@@ -11,12 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mlops.errors import Exit
-from mlops.io import read_yaml
-from tests.conftest import BIN, REPO
-from tests.drift.conftest import DRIFT_DEFAULTS, SYNTHETIC_SCHEMA, synthetic
+from tests.conftest import BIN, PATHS
+from tests.drift.conftest import SYNTHETIC_SCHEMA, synthetic, write_config
 from tests.github.conftest import BOT, HUMAN, OWNER_REPO, run_ci
 
 RUN_URL = "https://github.com/acme/churn/actions/runs/9"
@@ -34,12 +32,7 @@ def signed(body: str) -> str:
 def checks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """`mlops drift-check` on each kind of current data: exit code, step outputs, summary, folder."""
     root = tmp_path_factory.mktemp("drift-check")
-    (root / "schema.yaml").write_text(
-        yaml.safe_dump(SYNTHETIC_SCHEMA.model_dump(mode="json", exclude_none=True))
-    )
-    (root / "params.yaml").write_text(
-        yaml.safe_dump({**read_yaml(REPO / "params.yaml"), "drift": DRIFT_DEFAULTS})
-    )
+    write_config(root)
     synthetic(SYNTHETIC_SCHEMA, 3_000, 1).to_parquet(root / "reference.parquet")
     synthetic(SYNTHETIC_SCHEMA, 1_200, 2).to_csv(root / "stable.csv", index=False)
     synthetic(SYNTHETIC_SCHEMA, 1_200, 3, charges_shift_sd=0.5).to_csv(root / "shifted.csv", index=False)
@@ -54,7 +47,7 @@ def _check(root: Path, name: str) -> dict:
     result = subprocess.run(
         [MLOPS, "drift-check", "--current", root / f"{name}.csv",
          "--since", "", "--run-url", RUN_URL, "--reference", root / "reference.parquet",
-         "--schema", root / "schema.yaml", "--params", root / "params.yaml", "--out", out],
+         "--schema", root / PATHS.schema, "--params", root / PATHS.params, "--out", out],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     return {"exit": result.returncode, "stdout": result.stdout, "outputs": _text(outputs),

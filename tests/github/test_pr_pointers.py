@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run
+from mlops.project import PIPELINE
+from tests.conftest import PATHS, REPO, run
 
-POINTERS = {"dvc.yaml": "stages: {}\n", "dvc.lock": "schema: '2.0'\n", "params.yaml": "seed: 1\n"}
-POINTERS |= {"data.dvc": "outs:\n- md5: 0123.dir\n  path: data\n", "sub/production.dvc": "outs: []\n"}
+DATA_DVC = str(PATHS.data_dvc)
+POINTERS = {PIPELINE: "stages: {}\n", str(PATHS.lock): "schema: '2.0'\n", str(PATHS.params): "seed: 1\n"}
+POINTERS |= {DATA_DVC: "outs:\n- md5: 0123.dir\n  path: data\n", "sub/production.dvc": "outs: []\n"}
 
 
 def base_checkout(folder: Path) -> Path:
@@ -58,13 +60,13 @@ def test_only_the_pointers_are_copied_and_the_head_is_removed(tmp_path: Path) ->
 def test_a_symlinked_pointer_is_refused_and_nothing_is_copied(tmp_path: Path) -> None:
     base = base_checkout(tmp_path / "base")
     head = head_checkout(base / "pr-head", {})
-    (head / "data.dvc").unlink()
-    (head / "data.dvc").symlink_to("/proc/self/environ")  # DVC would print the credentials it holds
+    (head / DATA_DVC).unlink()
+    (head / DATA_DVC).symlink_to("/proc/self/environ")  # DVC would print the credentials it holds
     run(["git", "add", "-A"], cwd=head)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "link"], cwd=head)
     code, output = pr_pointers(base, "pr-head")
     assert code == 2
-    assert "pr-head/data.dvc is not a regular file: refused" in output
+    assert f"pr-head/{DATA_DVC} is not a regular file: refused" in output
     assert sorted(p.name for p in base.iterdir()) == [".dvc", "Makefile", "pr-head"]
 
 

@@ -33,11 +33,11 @@ def origin_and_version(tmp_path: Path) -> tuple[Path, str, int]:
     run(["dvc", "remote", "add", "-d", "shared", str(tmp_path / "remote")], cwd=project)
     run(["dvc", "push", "--quiet", PATHS.data_dvc], cwd=project)
     run(["git", "commit", "-qam", "the shared DVC remote"], cwd=project)
-    data = next((project / "data").glob("*.csv"))
+    data = project / PATHS.data
     frame = pd.read_csv(data, dtype=str, keep_default_na=False)
     rows = len(frame) - len(frame) // 10
     frame.iloc[:rows].to_csv(data, index=False, lineterminator="\n")
-    run(["dvc", "add", "--quiet", "data"], cwd=project)
+    run(["dvc", "add", "--quiet", PATHS.data.parent], cwd=project)  # data.dvc tracks the folder
     run(["dvc", "push", "--quiet", PATHS.data_dvc], cwd=project)
     md5 = str(yaml.safe_load((project / PATHS.data_dvc).read_text())["outs"][0]["md5"])
     run(["git", "checkout", "--", PATHS.data_dvc], cwd=project)
@@ -59,7 +59,7 @@ def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
     )
     branch = f"retrain/{md5[:12]}"
     assert f"on {branch}" in result.stdout and outputs.read_text() == f"branch={branch}\n"
-    assert len(pd.read_csv(next((runner / "data").glob("*.csv")))) == rows
+    assert len(pd.read_csv(runner / PATHS.data)) == rows
 
     shim = tmp_path / "uv-shim"
     shim.write_text(f'#!/bin/sh\nshift 2\nPATH="{BIN}:$PATH" exec "$@"\n')
@@ -68,16 +68,16 @@ def test_the_steps_reproduce_the_pipeline_on_a_branch_and_open_a_pull_request(
 
     step("commit", "--push", cwd=runner)
     pushed = run(["git", "log", "-1", "--format=%B", branch], cwd=origin).stdout
-    gate = load_params(runner / "params.yaml").gate.metric
+    gate = load_params(runner / PATHS.params).gate.metric
     assert pushed.startswith(f"Retrain on labelled data version {md5[:12]}") and f"\n- {gate}: " in pushed
     changed = run(["git", "diff", "--name-only", "main", branch], cwd=origin).stdout.split()
     assert {str(PATHS.data_dvc), str(PATHS.lock), str(PATHS.metadata)} <= set(changed)
     assert md5 in run(["git", "show", f"{branch}:{PATHS.data_dvc}"], cwd=origin).stdout
     metrics = json.loads(run(["git", "show", f"{branch}:{PATHS.metrics}"], cwd=origin).stdout)
     assert 0 < metrics["rows"] < rows  # evaluated on a test split of the new, smaller data
-    lock = yaml.safe_load(run(["git", "show", f"{branch}:dvc.lock"], cwd=origin).stdout)
-    data_deps = [d["md5"] for d in lock["stages"]["prepare"]["deps"] if d["path"].startswith("data")]
-    new_data = next((runner / "data").glob("*.csv")).read_bytes()
+    lock = yaml.safe_load(run(["git", "show", f"{branch}:{PATHS.lock}"], cwd=origin).stdout)
+    data_deps = [d["md5"] for d in lock["stages"]["prepare"]["deps"] if d["path"] == str(PATHS.data)]
+    new_data = (runner / PATHS.data).read_bytes()
     assert data_deps == [hashlib.md5(new_data).hexdigest()]  # the stages ran on the new data version
 
     env = {**gh_env, "GITHUB_OUTPUT": str(outputs)}
