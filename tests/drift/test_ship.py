@@ -1,12 +1,14 @@
 """Shipping the inference log (`mlops ship-log`, `make ship-log`): closed files become a new
-version of production/ in the DVC remote, and a fresh clone reads them back, through a local
-remote and through S3 (moto on 127.0.0.1), with the real dvc and git."""
+version of production/ in the DVC remote, as a Parquet dataset partitioned by day, and a fresh clone
+reads the same rows back, through a local remote and through S3 (moto on 127.0.0.1), with the real
+dvc and git."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from mlops.drift.sources import read_current
@@ -94,15 +96,17 @@ def test_closed_log_files_are_shipped_and_a_fresh_clone_reads_them(
     fresh = clone(origin, tmp_path / "scheduled-check", remote)
     assert not (fresh / "production").exists()
     run(["dvc", "pull", "--quiet", "production.dvc"], cwd=fresh)
-    shipped = sorted((fresh / "production" / "inference-log").iterdir())
+    shipped = sorted((fresh / "production" / "inference-log").rglob("*"))
+    days = [p for p in shipped if p.is_dir()]
+    assert days and all(p.name.startswith("date=") for p in days)  # today's UTC day, maybe yesterday's
     # the newest file of this (running) process may still be written to: it waits for the next run
-    assert [p.name for p in shipped] == [p.name for p in files[:-1]]
-    assert all(p.read_bytes() == (log / p.name).read_bytes() for p in shipped)
+    assert sorted({p.stem for p in shipped if p.is_file()}) == [p.stem for p in files[:-1]]
+    assert all(p.suffix == ".parquet" for p in shipped if p.is_file())
     assert (fresh / "production" / "2025-01-stable.csv").is_file()  # the earlier version's files stay
-    rows = read_current(
-        fresh / "production" / "inference-log", load_schema(fresh / "schema.yaml"), "prediction"
-    )
-    assert len(rows) == sum(len(p.read_text().splitlines()) for p in shipped)
+    schema = load_schema(fresh / "schema.yaml")
+    rows = read_current(fresh / "production" / "inference-log", schema, "prediction")
+    logged = pd.concat([read_current(p, schema, "prediction") for p in files[:-1]], ignore_index=True)
+    pd.testing.assert_frame_equal(rows.sort_values("timestamp", kind="stable").reset_index(drop=True), logged)
     assert rows["probability"].eq(0.2).all() and rows["model_version"].eq("v1").all()
 
     again = run([*SHIP, "--log", str(log)], cwd=work)

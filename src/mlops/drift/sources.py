@@ -15,6 +15,8 @@ Files are read a record batch at a time (`current_batches`), so the check's memo
 with the data: Parquet through pyarrow's row-group reader, CSV through mlops.pipeline.data's text batches,
 JSON lines through Arrow's streaming JSON reader. A folder may be a dataset partitioned by day
 (`date=YYYY-MM-DD/` folders, UTC days): with a time window, the days outside it are not read.
+`write_days` writes that layout (mlops ship-log, for the shipped inference log): one Parquet file
+per day and name, holding rows as the reader types them, so reading it back gives the same frame.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from mlops.artifacts import (
     log_row,
 )
 from mlops.errors import DataValidationError
+from mlops.io import atomic_path
 from mlops.pipeline.data import text_batches
 from mlops.spec.schema import Schema, validate_frame
 
@@ -55,6 +58,7 @@ MAX_LISTED = 5
 BATCH_ROWS = 1 << 16  # rows per Parquet record batch and per chunk of the line-by-line JSON reader
 JSON_BLOCK = 1 << 25  # bytes per block of Arrow's JSON reader: about 50,000 log records
 _PARTITION = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
+PART_ROW_GROUP = 1 << 17  # rows per row group of a written day file: two of the reader's batches
 log = logging.getLogger(__name__)
 
 
@@ -339,3 +343,44 @@ def _timestamps(column: pd.Series, path: Path, lines: list[int] | None) -> pd.Se
             str(path), [f"column '{TIMESTAMP}': expected an ISO 8601 time, found {found}"]
         )
     return parsed
+
+
+def day_folder(day: date) -> str:
+    """The folder of one UTC day in a partitioned dataset (hive style, as pyarrow and Spark name it)."""
+    return f"date={day.isoformat()}"
+
+
+def write_days(
+    frame: pd.DataFrame, folder: Path, name: str, metadata: dict[str, str], source: str = ""
+) -> list[Path]:
+    """`frame`'s rows (read from `source`, named in errors) as `folder/date=YYYY-MM-DD/NAME.parquet`,
+    one file per UTC day of their `timestamp`, in their order. Each file replaces any earlier one of
+    that name atomically, so a re-run rewrites rather than duplicates. `metadata` goes into each
+    file's key-value metadata (`file_metadata` reads it back). Returns the files, oldest day first."""
+    stamps = frame[TIMESTAMP] if TIMESTAMP in frame else pd.Series(pd.NaT, index=frame.index)
+    if stamps.isna().any():
+        row = int(stamps.isna().to_numpy().nonzero()[0][0])
+        raise DataValidationError(
+            source or name, [f"record {row + 1}: no '{TIMESTAMP}', so no day to file it under"]
+        )
+    days = stamps.dt.tz_convert("UTC").dt.date
+    written = []
+    for day in sorted(days.unique()):
+        table = pa.Table.from_pandas(frame[days == day], preserve_index=False)
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), **{k.encode(): v.encode() for k, v in metadata.items()}}
+        )
+        path = folder / day_folder(day) / f"{name}.parquet"
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp, row_group_size=PART_ROW_GROUP)
+        written.append(path)
+    return written
+
+
+def file_metadata(path: Path) -> dict[str, str]:
+    """A Parquet file's key-value metadata (what `write_days` stored), as text."""
+    try:
+        stored = pq.read_metadata(path).metadata or {}
+    except (OSError, pa.ArrowException) as error:
+        raise DataValidationError(str(path), [f"cannot be read as Parquet: {error}"]) from None
+    return {key.decode(): value.decode() for key, value in stored.items()}
