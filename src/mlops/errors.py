@@ -30,3 +30,7 @@ class DataValidationError(MlopsError):
         self.problems = problems
         listed = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(f"{source}: data does not match the schema:\n{listed}")
+
+    def __reduce__(self) -> tuple[type[DataValidationError], tuple[str, list[str]]]:
+        """Pickled with its arguments, so that it crosses from a Dask worker to the client whole."""
+        return type(self), (self.source, self.problems)

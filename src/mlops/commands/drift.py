@@ -1,7 +1,9 @@
 """mlops drift: compare current data (batches or the inference log) with the training reference.
 
 Only `--current` is needed: the reference (the prepare stage's training split), schema.yaml and
-params.yaml come from dvc.yaml, and the reports go to drift/<current's name>/.
+params.yaml come from dvc.yaml, and the reports go to drift/<current's name>/. `--current` may be an
+s3:// URL; with `--scheduler` (or MLOPS_DASK_SCHEDULER) the data files are read and summarized on
+that Dask cluster's workers (docs/scale.md).
 
 Exit codes: 0 no drift, 1 drift, 2 error (missing, empty, unreadable or schema-breaking data, bad
 params), 3 insufficient data (fewer current rows than drift.min_rows).
@@ -11,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ConfigError, Exit, MlopsError
@@ -21,17 +24,26 @@ if TYPE_CHECKING:
     from mlops.drift import DriftResult
     from mlops.drift.performance import PerformanceResult
     from mlops.drift.scoring import ScoreSummary
-    from mlops.drift.stream import Scorer
+    from mlops.drift.stream import Map, Scorer
     from mlops.spec.schema import Schema
 
 log = logging.getLogger(__name__)
 EXIT_CODES = {"no_drift": Exit.OK, "drift": Exit.VERDICT, "insufficient_data": Exit.TOO_LITTLE_DATA}
+SCHEDULER_ENV = "MLOPS_DASK_SCHEDULER"
 
 
 def add_arguments(parser: argparse.ArgumentParser, out_default: str = f"{DRIFT_DIR}/NAME") -> None:
     """The options; `out_default` is what --help names as --out's default (drift-check's is drift/)."""
     parser.add_argument(
-        "--current", type=Path, required=True, help="a batch file or a folder of *.csv, *.parquet, *.jsonl"
+        "--current",
+        type=_source,
+        required=True,
+        help="a batch file or a folder of *.csv, *.parquet, *.jsonl; or an s3:// URL of one or of a prefix",
+    )
+    parser.add_argument(
+        "--scheduler",
+        help=f"a Dask scheduler (tcp://HOST:8786) whose workers read and summarize the data files "
+        f"(default: ${SCHEDULER_ENV}; unset: this machine does)",
     )
     parser.add_argument(
         "--reference", type=Path, help="reference data, Parquet or CSV (default: the training split)"
@@ -73,6 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser, out_default: str = f"{DRIFT_D
     parser.add_argument("--report-url", default="", help="link to the HTML report, for the issue text")
 
 
+def _source(text: str) -> Path | str:
+    """--current: a local path, or an s3:// URL kept as text (a Path would fold its `//`)."""
+    from mlops.drift.remote import is_url
+
+    return text if is_url(text) else Path(text)
+
+
 def run(args: argparse.Namespace) -> int:
     from mlops.drift.render import verdict_line
 
@@ -96,7 +115,8 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     is given and nothing defaults.
     """
     if args.out is None:
-        args.out = DRIFT_DIR / (args.current.stem if args.current.is_file() else args.current.name)
+        args.out = DRIFT_DIR / _name(args.current)
+    args.scheduler = args.scheduler or os.environ.get(SCHEDULER_ENV) or None
     args.metadata = None
     try:
         root = find_root()
@@ -114,6 +134,15 @@ def _fill_defaults(args: argparse.Namespace) -> None:
         args.labelled_reference = args.labelled_reference or shown(project.absolute(project.test))
         args.metrics = args.metrics or shown(project.absolute(project.metrics))
         args.metadata = shown(project.absolute(project.metadata))
+
+
+def _name(current: Path | str) -> str:
+    """The current data's name for its reports' folder: a file's stem, a folder's or a prefix's name."""
+    from mlops.drift.sources import SUFFIXES
+
+    path = PurePosixPath(current)  # the last part of an s3:// URL too
+    single = current.is_file() if isinstance(current, Path) else path.suffix in SUFFIXES
+    return path.stem if single else path.name
 
 
 def _check(args: argparse.Namespace) -> DriftResult:
@@ -134,11 +163,24 @@ def _check(args: argparse.Namespace) -> DriftResult:
     args.previous = _previous_history(args.history)
     reference = read_file(args.reference, schema, params.prediction_column)
     scorer = _scorer(args)
-    result, scores = stream_check(reference, args.current, schema, params, (since, until), scorer)
+    window = (since, until)
+    result, scores = stream_check(reference, args.current, schema, params, window, scorer, _map(args))
     if result.status != "insufficient_data":
         result = with_performance(result, _performance(args, scorer, scores, schema))
-    window = {"since": since, "until": until}
-    return replace(result, window={k: None if v is None else v.isoformat() for k, v in window.items()})
+    bounds = {"since": since, "until": until}
+    return replace(result, window={k: None if v is None else v.isoformat() for k, v in bounds.items()})
+
+
+def _map(args: argparse.Namespace) -> Map:
+    """Where the data files are read and summarized: here, or on the Dask cluster at --scheduler."""
+    from mlops.drift.stream import local_map
+
+    if not args.scheduler:
+        return local_map
+    from mlops.drift.cluster import cluster_map  # Dask is imported on this path only
+
+    log.info("reading %s on the Dask cluster at %s", args.current, args.scheduler)
+    return cluster_map(args.scheduler)
 
 
 def _previous_history(path: Path | None) -> list[dict[str, Any]]:
@@ -163,12 +205,15 @@ def _history_entry(result: DriftResult, args: argparse.Namespace) -> dict[str, A
     return entry(result, now, version, str(args.current))
 
 
-def _data_version(current: Path) -> str | None:
-    """The md5 the .dvc file tracking `current` records (production.dvc for production/...), if any."""
+def _data_version(current: Path | str) -> str | None:
+    """The md5 the .dvc file tracking `current` records (production.dvc for production/...), if any;
+    none for a URL (the bucket's objects have no .dvc file here)."""
     from mlops.artifacts import data_version
     from mlops.io import read_yaml
     from mlops.project import tracking_file
 
+    if isinstance(current, str):
+        return None
     root = Path.cwd().resolve()
     try:
         relative = current.resolve().relative_to(root)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from mlops.ci.outputs import add_summary, set_output
 from mlops.commands import drift
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    if not args.current.exists():
+    if isinstance(args.current, Path) and not args.current.exists():  # an s3:// URL is listed by the check
         print(
             f"::warning::no current data at '{args.current}': set the repository variable DRIFT_CURRENT "
             "to your production batches or inference log (docs/drift.md); nothing was checked"
