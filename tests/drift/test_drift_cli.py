@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlops.cli import main
+from mlops.project import DRIFT_DIR
 from tests.conftest import run
 from tests.drift.conftest import demo_only, synthetic
 
@@ -139,7 +140,7 @@ def test_time_window_selects_rows_and_a_bad_log_line_is_named(files, tmp_path, s
 def test_demo_batches_give_the_expected_verdicts(built_project):
     verdicts = {}
     for batch in sorted((built_project / "production").glob("*.csv")):
-        out = built_project / "drift" / batch.stem  # the default: drift/<batch's name>
+        out = built_project / DRIFT_DIR / batch.stem  # the default: drift/<batch's name>
         result = run(
             ["mlops", "drift", "--current", batch.relative_to(built_project)], cwd=built_project, check=False
         )

@@ -16,7 +16,8 @@ import yaml
 
 from mlops.cli import main
 from mlops.io import read_yaml
-from tests.drift.conftest import REPO
+from mlops.project import DRIFT_DIR
+from tests.conftest import PATHS, REPO, stage_commands
 
 SCHEMA = {
     "dataset": "loans",
@@ -46,36 +47,29 @@ def mlops(folder: Path, *argv: str | Path) -> int:
 
 
 def test_a_target_stored_as_floats_gets_the_estimate_the_evaluate_stage_agrees_with(tmp_path: Path):
-    (tmp_path / "schema.yaml").write_text(yaml.safe_dump(SCHEMA))
-    params = read_yaml(REPO / "params.yaml")
+    (tmp_path / PATHS.schema).write_text(yaml.safe_dump(SCHEMA))
+    params = read_yaml(REPO / PATHS.params)
     params["evaluate"]["segments"] = ["purpose"]
     params["drift"]["key_columns"] = ["income", "purpose"]
     params["gate"] |= {"metric": "roc_auc", "min": 0.5}  # a binary task's gate, whatever the project's
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    loans(5_000, 1).to_csv(tmp_path / "loans.csv", index=False)
+    (tmp_path / PATHS.params).write_text(yaml.safe_dump(params))
+    (tmp_path / PATHS.data).parent.mkdir(parents=True)
+    loans(5_000, 1).to_csv(tmp_path / PATHS.data, index=False)
     loans(1_500, 2).to_csv(tmp_path / "batch.csv", index=False)
     assert (tmp_path / "batch.csv").read_text().splitlines()[1].endswith((",1.0", ",0.0"))
-    config = ("--schema", "schema.yaml", "--params", "params.yaml")
-    stages = [
-        ("prepare", "--data", "loans.csv", *config, "--train-out", "train.parquet",
-         "--test-out", "test.parquet"),
-        ("train", "--train", "train.parquet", *config, "--model-out", "model.skops",
-         "--metadata-out", "model.json"),
-        ("evaluate", "--model", "model.skops", "--test", "test.parquet", *config,
-         "--metrics-out", "eval/metrics.json", "--segments-out", "eval/segments.json",
-         "--plots-dir", "eval/plots", "--intervals-out", "eval/intervals.json",
-         "--fairness-out", "eval/fairness.json"),
-    ]  # fmt: skip
-    for stage in stages:
-        assert mlops(tmp_path, *stage) == 0, stage
-    evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    # split, train and evaluate as dvc.yaml runs them, on the loans where the project keeps its data
+    for stage in stage_commands(REPO):
+        if stage[0] in ("prepare", "train", "evaluate"):
+            assert mlops(tmp_path, *stage) == 0, stage
+    evaluated = json.loads((tmp_path / PATHS.metrics).read_text())
     assert evaluated["roc_auc"] > 0.8
 
     code = mlops(
-        tmp_path, "drift", "--reference", "train.parquet", "--current", "batch.csv", *config,
-        "--model", "model.skops", "--labelled-reference", "test.parquet", "--out", "drift",
+        tmp_path, "drift", "--reference", PATHS.train, "--current", "batch.csv",
+        "--schema", PATHS.schema, "--params", PATHS.params,
+        "--model", PATHS.model, "--labelled-reference", PATHS.test, "--out", DRIFT_DIR,
     )  # fmt: skip
-    performance = json.loads((tmp_path / "drift" / "drift.json").read_text())["performance"]
+    performance = json.loads((tmp_path / DRIFT_DIR / "drift.json").read_text())["performance"]
     assert code == 0 and performance["available"], performance["reason"]
     assert performance["reference"]["roc_auc"] == pytest.approx(evaluated["roc_auc"], abs=1e-4)
     assert performance["realized"]["roc_auc"] > 0.8  # the batch's own 0.0/1.0 labels, read as 0/1

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mlops.project import load_project
+from mlops.project import DRIFT_DIR, PIPELINE, PROJECT, load_project
 from tests.conftest import run
-from tests.drift.conftest import REPO, synthetic
+from tests.drift.conftest import REPO, synthetic, write_config
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
@@ -33,11 +33,10 @@ def make_drift(project: Path, expected_exit: int = 0) -> str:
 
 
 @pytest.fixture
-def project(tmp_path: Path, config_files: dict[str, Path]) -> Path:
-    for name in ("Makefile", "dvc.yaml", "project.yaml"):
+def project(tmp_path: Path) -> Path:
+    for name in ("Makefile", PIPELINE, PROJECT):
         shutil.copy(REPO / name, tmp_path / name)
-    shutil.copy(config_files["schema"], tmp_path / "schema.yaml")
-    shutil.copy(config_files["params"], tmp_path / "params.yaml")
+    write_config(tmp_path)
     return tmp_path
 
 
@@ -61,7 +60,7 @@ def test_make_drift_prints_a_verdict_and_the_reports_per_batch(project: Path, sc
         "production/2025-02-moved.parquet: DRIFT (exit 1): "
         "drift/2025-02-moved/drift.md drift/2025-02-moved/drift.html",
     ]
-    assert (project / "drift" / "2025-02-moved" / "drift.html").read_text().count("<svg") == 19
+    assert (project / DRIFT_DIR / "2025-02-moved" / "drift.html").read_text().count("<svg") == 19
 
 
 def test_make_drift_exits_3_when_a_batch_is_too_small_and_none_drifted(project: Path, schema):
@@ -79,4 +78,4 @@ def test_make_drift_without_batches_says_so_and_exits_0(project: Path, folder: b
         (project / "production").mkdir()
     out = make_drift(project)
     assert out.startswith("make drift: no batches in production/ (*.csv, *.parquet): nothing to check.")
-    assert not (project / "drift").exists()
+    assert not (project / DRIFT_DIR).exists()

@@ -18,6 +18,7 @@ from mlops.pipeline.model import load_model, positive_proba
 from mlops.project import load_project
 from mlops.serving.inference_log import InferenceLog
 from mlops.spec.schema import load_schema
+from tests.conftest import PATHS
 from tests.drift.conftest import demo_only
 
 pytestmark = demo_only
@@ -57,7 +58,7 @@ def test_naming_the_projects_own_schema_keeps_the_projects_model_for_the_estimat
     assert named["performance"] == implicit["performance"]
 
     other = tmp_path / "other-schema.yaml"  # another dataset's schema: the project's model is not for it
-    other.write_text((built_project / "schema.yaml").read_text().replace("dataset:", "dataset: other #", 1))
+    other.write_text((built_project / PATHS.schema).read_text().replace("dataset:", "dataset: other #", 1))
     _, foreign = drift(built_project, batch, tmp_path / "other", "--schema", str(other))
     assert not foreign["performance"]["available"]
     assert foreign["performance"]["reason"] == (
