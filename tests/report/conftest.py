@@ -56,12 +56,25 @@ def label(metric: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path, built_project: Path) -> Path:
-    """A copy of the built project, results committed on `main` (the base), on a `feature` branch.
+    """A private copy of the built project, results committed on `main` (the base), on a `feature`
+    branch (`make_repo`), for a test that changes it."""
+    return make_repo(tmp_path / "project", built_project)
+
+
+@pytest.fixture(scope="module")
+def shared_repo(tmp_path_factory: pytest.TempPathFactory, built_project: Path) -> Path:
+    """The same as `repo`, made once per module for the tests that only read it: treat it as read-only."""
+    return make_repo(tmp_path_factory.mktemp("report") / "project", built_project)
+
+
+def make_repo(folder: Path, built_project: Path) -> Path:
+    """A copy of the built project in `folder`, results committed on `main` (the base), on a `feature`
+    branch.
 
     The pipeline's outputs come from a real `dvc repro` (the shared `built_project`), so this works
     in any project made from the template, before its first results are committed.
     """
-    project = copy_project(tmp_path / "project", root=built_project)
+    project = copy_project(folder, root=built_project)
     shutil.copy2(built_project / PATHS.model, project / PATHS.model)
     # The same gate on the task's metric and the same base value on any dataset (a team's answers may
     # pick another metric), so the tests below read the same in every project made from the template.

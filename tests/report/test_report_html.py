@@ -42,8 +42,10 @@ def _faster_learning(params: dict) -> dict:
     return params
 
 
-@pytest.fixture
-def html(repo: Path) -> Path:
+@pytest.fixture(scope="module")
+def html(shared_repo: Path) -> Path:
+    """report.html of a branch that changed a param, written once: the tests below only read it."""
+    repo = shared_repo
     edit_yaml(repo / "params.yaml", _faster_learning)
     commit(repo, "faster learning rate")
     code, _, log = report(repo)

@@ -21,8 +21,9 @@ def summary(project: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 
 def test_summary_finds_the_results_and_says_nothing_when_they_are_committed(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    shared_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    repo = shared_repo  # read only
     lines = summary(repo, capsys)
     version = json.loads((repo / PATHS.metadata).read_text())["model_version"]
     assert lines[0].startswith(f"model    {PATHS.model} (version {version}, ")
