@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from tests.conftest import BIN, REPO, copy_built, free_port, run
+from tests.conftest import BIN, REPO, copy_built, free_port, run, wait_for_answer
 from tests.service.conftest import (  # the service's data fixtures, shared
     feature_names,  # noqa: F401
     metadata,  # noqa: F401
@@ -94,21 +92,15 @@ class Container:
 
     def wait_for(self, path: str, status: int = 200) -> float:
         """Seconds until `path` answers `status`."""
-        began = time.monotonic()
-        while time.monotonic() - began < STARTUP_SECONDS:
-            if not self.running():
-                raise AssertionError(f"container exited:\n{self.logs()}")
-            try:
-                if httpx.get(self.url + path, timeout=2).status_code == status:
-                    return time.monotonic() - began
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        raise AssertionError(f"{path} never answered {status} within {STARTUP_SECONDS} s:\n{self.logs()}")
+        return wait_for_answer(self.url + path, self.exited, self.logs, STARTUP_SECONDS, status)
 
     def running(self) -> bool:
         state = run(["podman", "inspect", "--format", "{{.State.Running}}", self.id], cwd=REPO).stdout
         return state.strip() == "true"
+
+    def exited(self) -> int | None:
+        """The container's exit code once it has stopped; None while it runs."""
+        return None if self.running() else self.exit_code()
 
     def exit_code(self) -> int:
         out = run(["podman", "wait", self.id], cwd=REPO, timeout=90).stdout

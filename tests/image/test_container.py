@@ -17,13 +17,13 @@ import pytest
 from mlops.pipeline.model import load_model
 from mlops.serving.inference_log import log_files
 from mlops.spec.params import load_params
-from tests.conftest import REPO, post_across_a_signal, run
+from tests.conftest import PATHS, REPO, post_across_a_signal, run
 from tests.image.conftest import Container, deployment_container, pod_options, run_once
 from tests.project_task import answered, expected_answers, project_task
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
-BENTO_MODEL = "/home/bentoml/bento/src/models/model.skops"
+BENTO_MODEL = f"/home/bentoml/bento/src/{PATHS.model}"  # the bento holds the project's files under src/
 
 
 def inspect(image: str, template: str) -> Any:
@@ -32,7 +32,7 @@ def inspect(image: str, template: str) -> Any:
 
 @pytest.fixture(scope="module")
 def expected(built_project: Path, test_frame: pd.DataFrame, feature_names: list[str]) -> np.ndarray:
-    model = load_model(built_project / "models" / "model.skops")
+    model = load_model(built_project / PATHS.model)
     return expected_answers(model, test_frame[feature_names], project_task(built_project))
 
 
@@ -105,9 +105,9 @@ def test_the_labels_name_the_model_data_metrics_and_commit(
     assert labels["io.mlops.model.version"] == metadata["model_version"]
     assert labels["io.mlops.model.sha256"] == metadata["model_sha256"]
     assert labels["io.mlops.data.train-sha256"] == metadata["training_data"]["sha256"]
-    assert labels["io.mlops.data.dvc-md5"] in (image_project / "data.dvc").read_text()
-    metrics = json.loads((image_project / "eval" / "metrics.json").read_text())
-    gate = load_params(image_project / "params.yaml").gate.metric  # one of the task's metrics
+    assert labels["io.mlops.data.dvc-md5"] in (image_project / PATHS.data_dvc).read_text()
+    metrics = json.loads((image_project / PATHS.metrics).read_text())
+    gate = load_params(image_project / PATHS.params).gate.metric  # one of the task's metrics
     assert float(labels[f"io.mlops.metrics.{gate}"]) == pytest.approx(metrics[gate], rel=1e-5)
     commit = run(["git", "rev-parse", "HEAD"], cwd=image_project).stdout.strip()
     assert labels["org.opencontainers.image.revision"] == commit
@@ -135,8 +135,8 @@ def test_no_compiler_or_git_in_the_image(image_ref: str) -> None:
 
 
 def test_a_tampered_model_keeps_readyz_at_503(image_ref: str, built_project: Path, tmp_path: Path) -> None:
-    tampered = tmp_path / "model.skops"
-    data = bytearray((built_project / "models" / "model.skops").read_bytes())
+    tampered = tmp_path / PATHS.model.name
+    data = bytearray((built_project / PATHS.model).read_bytes())
     data[100] ^= 0xFF
     tampered.write_bytes(bytes(data))
     spec = deployment_container()

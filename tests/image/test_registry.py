@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import subprocess
 import tarfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import REPO, free_port, run
+from tests.conftest import REPO, free_port, run, wait_for_answer
 from tests.image.conftest import ensure_tools
 
 pytestmark = pytest.mark.timeout(300)
@@ -41,24 +39,11 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with (folder / "registry.log").open("w") as log:
         server = subprocess.Popen(["/usr/bin/docker-registry", "serve", str(config)], stdout=log, stderr=log)
     try:
-        wait_until_serving(host, server, folder / "registry.log")
+        wait_for_answer(f"http://{host}/v2/", server.poll, (folder / "registry.log").read_text, seconds=30)
         yield host
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def wait_until_serving(host: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    began = time.monotonic()
-    while time.monotonic() - began < 30:
-        if server.poll() is not None:
-            raise AssertionError(f"docker-registry exited {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://{host}/v2/", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError(f"docker-registry never answered on {host}:\n{log.read_text()}")
 
 
 @pytest.fixture
