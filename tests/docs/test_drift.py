@@ -28,10 +28,11 @@ def shown_output(doc: str, test: str) -> list[str]:
 
 
 def assert_shipped(clone: Path, outcome: Outcome, files: list[Path]) -> None:
-    """The closed files (all but the newest, still open) are in production/, committed and pushed."""
+    """The closed files (all but the newest, still open) are in production/ (as day files named after
+    them), committed and pushed."""
     assert outcome.code == 0, outcome.output
-    shipped = sorted(p.name for p in (clone / "production" / "inference-log").iterdir())
-    assert set(p.name for p in files[:-1]) <= set(shipped) and files[-1].name not in shipped
+    shipped = {p.stem for p in (clone / "production" / "inference-log").glob("date=*/*.parquet")}
+    assert set(p.stem for p in files[:-1]) <= shipped and files[-1].stem not in shipped
     subject = run(["git", "log", "-1", "--format=%s", "origin/main"], cwd=clone).stdout
     assert subject.startswith("production data:") and "inference-log file(s)" in subject
     assert (
