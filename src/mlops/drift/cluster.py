@@ -19,6 +19,7 @@ from pathlib import Path
 
 from distributed import Client, Future, KilledWorker
 
+from mlops.drift.remote import is_url
 from mlops.drift.stream import Job, Map, Part, Source, file_part, merge_parts, source_files
 from mlops.errors import MlopsError
 
@@ -41,7 +42,7 @@ def cluster_part(current: Source, job: Job, scheduler: str) -> Part | None:
     A local `current` must be a path the workers see (a shared volume); it is made absolute here,
     as their working folder is not this one's.
     """
-    source = current if isinstance(current, str) else Path(current).resolve()
+    source = current if is_url(current) else Path(current).resolve()
     with _client(scheduler) as client:
         try:
             files = client.submit(source_files, source, job.window, pure=False).result()
@@ -49,7 +50,7 @@ def cluster_part(current: Source, job: Job, scheduler: str) -> Part | None:
             parts = client.map(file_part, files, job=shared, pure=False)
             return _merged(client, parts)
         except KilledWorker as error:
-            raise ClusterError(f"the Dask cluster at {scheduler} lost the workers running {error}") from None
+            raise ClusterError(f"the Dask cluster at '{scheduler}' lost its workers: {error}") from None
 
 
 def _merged(client: Client, parts: list[Future]) -> Part | None:
