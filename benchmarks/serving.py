@@ -12,6 +12,12 @@ same run: `mkdir /tmp/before && git archive <commit> src | tar -x -C /tmp/before
 With --fastapi-in-image, benchmarks/fastapi_app.py runs inside the same image too (the image's
 Python and packages), so the comparison inside the container is like for like.
 
+With --scikit-learn, the BentoML service and the FastAPI same-work app are also served with the
+compiled trees switched off: the same source and model, with a `treelite` on PYTHONPATH that fails
+to import, so mlops.serving.compiled falls back to scikit-learn's trees as a build without the
+wheel does. With --image too, the image runs that way as well (the stand-in mounted read-only), and
+`--cold-starts N` starts and stops each image target N more times, in turns, for its cold start.
+
 All servers run at once and take turns under the same load (`--rounds` turns of `--seconds`
 each), so the ratios between them hold on a shared machine whose background load shifts.
 `--against NAME ...` prints every server's throughput against NAME round by round (the median
@@ -33,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -46,7 +53,7 @@ import psutil
 from mlops.artifacts import read_metadata
 from mlops.pipeline.model import load_model
 from mlops.serving.bundle import PipelinePredictor, metadata_schema
-from mlops.serving.compiled import CompiledTrees, model_outputs
+from mlops.serving.compiled import CompiledTrees, compile_trees, model_outputs
 from mlops.serving.fast import CompiledPipeline, compile_pipeline
 from mlops.serving.inference_log import InferenceLog
 from mlops.serving.overhead import PROBE_ROUTES
@@ -67,6 +74,9 @@ SAME_WORK = "FastAPI + compiled, the service's work"
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 BATCH = 100
+# --scikit-learn: a `treelite` package that fails to import, first on PYTHONPATH (mlops.serving.compiled)
+NO_TREELITE = 'raise ImportError("treelite switched off for the benchmark (benchmarks/serving.py)")\n'
+SKLEARN = ", scikit-learn trees"
 # --pin: the servers on one core, wrk on the other, so that the two never compete for a core
 PIN_SERVER = ["taskset", "-c", "0"]
 PIN_CLIENT = ["taskset", "-c", "1"]
@@ -123,10 +133,28 @@ def in_process(models: Path, records: list[dict[str, Any]], repeat: int) -> dict
         / (statistics.median(timed(lambda: compiled.positive_proba(rows), 5)) / 1000),
     }
     log.close()
-    return result | trees_side_by_side(compiled, records, repeat)
+    return result | trees_side_by_side(compiled, records, repeat) | start_up_cost(model)
 
 
-CROSSOVER_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 1000)
+def start_up_cost(model: Any) -> dict[str, float]:
+    """What the compiled trees add to a worker's start-up: importing treelite once scikit-learn is
+    imported (in a fresh interpreter, median of 3), then building the compiled form with its probe
+    check (median of 5)."""
+    imports = (  # what the worker has imported by then (the model is loaded) comes first, untimed
+        "import time, numpy, scipy.special, sklearn.ensemble; t = time.perf_counter(); "
+        "import treelite.gtil, treelite.sklearn; "
+    )
+    code = imports + "print((time.perf_counter() - t) * 1000)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout) for _ in range(3)]  # fmt: skip
+    estimator = model.steps[-1][1]
+    return {
+        "import_treelite_ms": statistics.median(runs),
+        "compile_trees_and_probe_ms": statistics.median(timed(lambda: compile_trees(estimator), 5)),
+    }
+
+
+CROSSOVER_SIZES = (1, 2, 5, 10, 20, 50, 64, 100, 150, 200, 300, 500, 1000)
 
 
 def trees_side_by_side(
@@ -188,10 +216,12 @@ PODMAN = ["podman", "run", "--rm", "--runtime", "/usr/sbin/runc", "--ulimit", "n
           "--env", "BENTOML_HOME=/tmp/bentoml", "--env", "MLOPS_INFERENCE_LOG_DIR=/tmp/log"]  # fmt: skip
 
 
-def image_target(image: str, title: str = "BentoML plain, in the image") -> Target:
+def image_target(
+    image: str, title: str = "BentoML plain, in the image", options: tuple[str, ...] = ()
+) -> Target:
     """The image served by podman, read-only as deploy/ runs it; `{port}` is filled in at start."""
-    name = f"mlops-bench-{os.getpid()}-{len(title)}"
-    command = [*PODMAN, "--name", name, "-p", "127.0.0.1:{port}:3000", image, "--host", "0.0.0.0"]
+    name = f"mlops-bench-{os.getpid()}-{zlib.crc32(title.encode())}"
+    command = [*PODMAN, *options, "--name", name, "-p", "127.0.0.1:{port}:3000", image, "--host", "0.0.0.0"]
     return Target(title, command, {}, "/predict", "/predict_batch", dict, 0, name, image)
 
 
@@ -286,6 +316,41 @@ def targets(models: Path, log_dir: Path) -> list[Target]:
         ),
         Target("BentoML adaptive", bento, bento_env, "/predict_adaptive", batch, lambda r: [r]),
     ]
+
+
+def no_treelite(folder: Path) -> Path:
+    """A folder to put first on PYTHONPATH: its `treelite` fails to import (--scikit-learn)."""
+    (folder / "treelite").mkdir(parents=True)
+    (folder / "treelite" / "__init__.py").write_text(NO_TREELITE)
+    return folder
+
+
+def sklearn_targets(
+    local: list[Target], shim: Path, image: str | None, options: tuple[str, ...]
+) -> list[Target]:
+    """The BentoML service and the FastAPI same-work app (and the image) on scikit-learn's trees."""
+    found = []
+    for target in (t for t in local if t.name in ("BentoML plain", SAME_WORK)):
+        env = {**target.env, "PYTHONPATH": str(shim)}
+        env["MLOPS_INFERENCE_LOG_DIR"] = env["MLOPS_INFERENCE_LOG_DIR"] + "-sklearn"  # a log of its own
+        found.append(replace(target, name=target.name + SKLEARN, env=env))
+    if image:
+        switched_off = (*options, "-v", f"{shim}:/shim:ro", "--env", "PYTHONPATH=/shim")
+        found.append(image_target(image, "BentoML plain, in the image" + SKLEARN, switched_off))
+    return found
+
+
+def cold_starts(chosen: list[Target], records: list[dict[str, Any]], times: int) -> dict[str, list[float]]:
+    """Each image target started and stopped `times` times, in turns: seconds to the first 200."""
+    images = [t for t in chosen if t.image]
+    found: dict[str, list[float]] = {t.name: [] for t in images}
+    for _ in range(times):
+        for target in images:
+            process, cold = start(target, target.wrap(records[0]), [])
+            found[target.name].append(cold)
+            process.terminate()
+            process.wait(60)
+    return found
 
 
 def before_target(models: Path, log_dir: Path, src: Path) -> Target:
@@ -466,7 +531,8 @@ def markdown(
         "| server | cold start (s) | RSS idle / loaded (MB) | image (MB) |",
         "|---|---|---|---|",
         *(
-            f"| {name} | {r['cold_start_s']:.1f} | {r['rss_idle_mb']:.0f} / {r['rss_loaded_mb']:.0f} | "
+            f"| {name} | {', '.join(f'{c:.1f}' for c in r.get('cold_starts_s', [r['cold_start_s']]))} | "
+            f"{r['rss_idle_mb']:.0f} / {r['rss_loaded_mb']:.0f} | "
             + (f"{r['image_mb']:,.0f} |" if "image_mb" in r else "- |")
             for name, r in servers.items()
         ),
@@ -508,6 +574,16 @@ def main() -> int:
     parser.add_argument("--image-before", help="and this one, an earlier build to compare with")
     parser.add_argument("--before-src", type=Path, help="also serve the service from this src/ folder")
     parser.add_argument(
+        "--scikit-learn", action="store_true", help="also serve with the compiled trees switched off"
+    )
+    parser.add_argument(
+        "--image-option",
+        action="append",
+        default=[],
+        help="a podman option for every image target (repeat; --image-option=-v --image-option=A:B:ro)",
+    )
+    parser.add_argument("--cold-starts", type=int, default=0, help="more cold starts of each image target")
+    parser.add_argument(
         "--fastapi-in-image", action="store_true", help="with --image, FastAPI in the same image too"
     )
     parser.add_argument(
@@ -530,17 +606,21 @@ def main() -> int:
         print(markdown(inproc, {}, [], []))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        extra = [image_target(args.image)] if args.image else []
+        options = tuple(args.image_option)
+        extra = [image_target(args.image, options=options)] if args.image else []
         if args.image and args.fastapi_in_image:
             extra += fastapi_image_targets(args.image)
         if args.image_before:
             extra.append(image_target(args.image_before, "BentoML plain, in the image before"))
         if args.before_src:
             extra.append(before_target(models, Path(tmp) / "log-before", args.before_src.resolve()))
-        chosen = [
-            t for t in [*targets(models, Path(tmp) / "log"), *extra] if not args.only or t.name in args.only
-        ]
+        local = targets(models, Path(tmp) / "log")
+        if args.scikit_learn:
+            extra += sklearn_targets(local, no_treelite(Path(tmp) / "no-treelite"), args.image, options)
+        chosen = [t for t in [*local, *extra] if not args.only or t.name in args.only]
         servers = measure(chosen, records, args, Path(tmp))
+        for name, seconds in cold_starts(chosen, records, args.cold_starts).items():
+            servers[name]["cold_starts_s"] = [servers[name]["cold_start_s"], *seconds]
         for target in chosen:
             if target.image:
                 servers[target.name]["image_mb"] = image_size_mb(target.image)

@@ -5,6 +5,8 @@ cannot compile is served by scikit-learn with one log line; the real service ans
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Sequence
 from itertools import cycle, islice
 from pathlib import Path
@@ -203,3 +205,37 @@ def test_explanations_are_served_as_the_pipeline_explains(
         np.testing.assert_allclose(
             [move for _, move in got], [c.contribution for c in expected], rtol=0, atol=10.0**-DIGITS
         )
+
+
+WITHOUT_TREELITE = """
+import logging, sys
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from mlops.serving.compiled import compile_trees, model_outputs
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s %(levelname)s %(message)s")
+rng = np.random.default_rng(0)
+features = rng.normal(size=(200, 3))
+estimator = HistGradientBoostingClassifier(max_iter=10).fit(features, features[:, 0] > 0)
+served = compile_trees(estimator)
+print("same", served is estimator)
+print("equal", np.array_equal(model_outputs(served, features), estimator.predict_proba(features)))
+"""
+
+
+def test_without_treelite_every_model_is_served_by_scikit_learn_with_one_log_line(tmp_path: Path) -> None:
+    """An image built without the wheel (or one whose treelite fails to load) serves as before."""
+    (tmp_path / "treelite").mkdir()
+    (tmp_path / "treelite" / "__init__.py").write_text('raise ImportError("no treelite here")\n')
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TREELITE],
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines() == [
+        "mlops.serving.compiled WARNING serving HistGradientBoostingClassifier with scikit-learn "
+        "(slower): no treelite here",
+        "same True",
+        "equal True",
+    ], done.stdout + done.stderr

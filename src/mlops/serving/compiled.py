@@ -11,7 +11,8 @@ scikit-learn's by up to 1e-7. Categorical splits are not compiled: treelite send
 in training down another branch (the served Pipeline one-hot encodes, so its trees have none).
 Before it serves, the compiled form is checked against the estimator on a probe matrix
 (`PROBE_ROWS` rows, some values missing) to `TOLERANCE`; a model it cannot import, or that answers
-differently, is served by scikit-learn, with one log line saying why.
+differently, is served by scikit-learn, with one log line saying why; so is every model when treelite
+is not installed (an image built without its wheel serves as before, only slower).
 """
 
 from __future__ import annotations
@@ -21,20 +22,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import treelite
-import treelite.gtil
 from scipy.special import expit, softmax
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+try:  # in the serving group; without it every model is served by scikit-learn (compile_trees)
+    import treelite
+    import treelite.gtil
+    import treelite.sklearn
+except ImportError as missing:
+    treelite = None  # type: ignore[assignment]
+    TREELITE_MISSING = str(missing)
 
 log = logging.getLogger(__name__)
 
 # Batches up to this many rows go to treelite, larger ones to scikit-learn, whose vectorised
-# loop over the trees wins on large batches. Measured with `benchmarks/serving.py --in-process-only`
-# (`crossover_rows`: both on the same transformed rows of the demo model, 200 trees of 8 leaves,
-# one thread each, the median of repeated calls per batch size): on 2026-12-07, on a loaded 2-core
-# machine, scikit-learn was first the faster at 100 to 200 rows in four runs, and treelite always
-# at 64 and below; near the crossover the two are within ~20%. docs/performance.md has the run.
-CROSSOVER_ROWS = 100
+# loop over the trees wins on large batches. Measured with `benchmarks/serving.py` (`crossover_rows`:
+# both on the same transformed rows of the demo model, 200 trees of 8 leaves, one thread each, the
+# median of repeated calls per batch size), on 2026-12-07 on a loaded 2-core machine: scikit-learn
+# was first the faster at 200 rows in four runs of six (at 100 and 175 in the other two); at 150 the
+# two were within 3% in both runs that measured it, and treelite won at 64 and below in all.
+# docs/performance.md has the last run.
+CROSSOVER_ROWS = 150
 TOLERANCE = 1e-9  # largest difference from the estimator's own answer the compiled form may give
 PROBE_ROWS = 64
 LOSSES = {HistGradientBoostingClassifier: "log_loss", HistGradientBoostingRegressor: "squared_error"}
@@ -51,7 +59,7 @@ class CompiledTrees:
     rows and from the estimator itself above."""
 
     estimator: Any
-    model: treelite.Model
+    model: Any  # a treelite.Model
     crossover: int = CROSSOVER_ROWS
 
     @property
@@ -71,8 +79,10 @@ class CompiledTrees:
         if isinstance(self.estimator, HistGradientBoostingRegressor):
             return scores[:, 0]
         if scores.shape[1] == 1:  # binary: one score, the positive class's log-odds
-            positive = expit(scores[:, 0])
-            return np.column_stack([1.0 - positive, positive])
+            proba = np.empty((len(scores), 2))
+            expit(scores[:, 0], out=proba[:, 1])
+            np.subtract(1.0, proba[:, 1], out=proba[:, 0])
+            return proba
         return np.asarray(softmax(scores, axis=1))
 
 
@@ -80,6 +90,9 @@ def compile_trees(estimator: Any) -> CompiledTrees | Any:
     """The compiled form of `estimator`, or `estimator` itself (logged once) when it has none."""
     if type(estimator) not in LOSSES:
         log.info("serving %s with scikit-learn: it has no trees to compile", type(estimator).__name__)
+        return estimator
+    if treelite is None:
+        log.warning("serving %s with scikit-learn (slower): %s", type(estimator).__name__, TREELITE_MISSING)
         return estimator
     try:
         return _compiled(estimator)
