@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import run
+from mlops.project import PIPELINE, PROJECT
+from tests.conftest import PATHS, REPO, run
 from tests.template.conftest import assert_own_suite_passes, generate, task_env, tracked_files
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,7 @@ def project(template: Path, breast_cancer_csv: Path, tmp_path_factory: pytest.Te
 
 
 def test_schema_is_inferred_from_the_team_data(project: Path) -> None:
-    schema = yaml.safe_load((project / "schema.yaml").read_text())
+    schema = yaml.safe_load((project / PATHS.schema).read_text())
     assert schema["target"] == {
         "name": "diagnosis",
         "task": "binary",
@@ -52,15 +53,15 @@ def test_schema_is_inferred_from_the_team_data(project: Path) -> None:
 
 
 def test_params_follow_the_answers(project: Path) -> None:
-    params = yaml.safe_load((project / "params.yaml").read_text())
+    params = yaml.safe_load((project / PATHS.params).read_text())
     assert params["gate"]["metric"] == "recall"
     assert params["gate"]["min"] == 0.01  # flagging nobody, as predicting the majority benign does, fails
     assert params["evaluate"]["segments"] == []  # no categorical column in this data
-    assert params["train"] == yaml.safe_load((Path(__file__).parents[2] / "params.yaml").read_text())["train"]
+    assert params["train"] == yaml.safe_load((REPO / PATHS.params).read_text())["train"]
 
 
 def test_project_files_name_the_project_and_its_data(project: Path, breast_cancer_csv: Path) -> None:
-    identity = yaml.safe_load((project / "project.yaml").read_text())
+    identity = yaml.safe_load((project / PROJECT).read_text())
     identity.pop("card")  # the model card's words: test_codeowners_name_the_answered_owners
     assert identity == {
         "name": "tumour-triage",
@@ -72,7 +73,7 @@ def test_project_files_name_the_project_and_its_data(project: Path, breast_cance
     assert "`diagnosis` (positive label `malignant`, task\n`auto`" in readme
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert (answers["target"], answers["data_file"]) == ("diagnosis", str(breast_cancer_csv))
-    assert (project / "data" / "breast_cancer.csv").read_bytes() == breast_cancer_csv.read_bytes()
+    assert (project / identity["data"]).read_bytes() == breast_cancer_csv.read_bytes()
 
 
 def test_project_is_committed_without_the_template_machinery_or_demo_results(project: Path) -> None:
@@ -80,12 +81,12 @@ def test_project_is_committed_without_the_template_machinery_or_demo_results(pro
     log = run(["git", "log", "--format=%an <%ae> %s"], cwd=project).stdout.splitlines()
     assert log == ["Ada Lovelace <ada@example.org> Tumour Triage: new project from the mlops template"]
     files = tracked_files(project)
-    for absent in ("copier.yml", "dvc.lock", "eval/metrics.json", "models/model.json", "production.dvc"):
-        assert absent not in files
+    for absent in ("copier.yml", PATHS.lock, PATHS.metrics, PATHS.metadata, "production.dvc"):
+        assert str(absent) not in files
     assert not [name for name in files if name.startswith(("tests/template/", "README.md.jinja"))]
-    assert {".copier-answers.yml", "project.yaml", "schema.yaml", "data.dvc", "dvc.yaml"} <= set(files)
+    assert {".copier-answers.yml", PROJECT, str(PATHS.schema), str(PATHS.data_dvc), PIPELINE} <= set(files)
     remote = [name for name in files if name.startswith(".dvc/demo-remote/")]
-    data_dvc = yaml.safe_load((project / "data.dvc").read_text())["outs"][0]
+    data_dvc = yaml.safe_load((project / PATHS.data_dvc).read_text())["outs"][0]
     digest = data_dvc["md5"].removesuffix(".dir")
     assert f".dvc/demo-remote/files/md5/{digest[:2]}/{digest[2:]}.dir" in remote
     assert len(remote) == 2  # the team's data only: its directory listing and its one file
@@ -93,11 +94,11 @@ def test_project_is_committed_without_the_template_machinery_or_demo_results(pro
 
 def test_pipeline_trains_on_the_team_data(project: Path) -> None:
     run(["dvc", "repro", "--quiet"], cwd=project, env=task_env())
-    metrics = json.loads((project / "eval" / "metrics.json").read_text())
+    metrics = json.loads((project / PATHS.metrics).read_text())
     assert metrics["roc_auc"] > 0.95
     assert metrics["rows"] == 114  # 20% of 569
-    assert (project / "models" / "model.skops").stat().st_size > 10_000
-    model = json.loads((project / "models" / "model.json").read_text())
+    assert (project / PATHS.model).stat().st_size > 10_000
+    model = json.loads((project / PATHS.metadata).read_text())
     assert model["schema"]["target"]["name"] == "diagnosis"
 
 
@@ -112,6 +113,6 @@ def test_codeowners_name_the_answered_owners(project: Path) -> None:
     owned = {parts[0]: parts[1:] for parts in rules if parts and not parts[0].startswith("#")}
     assert owned["/params.yaml"] == ["@oncology/ml-leads", "@ada"]
     assert {"/schema.yaml", "/.github/workflows/", "/deploy/"} <= set(owned)
-    card = yaml.safe_load((project / "project.yaml").read_text())["card"]
+    card = yaml.safe_load((project / PROJECT).read_text())["card"]
     assert card["purpose"] == ANSWERS["description"]
     assert card["contact"].startswith(ANSWERS["author"])

@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import run
+from mlops.project import DRIFT_DIR
+from tests.conftest import PATHS, run
 from tests.service.conftest import Server
 from tests.template.conftest import generate, task_env
 
@@ -61,14 +62,14 @@ def project(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_schema_keeps_the_200_cities_and_reads_the_target_as_numbers(project: Path) -> None:
-    schema = yaml.safe_load((project / "schema.yaml").read_text())
+    schema = yaml.safe_load((project / PATHS.schema).read_text())
     assert schema["target"] == {"name": "churned", "task": "binary", "positive": 1, "negative": 0}
     city = next(f for f in schema["features"] if f["name"] == "city")
     assert len(city["categories"]) == 200 and city["max_levels"] == 30
     assert "unseen" not in city  # the default, `encode`
-    metrics = json.loads((project / "eval" / "metrics.json").read_text())
+    metrics = json.loads((project / PATHS.metrics).read_text())
     assert metrics["roc_auc"] > 0.7
-    model = json.loads((project / "models" / "model.json").read_text())
+    model = json.loads((project / PATHS.metadata).read_text())
     assert model["schema"]["features"][0]["max_levels"] == 30
 
 
@@ -111,7 +112,7 @@ def test_the_drift_check_reports_the_unseen_share(project: Path) -> None:
     # city drifts (10% unseen, past drift.unseen_share); 1 of 4 features is under drift.drift_share
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 of 4 features drifted" in result.stderr
-    report = json.loads((project / "drift" / "batch" / "drift.json").read_text())
+    report = json.loads((project / DRIFT_DIR / "batch" / "drift.json").read_text())
     columns = {c["column"]: c for c in report["columns"]}
     assert columns["city"]["unseen_share"] == pytest.approx(UNSEEN_SHARE, abs=0.03)
     assert "city" in report["drifted_columns"]

@@ -33,11 +33,11 @@ def test_switch_to_s3_push_then_pull_into_a_fresh_clone(s3_endpoint: str, tmp_pa
 
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(project), str(clone)], cwd=tmp_path)
-    assert not (clone / "data" / "telco_churn.csv").exists()
+    assert not (clone / PATHS.data).exists()
     _credentials(clone)
     run(["dvc", "pull", "--quiet", "--remote", "storage", PATHS.data_dvc], cwd=clone, env=env)
-    original = (project / "data" / "telco_churn.csv").read_bytes()
-    assert (clone / "data" / "telco_churn.csv").read_bytes() == original
+    original = (project / PATHS.data).read_bytes()
+    assert (clone / PATHS.data).read_bytes() == original
 
     config = (clone / ".dvc" / "config").read_text()
     assert "s3://team-bucket/churn" in config and "remote = storage" in config

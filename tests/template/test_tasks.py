@@ -14,7 +14,8 @@ import pytest
 import yaml
 from sklearn.datasets import load_diabetes, load_wine
 
-from tests.conftest import run
+from mlops.project import REPORT_DIR
+from tests.conftest import PATHS, run
 from tests.template.conftest import assert_own_suite_passes, generate, task_env
 
 pytestmark = pytest.mark.slow
@@ -33,7 +34,7 @@ DIABETES = Table("diabetes", "progression", "regression", "rmse")
 
 
 # Run in the generated project with its own Python: the service class through its ASGI app,
-# on the test split's records, logging to the folder given.
+# on the test split's records (argv[2]), logging to the folder given (argv[1]).
 SERVICE_SCRIPT = """
 import json, os, sys
 os.environ["MLOPS_INFERENCE_LOG_DIR"] = sys.argv[1]
@@ -45,7 +46,7 @@ from mlops.serving.bundle import ServingSettings, metadata_schema
 
 settings = ServingSettings.from_env()
 schema = metadata_schema(read_metadata(settings.models_dir))
-test = pd.read_parquet("artifacts/prepared/test.parquet")
+test = pd.read_parquet(sys.argv[2])
 def typed(feature, value):
     whole = feature.type == "integer" or all(isinstance(c, int) for c in feature.categories or ("",))
     return int(value) if whole else value
@@ -107,7 +108,7 @@ def read_json(path: Path) -> Any:
 
 def test_the_task_is_inferred_and_the_gate_follows_it(trained: tuple[Table, Path]) -> None:
     table, project = trained
-    target = yaml.safe_load((project / "schema.yaml").read_text())["target"]
+    target = yaml.safe_load((project / PATHS.schema).read_text())["target"]
     if table is WINE:
         assert target == {
             "name": "cultivar",
@@ -116,7 +117,7 @@ def test_the_task_is_inferred_and_the_gate_follows_it(trained: tuple[Table, Path
         }
     else:
         assert target == {"name": "progression", "task": "regression"}
-    gate = yaml.safe_load((project / "params.yaml").read_text())["gate"]
+    gate = yaml.safe_load((project / PATHS.params).read_text())["gate"]
     assert gate["metric"] == table.gate
     if table is DIABETES:  # starts 1% below the RMSE of predicting the mean (the target's spread, 77.01)
         assert gate["min"] == pytest.approx(76.24, abs=0.01)
@@ -127,9 +128,9 @@ def test_the_task_is_inferred_and_the_gate_follows_it(trained: tuple[Table, Path
 
 def test_the_pipeline_writes_the_tasks_metrics_and_plots(trained: tuple[Table, Path]) -> None:
     table, project = trained
-    metrics = read_json(project / "eval" / "metrics.json")
-    plots = sorted(path.name for path in (project / "eval" / "plots").iterdir())
-    intervals = read_json(project / "eval" / "intervals.json")
+    metrics = read_json(project / PATHS.metrics)
+    plots = sorted(path.name for path in (project / PATHS.plots_dir).iterdir())
+    intervals = read_json(project / PATHS.intervals)
     if table is WINE:
         assert metrics["accuracy"] > 0.9 and metrics["f1_macro"] > 0.9
         assert 0 < metrics["log_loss"] < 0.5
@@ -142,18 +143,18 @@ def test_the_pipeline_writes_the_tasks_metrics_and_plots(trained: tuple[Table, P
         assert metrics["mae"] < metrics["rmse"] < 77  # better than predicting the mean
         assert 0.2 < metrics["r2"] < 0.8
         assert plots == ["importance.json", "residuals.json"]
-        residuals = read_json(project / "eval" / "plots" / "residuals.json")["residuals"]
+        residuals = read_json(project / PATHS.plots_dir / "residuals.json")["residuals"]
         assert len(residuals) == metrics["rows"] == 89
         assert intervals["rmse"]["low"] <= metrics["rmse"] <= intervals["rmse"]["high"]
-    assert read_json(project / "eval" / "fairness.json") == {}
-    card = (project / "models" / "card.md").read_text()
+    assert read_json(project / PATHS.fairness) == {}
+    card = (project / PATHS.card).read_text()
     assert "checked for binary tasks only" in card
     assert "ROC AUC" not in card
 
 
 def test_the_report_gates_on_the_tasks_metric(trained: tuple[Table, Path]) -> None:
     table, project = trained
-    out = project / "report"
+    out = project / REPORT_DIR
     run(["mlops", "report", "--latency-calls", "5", "--out", out], cwd=project, env=task_env())
     report = (out / "report.md").read_text()
     assert f"`{table.gate}`" in report
@@ -172,7 +173,7 @@ def test_the_service_answers_in_the_tasks_terms(
     table, project = trained
     log_dir = tmp_path_factory.mktemp(f"{table.name}-log")
     python = project / ".venv" / "bin" / "python"
-    result = run([python, "-c", SERVICE_SCRIPT, log_dir], cwd=project, env=task_env())
+    result = run([python, "-c", SERVICE_SCRIPT, log_dir, PATHS.test], cwd=project, env=task_env())
     answer = json.loads(result.stdout)
     assert (answer["task"], answer["threshold"]) == (table.task, None)
     batch, actual = answer["batch"], answer["actual"]
@@ -187,7 +188,7 @@ def test_the_service_answers_in_the_tasks_terms(
         assert status == 200 and len(explained["contributions"]) == 5
         assert all(set(p) == {"value", "model_version"} for p in batch)
         errors = [abs(p["value"] - a) for p, a in zip(batch, actual, strict=True)]
-        metrics = read_json(project / "eval" / "metrics.json")
+        metrics = read_json(project / PATHS.metrics)
         assert sum(errors) / len(errors) == pytest.approx(metrics["mae"], abs=1e-3)
     drift_check_reads_the_inference_log(table, project, log_dir, logged=len(actual) + 1)
 
@@ -195,7 +196,7 @@ def test_the_service_answers_in_the_tasks_terms(
 def drift_check_reads_the_inference_log(table: Table, project: Path, log_dir: Path, logged: int) -> None:
     """`mlops drift` on the service's own log: features, and the prediction compared with the
     training split's target (as classes for wine, as numbers for diabetes)."""
-    params = yaml.safe_load((project / "params.yaml").read_text())
+    params = yaml.safe_load((project / PATHS.params).read_text())
     params["drift"]["min_rows"] = 30  # the test split is small
     params_file = log_dir.parent / f"{table.name}-params.yaml"
     params_file.write_text(yaml.safe_dump(params))

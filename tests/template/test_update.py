@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import run
+from tests.conftest import PATHS, run
 from tests.template.conftest import copier, generate
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ def test_update_keeps_local_changes_and_applies_template_changes(template: Path,
     _commit(project, "new project")
     with (project / "README.md").open("a") as readme:
         readme.write(LOCAL_EDIT)
-    params = project / "params.yaml"
+    params = project / PATHS.params
     params.write_text(params.read_text().replace("threshold: 0.5", "threshold: 0.4"))
     _commit(project, "our notes and threshold")
 
