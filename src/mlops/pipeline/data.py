@@ -290,7 +290,7 @@ def write_split(
     for number, part in enumerate(checked_batches(source, schema)):
         parts.append(scratch / f"part-{number:06d}.parquet")
         part.to_parquet(parts[-1], index=False)
-        heads.append(part.iloc[:0])
+        heads.append(part.iloc[:0].copy())  # a view would keep the whole batch alive
         targets.append(_strata(part[target.name], schema))
     strata = pd.concat(targets, ignore_index=True)
     check_split(strata, test_size, str(source), target.is_classification)
