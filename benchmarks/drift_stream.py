@@ -210,7 +210,7 @@ def machine() -> str:
     return (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: nproc {os.cpu_count()}, `free -g` total "
         f"{memory[1]} GiB (available {memory[6]} GiB at the start), `uptime`: {uptime}. Run at "
-        "`nice -n 19`, beside other work on the machine."
+        f"nice {os.nice(0)}, beside other work on the machine."
     )
 
 
@@ -229,7 +229,7 @@ def section(header: str, rows: list[dict[str, object]]) -> str:
         tools = [after, row["before"], row.get("evidently") or {}, row.get("nannyml") or {}]
         cells = [str(row["data"]), f"{row['rows']:,}", *(_cell(got) for got in tools)]
         cells += [_ratio(got, after) for got in tools[1:]]
-        both = {"seconds": _seconds(tools[2]) + _seconds(tools[3])} if all(map(_seconds, tools[2:])) else {}
+        both = {"cpu_s": _seconds(tools[2]) + _seconds(tools[3])} if all(map(_seconds, tools[2:])) else {}
         cells.append(_ratio(both, after))
         diff = row.get("diff") or {}
         same = diff and diff["same_status"] and diff["same_drifted"]
