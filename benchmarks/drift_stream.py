@@ -14,7 +14,10 @@ With `--evidently-python` / `--nannyml-python` (each its own environment, never 
 benchmarks/performance_estimation.py), the same dataset goes through Evidently 0.7's
 DataDriftPreset (the 19 features read from the dataset with pandas, against the training split) and
 NannyML's CBPE (the logged probabilities read from the dataset, against the test split scored by
-the model), each in a fresh process, timed from start to exit like ours.
+the model), each in a fresh process, timed from start to exit like ours. Each run's CPU seconds are
+measured too, and the ratios use them: on a shared machine the wall time measures the load. Prints
+one JSON line per size, then the table docs/performance.md shows (its section also holds the Dask
+run's, so the table is copied there, not written over it).
 
     nice -n 19 .venv/bin/python benchmarks/drift_stream.py --rows 1000000 10000000 100000000 \
         --before-rows 1000000 10000000 --before 55a73b8 --jsonl-rows 0 \
@@ -43,7 +46,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.drift import evidently_verdicts, watch  # noqa: E402
 
-HEADING = "## Drift check at production volume: streamed against in-memory"
+HEADING = "## Drift check at production volume: streamed, in-memory, Evidently and NannyML"
 CHUNK = 1_000_000
 ROWS_PER_DAY = 10_000_000
 EVIDENTLY = """
@@ -332,7 +335,6 @@ def main() -> None:
         "--other-max-mb", type=float, default=12_000, help="stop Evidently or NannyML past this RSS"
     )
     parser.add_argument("--work", type=Path, help="folder for the generated data (default: a temporary one)")
-    parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     header = machine()
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
@@ -357,10 +359,6 @@ def main() -> None:
             subprocess.run(["rm", "-rf", str(data)], check=True)
     text = section(header, results)
     print(text)
-    if args.write_docs:
-        from benchmarks.docs_section import replace_section
-
-        replace_section(REPO / "docs" / "performance.md", HEADING, text)
 
 
 if __name__ == "__main__":
