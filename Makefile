@@ -25,9 +25,19 @@ help: ## list the targets
 # hook calls .venv/bin/dvc, so it works from a shell without the environment; a post-checkout hook of
 # your own is left alone (install prints the line to add to it).
 HOOK_MARK := installed by make install: dvc checkout after a branch switch
-install: $(UV) ## create .venv from uv.lock (exact versions, no resolution); the git hook for branch switches
-	@echo "==> .venv from uv.lock"
-	@$(UV) sync --frozen --quiet
+# EXTRAS: pyproject's optional extras installed beside the main dependencies. None for the everyday
+# loop (make run, make serve): installing dask slows every process that loads a model
+# (docs/performance.md). `cluster` (Dask, for `mlops drift --scheduler`, docs/scale.md) for lint and
+# the tests, which check that path, and for the drift targets when MLOPS_DASK_SCHEDULER names a
+# cluster (only whether it is set is read: `$(value ...)`, as for the values below). A target's value
+# holds for the targets it depends on, install among them; `uv run` keeps what install added (it
+# removes nothing unless given --exact).
+EXTRAS ?=
+lint test test-fast test-generated: EXTRAS := cluster
+drift-data drift: EXTRAS := $(if $(value MLOPS_DASK_SCHEDULER),cluster)
+install: $(UV) ## create .venv from uv.lock (exact versions, no resolution; EXTRAS=cluster adds Dask); the git hook for branch switches
+	@echo "==> .venv from uv.lock$(if $(strip $(EXTRAS)), with the extras: $(strip $(EXTRAS)))"
+	@$(UV) sync --frozen --quiet $(addprefix --extra ,$(EXTRAS))
 	@[ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ] || exit 0; \
 	hook="$$(git rev-parse --git-path hooks/post-checkout)"; \
 	if [ ! -e "$$hook" ] || grep -qF "$(HOOK_MARK)" "$$hook"; then \
@@ -56,7 +66,7 @@ undo: install ## put the last commit's results back (dvc.lock, eval/, models/); 
 	@echo "==> the last commit's results, with the model they describe"
 	@$(UV) run --frozen mlops summary
 
-lint: install ## ruff lint and format check, mypy on src/
+lint: install ## ruff lint and format check, mypy on src/ (with the cluster extra)
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
@@ -72,11 +82,11 @@ format: install ## fix what ruff can fix
 PYTEST_WORKERS ?= auto
 XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 test test-fast test-generated: export PYTHONDONTWRITEBYTECODE :=
-test: lint ## lint, then the project's whole test suite with coverage of src/mlops
+test: lint ## lint, then the project's whole test suite with coverage of src/mlops (with the cluster extra)
 	$(UV) run --frozen pytest $(XDIST) --ignore=tests/template --cov --cov-report=term $(PYTEST_ARGS)
 
 FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report $(wildcard tests/docs)
-test-fast: install ## the quick loop: unit, data, model, in-process service, report tests, docs markers (no servers)
+test-fast: install ## the quick loop: unit, data, model, in-process service, report tests, docs markers (no servers; with the cluster extra)
 	$(UV) run --frozen pytest $(XDIST) -m "not slow" $(FAST_TESTS) $(PYTEST_ARGS)
 
 # The template's own tests (tests/template, which `copier copy` leaves out of new projects): projects
@@ -116,7 +126,7 @@ pr-pointers: ## copy a pull request checkout's DVC pointers (HEAD_DIR=folder) he
 	for file in "$${files[@]}"; do cp --parents -- "$$file" "$(CURDIR)" && echo "copied $$file"; done
 	rm -rf -- "$$HEAD_DIR"
 
-drift-data: install ## get the drift reference (prepare stage output) and the production batches
+drift-data: install ## get the drift reference (prepare stage output) and the production batches; Dask too when MLOPS_DASK_SCHEDULER is set
 	@echo "==> production batches and the training split (dvc pull, dvc repro prepare)"
 	@$(UV) run --frozen dvc pull --allow-missing --quiet
 	@$(UV) run --frozen dvc repro --quiet prepare

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 EXIT_CODES = {"no_drift": Exit.OK, "drift": Exit.VERDICT, "insufficient_data": Exit.TOO_LITTLE_DATA}
 SCHEDULER_ENV = "MLOPS_DASK_SCHEDULER"
+DASK_MODULES = {"dask", "distributed"}  # the optional extra `cluster` (pyproject.toml)
 
 
 def add_arguments(parser: argparse.ArgumentParser, out_default: str = f"{DRIFT_DIR}/NAME") -> None:
@@ -154,6 +155,7 @@ def _check(args: argparse.Namespace) -> DriftResult:
     from mlops.spec.params import load_params
     from mlops.spec.schema import load_schema
 
+    map_files = _map(args)  # first: a cluster path without Dask fails before any data is read
     schema = load_schema(args.schema)
     params = load_params(args.params).drift
     try:
@@ -164,7 +166,7 @@ def _check(args: argparse.Namespace) -> DriftResult:
     reference = read_file(args.reference, schema, params.prediction_column)
     scorer = _scorer(args)
     window = (since, until)
-    result, scores = stream_check(reference, args.current, schema, params, window, scorer, _map(args))
+    result, scores = stream_check(reference, args.current, schema, params, window, scorer, map_files)
     if result.status != "insufficient_data":
         result = with_performance(result, _performance(args, scorer, scores, schema))
     bounds = {"since": since, "until": until}
@@ -177,8 +179,16 @@ def _map(args: argparse.Namespace) -> Map:
 
     if not args.scheduler:
         return local_map
-    from mlops.drift.cluster import cluster_map  # Dask is imported on this path only
-
+    try:
+        from mlops.drift.cluster import cluster_map  # Dask is imported on this path only
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in DASK_MODULES:
+            raise
+        raise MlopsError(
+            f"the Dask cluster at '{args.scheduler}' (--scheduler or ${SCHEDULER_ENV}) needs Dask, the "
+            f"project's optional extra 'cluster', which this environment lacks ({error}): install it with "
+            "`uv sync --extra cluster` (pip: pip install '.[cluster]'; docs/scale.md)"
+        ) from None
     log.info("reading %s on the Dask cluster at %s", args.current, args.scheduler)
     return cluster_map(args.scheduler)
 
