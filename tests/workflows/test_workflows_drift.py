@@ -74,3 +74,14 @@ def test_cloud_credentials_come_before_the_data_is_pulled(drift: dict[str, Any])
     credentials = names.index("aws-actions/configure-aws-credentials")
     assert credentials < names.index("make drift-data")
     assert_cloud_credentials_step(job_steps[credentials])
+
+
+def test_the_data_step_installs_dask_when_the_check_runs_on_a_cluster(drift: dict[str, Any]) -> None:
+    """`make drift-data` installs the cluster extra when MLOPS_DASK_SCHEDULER is set (the Makefile's
+    EXTRAS, run by tests/drift/test_dask_extra.py); the check's `uv run` keeps it (no --exact)."""
+    job = drift["jobs"]["check"]
+    data = next(step for step in job["steps"] if step.get("run") == "make drift-data")
+    check = _step(job, "mlops drift-check")
+    scheduler = "${{ vars.MLOPS_DASK_SCHEDULER }}"
+    assert data["env"]["MLOPS_DASK_SCHEDULER"] == check["env"]["MLOPS_DASK_SCHEDULER"] == scheduler
+    assert "--exact" not in check["run"].split()
