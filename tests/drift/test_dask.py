@@ -218,8 +218,9 @@ def test_a_scheduler_that_does_not_answer_is_an_error_within_the_timeout(
 
 def test_the_single_machine_path_imports_no_dask_client(tmp_path: Path, schema, config_files):
     """dask.distributed (its client, tornado, the comms) is imported on the cluster path only. dask
-    itself is imported by skops (scikit-learn's estimator discovery imports dask.array when dask
-    is installed), so that cost is measured in docs/performance.md rather than asserted here."""
+    itself is imported by skops where it is installed, as here with the cluster extra
+    (scikit-learn's estimator discovery imports dask.array), which is why the everyday loop's
+    environment goes without it (docs/performance.md; tests/drift/test_dask_extra.py)."""
     reference = tmp_path / "reference.parquet"
     synthetic(schema, 3_000, 1).to_parquet(reference)
     current = tmp_path / "batch.parquet"
