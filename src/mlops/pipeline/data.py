@@ -290,13 +290,20 @@ def write_split(
     for number, part in enumerate(checked_batches(source, schema)):
         parts.append(scratch / f"part-{number:06d}.parquet")
         part.to_parquet(parts[-1], index=False)
-        heads.append(part.iloc[:0].copy())  # a view would keep the whole batch alive
+        heads.append(_empty_like(part))
         targets.append(_strata(part[target.name], schema))
     strata = pd.concat(targets, ignore_index=True)
     check_split(strata, test_size, str(source), target.is_classification)
     codes = strata.cat.codes.to_numpy() if target.is_classification else None  # ranks: sorted as the labels
     is_test = held_out(len(strata), test_size, seed, codes)
     return _write_parts(parts, pd.concat(heads), is_test, outs)
+
+
+def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
+    """An empty frame of `frame`'s columns and types, sharing none of its memory: an empty slice
+    (even copied: Arrow-backed text is immutable, so a copy shares its buffers) would keep the
+    whole batch alive, and memory would grow with the rows."""
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in frame.dtypes.items()})
 
 
 def _strata(column: pd.Series, schema: Schema) -> pd.Series:
