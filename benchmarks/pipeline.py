@@ -5,11 +5,13 @@
 
 Part 1 runs `dvc repro` for real in a fresh copy of the project and splits each stage's time into
 importing libraries and computing. Part 2 resamples the Telco table (seeded, with replacement) to
-larger sizes and runs each stage's command under /usr/bin/time for wall time and peak memory.
+larger sizes and runs each stage's command for wall time and peak resident memory (a stage past
+12 GiB is killed, and the run says where it stopped).
 Prints a Markdown section; with --out it replaces the "Pipeline" section of that file.
 
-With --prepare-rows, only `mlops prepare` on that many resampled rows: one line of time and peak
-memory (PYTHONPATH=REVISION/src measures another revision's code, for before and after).
+With --rows N [--stages prepare train evaluate], only those stages on N resampled rows: a line of
+time, peak memory and load average each (PYTHONPATH=REVISION/src measures another revision's code,
+for before and after). The generated CSV lives in a temporary folder, deleted at the end.
 With --train-split, only the training curve: a training split of that many rows (the Telco table,
 validated and resampled, as `mlops prepare` writes it) trained with each `train.max_rows`, for
 the wall time and peak memory of `mlops train`; it replaces the "Training" section.
@@ -21,6 +23,8 @@ import argparse
 import json
 import os
 import platform
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,20 +32,22 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from docs_section import replace_section
+from drift import watch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import copy_project, run  # noqa: E402
+from tests.conftest import BIN, copy_project, run  # noqa: E402
 
 HEADING = "## Pipeline: repro times and scaling"
 TRAIN_HEADING = "## Training: peak memory against `train.max_rows`"
-CHUNK_ROWS = 1_000_000  # rows of the generated training split written at a time
+CHUNK_ROWS = 1_000_000  # rows of generated data written at a time
+STAGES = ("prepare", "train", "evaluate")
+MAX_MB = 12 * 1024  # every stage of a 50M-row repro within 12 GiB on the 24 GiB machine (issue 25)
 # What each stage's `run` imports (the command modules import their libraries inside `run`).
 STAGE_IMPORTS = {
     "prepare": "import mlops.pipeline.data, mlops.spec.params, mlops.spec.schema, sklearn.model_selection",
@@ -81,35 +87,69 @@ def repro_times(project: Path) -> dict[str, float]:
     return results
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one command."""
-    result = run(["/usr/bin/time", "-f", "%e %M", *cmd], cwd=cwd)
-    seconds, kilobytes = result.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(kilobytes) / 1024
+def measure(cmd: list[str], cwd: Path, max_mb: float = MAX_MB) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB, sampled every 50 ms) of one command; past `max_mb`
+    it is killed (RuntimeError): a stage over the bound must not push a shared machine into swap.
+    Its CPU seconds (user + system) are printed: on a shared machine they compare better than wall."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    start, cpu = time.perf_counter(), _children_cpu()
+    with tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        peak = watch(child, max_mb, max_seconds=6 * 3600)
+        if child.returncode:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(cmd)} exited {child.returncode}: {err.read()[-2000:]}")
+    print(f"{cmd[1]}: {_children_cpu() - cpu:.1f} CPU s", flush=True)
+    return time.perf_counter() - start, peak
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def resampled_csv(project: Path, rows: int) -> Path:
-    """The Telco table resampled (seeded, with replacement) to `rows` rows, in `scale-ROWS/raw.csv`."""
-    raw = pd.read_csv(project / "data/telco_churn.csv", dtype=str, keep_default_na=False)
+    """The Telco table resampled (seeded, with replacement) to `rows` rows, in `scale-ROWS/raw.csv`:
+    its lines drawn and written a million at a time, so the generator's memory and time stay small
+    at 50M rows (6 GB)."""
+    header, *lines = (project / "data/telco_churn.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     work = project / f"scale-{rows}"
     work.mkdir()
-    raw.sample(n=rows, replace=True, random_state=0).to_csv(work / "raw.csv", index=False)
+    generator = np.random.default_rng(0)
+    with (work / "raw.csv").open("w", encoding="utf-8") as handle:
+        handle.write(header)
+        for start in range(0, rows, CHUNK_ROWS):
+            drawn = generator.integers(0, len(lines), min(CHUNK_ROWS, rows - start))
+            handle.write("".join(lines[i] for i in drawn))
     return work / "raw.csv"
 
 
-def scaling(project: Path, rows: int) -> dict[str, tuple[float, float]]:
+def scaling(project: Path, rows: int, stages: tuple[str, ...] = STAGES) -> dict[str, tuple[float, float]]:
+    """Wall seconds and peak memory (MB) of each of `stages` (in the pipeline's order) on `rows`
+    resampled rows, with dvc.yaml's arguments; prints each stage's line with the load average."""
     work = resampled_csv(project, rows).parent
     common = ["--schema", "schema.yaml", "--params", "params.yaml"]
-    stages = {
+    commands = {
         "prepare": ["mlops", "prepare", "--data", f"{work}/raw.csv", *common,
                     "--train-out", f"{work}/train.parquet", "--test-out", f"{work}/test.parquet"],
         "train": ["mlops", "train", "--train", f"{work}/train.parquet", *common,
                   "--model-out", f"{work}/model.skops", "--metadata-out", f"{work}/model.json"],
         "evaluate": ["mlops", "evaluate", "--model", f"{work}/model.skops", "--test", f"{work}/test.parquet",
                      *common, "--metrics-out", f"{work}/metrics.json", "--segments-out", f"{work}/seg.json",
-                     "--plots-dir", f"{work}/plots"],
+                     "--plots-dir", f"{work}/plots", "--intervals-out", f"{work}/intervals.json",
+                     "--fairness-out", f"{work}/fairness.json"],
     }  # fmt: skip
-    return {name: measure(cmd, project) for name, cmd in stages.items()}
+    results = {}
+    for name in stages:
+        try:
+            results[name] = measure(commands[name], project)
+        except RuntimeError as error:  # over the memory bound, or failed: the later stages need it
+            print(f"{rows:,} rows, {name}: {str(error)[:300]}", flush=True)
+            break
+        load = ", ".join(f"{average:.1f}" for average in os.getloadavg())
+        seconds, mb = results[name]
+        print(f"{rows:,} rows, {name}: {seconds:.1f} s, {mb:,.0f} MB peak (load average {load})", flush=True)
+    return results
 
 
 def render(repro: dict[str, float], scaled: dict[int, dict[str, tuple[float, float]]]) -> str:
@@ -145,11 +185,11 @@ def render(repro: dict[str, float], scaled: dict[int, dict[str, tuple[float, flo
 def training_split(project: Path, rows: int) -> Path:
     """`rows` rows drawn (seeded, with replacement) from the project's table after validation, written
     as Parquet a million rows at a time, so the generator never holds the whole split."""
-    from mlops.pipeline.data import read_csv
+    from mlops.pipeline.data import read_raw
     from mlops.spec.schema import load_schema
 
     raw = project / yaml.safe_load((project / "project.yaml").read_text())["data"]
-    table = pa.Table.from_pandas(read_csv(raw, load_schema(project / "schema.yaml")), preserve_index=False)
+    table = pa.Table.from_pandas(read_raw(raw, load_schema(project / "schema.yaml")), preserve_index=False)
     path = project / f"train-{rows}.parquet"
     generator = np.random.default_rng(0)
     with pq.ParquetWriter(path, table.schema) as writer:
@@ -215,19 +255,13 @@ def curve_main(split_rows: int, sizes: list[int], out: Path | None) -> None:
         replace_section(out, TRAIN_HEADING, section)
 
 
-def prepare_main(rows: int) -> None:
-    """Peak memory and time of `mlops prepare` alone on `rows` resampled rows. The code measured is
-    the installed `mlops`, or with PYTHONPATH=OTHER/src another revision's (before and after)."""
+def stages_main(rows: int, stages: tuple[str, ...]) -> None:
+    """Time and peak memory of `stages` alone on `rows` resampled rows. The code measured is the
+    installed `mlops`, or with PYTHONPATH=OTHER/src another revision's (before and after)."""
     with tempfile.TemporaryDirectory() as tmp:
         project = copy_project(Path(tmp))
         run(["dvc", "pull", "--quiet", "data.dvc"], cwd=project)
-        raw = resampled_csv(project, rows)
-        seconds, mb = measure(
-            ["mlops", "prepare", "--data", str(raw), "--schema", "schema.yaml", "--params", "params.yaml",
-             "--train-out", "train.parquet", "--test-out", "test.parquet"],
-            project,
-        )  # fmt: skip
-    print(f"| {rows:,} | {seconds:.1f} | {mb:,.0f} |")
+        scaling(project, rows, stages)
 
 
 def main() -> None:
@@ -237,11 +271,12 @@ def main() -> None:
     parser.add_argument(
         "--train-split", type=int, help="only the training curve, on a split of this many rows"
     )
-    parser.add_argument("--prepare-rows", type=int, help="only `mlops prepare`, on this many rows")
+    parser.add_argument("--rows", type=int, help="only --stages, on this many resampled rows")
+    parser.add_argument("--stages", nargs="*", choices=STAGES, default=list(STAGES))
     parser.add_argument("--max-rows", type=int, nargs="*", default=[500_000, 1_000_000, 2_000_000, 4_000_000])
     args = parser.parse_args()
-    if args.prepare_rows:
-        prepare_main(args.prepare_rows)
+    if args.rows:
+        stages_main(args.rows, tuple(args.stages))
         return
     if args.train_split:
         curve_main(args.train_split, args.max_rows, args.out)
