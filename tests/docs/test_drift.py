@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from mlops.project import DRIFT_DIR
+from tests.conftest import PATHS, run
 from tests.docs.blocks import REPO, Outcome, Reader, doc_block
 from tests.served_log import served_log
 
@@ -53,7 +54,7 @@ def test_make_drift(make_drift: Outcome, clone: Path) -> None:
     assert make_drift.code == 2 and "drift] Error 1" in make_drift.stderr  # README: make exits 2
     for batch in ("2025-01-stable", "2025-02-drifted"):
         for report in REPORTS:
-            assert (clone / "drift" / batch / report).is_file(), (batch, report)
+            assert (clone / DRIFT_DIR / batch / report).is_file(), (batch, report)
 
 
 def test_the_command_underneath(make_drift: Outcome, trained: Reader, clone: Path) -> None:
@@ -61,14 +62,14 @@ def test_the_command_underneath(make_drift: Outcome, trained: Reader, clone: Pat
     outcome = trained.run(line)
     assert outcome.code == 1, outcome.output  # the drifted batch is in production/: drift
     for report in REPORTS:
-        assert (clone / "drift" / report).is_file(), report
-    assert json.loads((clone / "drift" / "drift.json").read_text())["status"] == "drift"
+        assert (clone / DRIFT_DIR / report).is_file(), report
+    assert json.loads((clone / DRIFT_DIR / "drift.json").read_text())["status"] == "drift"
 
 
 def test_make_ship_log(make_drift: Outcome, trained: Reader, clone: Path, tmp_path: Path) -> None:
     (line,) = doc_block(DRIFT, "test_make_ship_log")
     log = tmp_path / "inference"
-    files = served_log(log, clone / "production" / "2025-01-stable.csv", clone / "schema.yaml")
+    files = served_log(log, clone / "production" / "2025-01-stable.csv", clone / PATHS.schema)
     assert len(files) >= 3
     assert "LOG=/var/log/mlops/inference" in line  # where deploy/ mounts the log; here a folder of the test
     assert_shipped(clone, trained.run(line.replace("/var/log/mlops/inference", str(log))), files)
@@ -83,13 +84,13 @@ def test_monitoring(make_drift: Outcome, trained: Reader, clone: Path, tmp_path:
     )
 
     log = clone / "inference-log"  # where `make serve` writes it
-    files = served_log(log, clone / "production" / "2025-01-stable.csv", clone / "schema.yaml")
+    files = served_log(log, clone / "production" / "2025-01-stable.csv", clone / PATHS.schema)
     checked = trained.run(window)
     assert checked.code == 0, checked.output  # 1,000 recent rows like the training data: no drift
-    assert "No drift" in checked.output and "drift/inference-log/drift.md" in checked.output
-    seen = json.loads((clone / "drift" / "inference-log" / "drift.json").read_text())
+    assert "No drift" in checked.output and f"{DRIFT_DIR / 'inference-log' / 'drift.md'}" in checked.output
+    seen = json.loads((clone / DRIFT_DIR / "inference-log" / "drift.json").read_text())
     assert (seen["status"], seen["current_rows"]) == ("no_drift", 1000) and seen["window"]["since"]
 
     outside = tmp_path / "inference"
-    files = served_log(outside, clone / "production" / "2025-02-drifted.csv", clone / "schema.yaml")
+    files = served_log(outside, clone / "production" / "2025-02-drifted.csv", clone / PATHS.schema)
     assert_shipped(clone, trained.run(ship.replace("/var/log/mlops/inference", str(outside))), files)

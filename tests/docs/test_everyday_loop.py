@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from mlops.io import sha256_file
+from mlops.project import REPORT_DIR
+from tests.conftest import PATHS
 from tests.docs.blocks import Outcome, Reader, doc_block
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -25,6 +27,7 @@ BRANCH = "try-logistic-regression"
 TO_LOGISTIC = "s/estimator: hist_gradient_boosting/estimator: logistic_regression/"
 TO_BOOSTING = "s/estimator: logistic_regression/estimator: hist_gradient_boosting/"
 MAKE_SAYS_REPORT_FAILED = re.compile(r"make: \*\*\* \[Makefile:\d+: report\] Error 1")
+REPORT = REPORT_DIR / "report.md"
 
 
 def ok(outcome: Outcome) -> Outcome:
@@ -42,8 +45,8 @@ def editor(folder: Path, edit: str) -> str:
 
 def model_matches(clone: Path) -> str:
     """The version of the model on disk, after checking it is the one models/model.json describes."""
-    metadata = json.loads((clone / "models" / "model.json").read_text())
-    assert sha256_file(clone / "models" / "model.skops") == metadata["model_sha256"]
+    metadata = json.loads((clone / PATHS.metadata).read_text())
+    assert sha256_file(clone / PATHS.model) == metadata["model_sha256"]
     return str(metadata["model_version"])
 
 
@@ -62,7 +65,8 @@ def test_setup_commands(reader: Reader, clone: Path) -> None:
     made = ok(reader.run(run_line))
     assert "Running stage" not in made.output, "main's dvc.lock is stale: a fresh clone retrains"
     assert "not committed yet" not in made.stdout
-    assert re.search(r"^model    models/model.skops \(version \w{12}, ", made.stdout, re.MULTILINE)
+    model_line = rf"^model    {re.escape(str(PATHS.model))} \(version \w{{12}}, "  # mlops summary's
+    assert re.search(model_line, made.stdout, re.MULTILINE)
     clean(reader)
     assert (clone / ".git" / "hooks" / "post-checkout").read_text().count("dvc git-hook post-checkout") == 1
     reader.env.update(PYTEST_ARGS="tests/unit/test_project.py", PYTEST_WORKERS="0")
@@ -76,9 +80,7 @@ def test_setup_commands(reader: Reader, clone: Path) -> None:
 def test_everyday_loop(reader: Reader, clone: Path, tmp_path: Path) -> None:
     lines = doc_block(README, "test_everyday_loop")
     assert lines[0] == f"git switch -c {BRANCH}" and lines[-1] == f"git push -u origin {BRANCH}"
-    reader.env["EDITOR"] = editor(
-        tmp_path, "s/estimator: hist_gradient_boosting/estimator: logistic_regression/"
-    )
+    reader.env["EDITOR"] = editor(tmp_path, TO_LOGISTIC)
     main_version = model_matches(clone)
     for line in lines:
         outcome = reader.run(line)
@@ -90,7 +92,7 @@ def test_everyday_loop(reader: Reader, clone: Path, tmp_path: Path) -> None:
             assert "Running stage 'train'" in outcome.output
         if line.startswith("git commit"):
             clean(reader)  # finding: the card was left out of the commit list
-    assert yaml.safe_load((clone / "params.yaml").read_text())["train"]["estimator"] == "logistic_regression"
+    assert yaml.safe_load((clone / PATHS.params).read_text())["train"]["estimator"] == "logistic_regression"
     assert ok(reader.run(f"git ls-remote origin refs/heads/{BRANCH}")).stdout.strip()
     branch_version = model_matches(clone)
     assert branch_version != main_version
@@ -103,14 +105,12 @@ def test_everyday_loop(reader: Reader, clone: Path, tmp_path: Path) -> None:
 
 def assert_report_exit(outcome: Outcome, clone: Path) -> None:
     """`make report`'s documented codes: 0 when the gate passes, 2 (make's, after `Error 1`) when it fails."""
-    verdict = (clone / "report" / "report.md").read_text().splitlines()[0]
+    verdict = (clone / REPORT).read_text().splitlines()[0]
     if "Quality gate passed" in verdict:
         assert outcome.code == 0, outcome.output
     else:
         assert "Quality gate failed" in verdict, verdict
-        assert outcome.code == 2 and re.search(
-            r"make: \*\*\* \[Makefile:\d+: report\] Error 1", outcome.stderr
-        )
+        assert outcome.code == 2 and MAKE_SAYS_REPORT_FAILED.search(outcome.stderr)
 
 
 def test_make_report(reader: Reader, clone: Path) -> None:
@@ -119,15 +119,15 @@ def test_make_report(reader: Reader, clone: Path) -> None:
     default, other = doc_block(README, "test_make_report")
     assert (default, other) == ("make report", "make report BASE=main")
     assert_report_exit(reader.run(default), clone)
-    assert "origin/main" in (clone / "report" / "report.md").read_text()
+    assert "origin/main" in (clone / REPORT).read_text()
     ok(reader.run("git switch -q main"))
-    ok(reader.run("sed -i 's/^  min: .*/  min: 0.99/' params.yaml"))
+    ok(reader.run(f"sed -i 's/^  min: .*/  min: 0.99/' {PATHS.params}"))
     ok(reader.run("git commit -qam 'A bar the branch cannot pass'"))
     ok(reader.run(f"git switch -q {BRANCH}"))
     failed = reader.run(other)
     assert_report_exit(failed, clone)
     assert failed.code == 2
-    assert "0.99" in (clone / "report" / "report.md").read_text().splitlines()[0]
+    assert "0.99" in (clone / REPORT).read_text().splitlines()[0]
     ok(reader.run("git switch -q main && git reset -q --hard origin/main && git switch -q " + BRANCH))
 
 
@@ -136,14 +136,14 @@ def test_undo(reader: Reader, clone: Path, tmp_path: Path) -> None:
     dvc.lock, eval/ and models/ as committed, the model file included; the params edit stays."""
     (undo,) = doc_block(README, "test_undo")
     assert undo == "make undo"
-    committed = {name: (clone / name).read_bytes() for name in ("dvc.lock", "eval/metrics.json")}
+    committed = {name: (clone / name).read_bytes() for name in (PATHS.lock, PATHS.metrics)}
     version = model_matches(clone)
-    ok(reader.run(f"{editor(tmp_path, TO_BOOSTING)} params.yaml"))
+    ok(reader.run(f"{editor(tmp_path, TO_BOOSTING)} {PATHS.params}"))
     ok(reader.run("make repro"))
     assert model_matches(clone) != version
-    assert "dvc.lock" in ok(reader.run("git diff --cached --name-only")).stdout  # autostaged
+    assert str(PATHS.lock) in ok(reader.run("git diff --cached --name-only")).stdout  # autostaged
     undone = ok(reader.run(undo))
     assert f"(version {version}, logistic_regression)" in undone.stdout
     assert model_matches(clone) == version
     assert {name: (clone / name).read_bytes() for name in committed} == committed
-    assert ok(reader.run("git status --porcelain")).stdout.splitlines() == [" M params.yaml"]
+    assert ok(reader.run("git status --porcelain")).stdout.splitlines() == [f" M {PATHS.params}"]

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from sklearn.datasets import load_breast_cancer
 
-from tests.conftest import run
+from tests.conftest import PATHS, run
 from tests.docs.blocks import Reader, doc_block
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -44,7 +44,7 @@ def assert_online_line_matches(online: str, offline: str, placeholder: str) -> N
 
 
 def assert_committed_project(project: Path) -> None:
-    assert (project / "schema.yaml").is_file() and (project / "data.dvc").is_file()
+    assert (project / PATHS.schema).is_file() and (project / PATHS.data_dvc).is_file()
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
     assert run(["git", "rev-list", "--count", "HEAD"], cwd=project).stdout.strip() == "1"
 
@@ -65,7 +65,7 @@ def test_create_with_answers(folder_reader: Reader, clone: Path) -> None:
     assert made.code == 0, made.output
     project = folder_reader.cwd / "my-project"
     assert_committed_project(project)
-    schema = yaml.safe_load((project / "schema.yaml").read_text())
+    schema = yaml.safe_load((project / PATHS.schema).read_text())
     assert schema["target"]["name"] == "diagnosis" and schema["target"]["positive"] == "malignant"
     assert "patient_id" not in [column["name"] for column in schema["features"]]
     assert yaml.safe_load((project / "project.yaml").read_text())["name"] == "tumour-triage"

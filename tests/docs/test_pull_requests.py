@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from mlops.project import REPORT_DIR
+from tests.conftest import PATHS, run
 from tests.docs.blocks import Reader, doc_block
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -19,10 +20,10 @@ DOC = "docs/pull-requests.md"
 def fresh_report(reader: Reader, clone: Path, line: str) -> tuple[int, str, str]:
     """Run `line` with no report left from before; its exit code, output and the report's text."""
     for name in ("report.md", "report.html"):
-        (clone / "report" / name).unlink(missing_ok=True)
+        (clone / REPORT_DIR / name).unlink(missing_ok=True)
     outcome = reader.run(line)
-    assert (clone / "report" / "report.html").is_file(), outcome.output
-    return outcome.code, outcome.output, (clone / "report" / "report.md").read_text()
+    assert (clone / REPORT_DIR / "report.html").is_file(), outcome.output
+    return outcome.code, outcome.output, (clone / REPORT_DIR / "report.md").read_text()
 
 
 def test_make_report(trained: Reader, clone: Path) -> None:
@@ -31,13 +32,13 @@ def test_make_report(trained: Reader, clone: Path) -> None:
     for line in (against_origin, against_main):
         code, output, report = fresh_report(trained, clone, line)
         assert code == 0, output
-        assert "quality gate passed" in output and "report written to report/report.md" in output
+        assert "quality gate passed" in output and f"report written to {REPORT_DIR / 'report.md'}" in output
         assert "✅ Quality gate passed" in report.splitlines()[0]
 
-    metrics = clone / "eval" / "metrics.json"
+    metrics = clone / PATHS.metrics
     worse = {**json.loads(metrics.read_text()), "roc_auc": 0.5}
     metrics.write_text(json.dumps(worse))  # a change that made the model useless
     code, output, report = fresh_report(trained, clone, against_origin)
     assert code == 2 and "report] Error 1" in output, output
     assert "❌ Quality gate failed" in report.splitlines()[0]
-    run(["git", "checkout", "-q", "--", "eval/metrics.json"], cwd=clone)
+    run(["git", "checkout", "-q", "--", PATHS.metrics], cwd=clone)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import free_port, run
+from tests.conftest import PATHS, free_port, run, wait_for_answer
 from tests.docs.blocks import REPO, Outcome, Reader, doc_block
 from tests.docs.conftest import stop
 
@@ -24,26 +23,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 SERVING = "docs/serving.md"
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Wait until the server answers /readyz 200; fail with its log if it exits or never does."""
-    for _ in range(240):
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"the server never became ready:\n{log.read_text()}")
-
-
 def serve(reader: Reader, line: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
     """Start `line` (`make serve`) on a free port (the doc's `PORT=...`), ready to answer."""
     port = free_port()
     process = reader.start(line, log, PORT=str(port))
     try:
-        wait_ready(port, process, log)
+        wait_for_answer(f"http://127.0.0.1:{port}/readyz", process.poll, log.read_text, seconds=120)
     except AssertionError:
         stop(process)
         raise
@@ -102,7 +87,7 @@ def test_predict(served: Served, reader: Reader, clone: Path) -> None:
     answered = reader.run(curl.replace("127.0.0.1:3000", f"127.0.0.1:{served.port}"))
     assert answered.code == 0, answered.output
     answer = json.loads(answered.stdout)
-    model_version = json.loads((clone / "models" / "model.json").read_text())["model_version"]
+    model_version = json.loads((clone / PATHS.metadata).read_text())["model_version"]
     assert answer["model_version"] == model_version
     shown = _shown_answer()
     assert answer["label"] == shown["label"] and answer["model_version"] == shown["model_version"]
