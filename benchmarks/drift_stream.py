@@ -138,23 +138,15 @@ def other_tool(
     """Another tool's script in a fresh process of its own environment: seconds, peak RSS, its output."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen([python, "-c", script, *args], stdout=out, stderr=err, text=True)
-        start, cpu = time.monotonic(), cpu_seconds()
-        try:
-            peak = watch(child, max_mb, max_seconds)
-        except RuntimeError as stopped:
-            return {"stopped": str(stopped)}
-        seconds = time.monotonic() - start
+        measured = watch_child(child, max_mb, max_seconds)
+        if "stopped" in measured:
+            return measured
         if child.returncode:
             err.seek(0)
             return {"stopped": f"exit {child.returncode}: {err.read()[-300:]}"}
         out.seek(0)
         found = json.loads(out.read().splitlines()[-1])
-    return {
-        "seconds": round(seconds, 1),
-        "cpu_s": round(cpu_seconds() - cpu, 1),
-        "peak_mb": round(peak),
-        **found,
-    }
+    return {**measured, **found}
 
 
 def run(current: Path, out: Path, src: Path | None, max_mb: float, max_seconds: float) -> dict[str, object]:
@@ -165,19 +157,26 @@ def run(current: Path, out: Path, src: Path | None, max_mb: float, max_seconds: 
     code = "import sys; from mlops.cli import main; sys.exit(main())"
     cmd = [sys.executable, "-c", code, "drift", "--current", str(current), "--out", str(out)]
     child = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    measured = watch_child(child, max_mb, max_seconds)
+    if "stopped" in measured:
+        return measured
+    if child.returncode not in (0, 1):
+        error = child.stderr.read().decode()[-500:] if child.stderr else ""
+        return {"stopped": f"exit {child.returncode}: {error}"}
+    result = json.loads((out / "drift.json").read_text())
+    found = {"status": result["status"], "current_rows": result["current_rows"]}
+    return {**measured, **found, "result": result}
+
+
+def watch_child(child: subprocess.Popen, max_mb: float, max_seconds: float) -> dict[str, object]:
+    """Wall seconds, CPU seconds and peak RSS of `child` until it exits, or why it was stopped."""
     start, cpu = time.monotonic(), cpu_seconds()
     try:
         peak = watch(child, max_mb, max_seconds)
     except RuntimeError as stopped:
         return {"stopped": str(stopped)}
     seconds = time.monotonic() - start
-    if child.returncode not in (0, 1):
-        error = child.stderr.read().decode()[-500:] if child.stderr else ""
-        return {"stopped": f"exit {child.returncode}: {error}"}
-    result = json.loads((out / "drift.json").read_text())
-    found = {"status": result["status"], "current_rows": result["current_rows"]}
-    used = round(cpu_seconds() - cpu, 1)
-    return {"seconds": round(seconds, 1), "cpu_s": used, "peak_mb": round(peak), **found, "result": result}
+    return {"seconds": round(seconds, 1), "cpu_s": round(cpu_seconds() - cpu, 1), "peak_mb": round(peak)}
 
 
 def cpu_seconds() -> float:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -37,15 +38,19 @@ def s3_endpoint() -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
-        client = boto3.client(
-            "s3",
-            endpoint_url=url,
-            aws_access_key_id=KEY_ID,
-            aws_secret_access_key=SECRET,
-            region_name="us-east-1",
-        )
-        client.create_bucket(Bucket="team-bucket")
+        s3_client(url).create_bucket(Bucket="team-bucket")
         yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def s3_client(endpoint: str) -> Any:
+    """A boto3 S3 client of the endpoint, with the credentials it accepts."""
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
+        region_name="us-east-1",
+    )

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,7 +32,7 @@ from mlops.drift.stream import Scorer, stream_check
 from tests.conftest import BIN, free_port
 from tests.drift.conftest import synthetic
 from tests.drift.test_streaming import DAYS, dated, partitioned
-from tests.s3 import KEY_ID, SECRET, s3_endpoint
+from tests.s3 import KEY_ID, SECRET, s3_client, s3_endpoint
 
 __all__ = ["s3_endpoint"]  # the fixture, used by name
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -100,13 +99,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def upload(folder: Path, endpoint: str, prefix: str) -> str:
     """Every file under `folder` to s3://BUCKET/PREFIX/..., keeping the relative paths."""
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-        region_name="us-east-1",
-    )
+    s3 = s3_client(endpoint)
     for file in sorted(p for p in folder.rglob("*") if p.is_file()):
         s3.upload_file(str(file), BUCKET, f"{prefix}/{file.relative_to(folder).as_posix()}")
     return f"s3://{BUCKET}/{prefix}"
