@@ -114,13 +114,13 @@ def current_batches(
     """
     window = since is not None or until is not None
     for file in data_files(path):
-        if window and _day_outside(file, since, until):
+        if window and day_outside(file, since, until):
             continue
         for batch in file_batches(file, schema, prediction_column):
             yield _in_window(batch, file, since, until) if window else batch
 
 
-def _day_outside(file: Path, since: pd.Timestamp | None, until: pd.Timestamp | None) -> bool:
+def day_outside(file: Path, since: pd.Timestamp | None, until: pd.Timestamp | None) -> bool:
     """True when the file sits in a `date=YYYY-MM-DD` folder whose UTC day is wholly outside the window."""
     days = [date.fromisoformat(m[1]) for part in file.parts if (m := _PARTITION.match(part))]
     if not days:

@@ -25,7 +25,7 @@ import pandas as pd
 from mlops.drift import remote
 from mlops.drift.check import DriftResult, check_summary, column_plans, summarize_batch
 from mlops.drift.scoring import ScoreSummary, binary_classifier, score_batch
-from mlops.drift.sources import _day_outside, current_batches, data_files
+from mlops.drift.sources import current_batches, data_files, day_outside
 from mlops.drift.summary import ColumnPlan, Summary, summarize
 from mlops.spec.params import DriftParams
 from mlops.spec.schema import Schema
@@ -85,7 +85,7 @@ def file_part(file: str, job: Job) -> Part | None:
 def source_files(current: Source, window: Window) -> list[str]:
     """The data files of a source, local paths or URLs, but those in `date=` folders the window excludes."""
     files = remote.list_files(current) if remote.is_url(current) else map(str, data_files(Path(current)))
-    return [file for file in files if not _day_outside(Path(file), *window)]
+    return [file for file in files if not day_outside(Path(file), *window)]
 
 
 def local_map(current: Source, job: Job) -> Part | None:
