@@ -8,7 +8,7 @@ import pytest
 from sklearn import metrics
 
 from mlops.pipeline import evaluate
-from mlops.spec.metrics import BY_TASK
+from mlops.spec.metrics import BY_TASK, IMPORTANCE_SCORING
 
 Y = np.array([0, 0, 1, 1, 1, 0])
 P = np.array([0.1, 0.6, 0.7, 0.9, 0.4, 0.2])
@@ -106,3 +106,53 @@ def test_segment_of_one_class_has_undefined_recall_and_ranking_metrics() -> None
     a = evaluate.segment_metrics(frame, y, proba, ("plan",), 0.5)["plan"]["a"]
     assert (a["recall"], a["roc_auc"], a["pr_auc"]) == (None, None, None)
     assert a["precision"] == 0.0 and a["f1"] == 0.0  # one row flagged, wrongly
+
+
+@pytest.mark.parametrize(
+    ("task", "max_rows"), [("binary", 150), ("binary", 1000), ("multiclass", 150), ("regression", 150)]
+)
+def test_importance_from_a_kept_sample_equals_scikit_learns_permutation_importance(
+    task: str, max_rows: int
+) -> None:
+    """evaluate keeps only the sampled rows of a streamed test split; its importances must be
+    scikit-learn's own on the whole frame, capped (150 of 400 rows) or not (all 400)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.inspection import permutation_importance
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(3)
+    features = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400), "c": rng.normal(size=400)})
+    signal = features["a"] + 0.5 * features["b"] + rng.normal(scale=0.5, size=400)
+    if task == "regression":
+        y = signal.to_numpy()
+        model = make_pipeline(HistGradientBoostingRegressor(max_iter=20, random_state=0)).fit(features, y)
+    else:
+        y = np.digitize(signal, [0.0] if task == "binary" else [-0.5, 0.5])
+        estimator = (
+            HistGradientBoostingClassifier(max_iter=20, random_state=0)
+            if task == "binary"
+            else LogisticRegression()
+        )
+        model = make_pipeline(estimator).fit(features, y)
+    positions = evaluate.importance_positions(len(y), seed=7, max_rows=max_rows)
+    baseline = evaluate.IMPORTANCE_SCORE[task](y, evaluate.importance_response(model, features, task))
+    ours = evaluate.feature_importance(
+        model, features.iloc[positions], y[positions], baseline, repeats=4, seed=7, rows=len(y), task=task
+    )
+    theirs = permutation_importance(
+        model,
+        features,
+        y,
+        scoring=IMPORTANCE_SCORING[task],
+        n_repeats=4,
+        random_state=7,
+        max_samples=min(max_rows, len(y)),
+    )
+    expected = {
+        name: (round(float(m), 6), round(float(s), 6))
+        for name, m, s in zip(features.columns, theirs.importances_mean, theirs.importances_std, strict=True)
+    }
+    assert {row["feature"]: (row["importance"], row["std"]) for row in ours} == expected
+    assert len(positions) == min(max_rows, len(y))
+    assert any(row["importance"] != 0 for row in ours)

@@ -4,21 +4,41 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops.errors import ConfigError
+from mlops.errors import ConfigError, MlopsError
 from mlops.project import IMPORTANCE_FILE
 from mlops.spec.metrics import BY_TASK
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    from sklearn.pipeline import Pipeline
 
     from mlops.spec.params import EvaluateParams
     from mlops.spec.schema import Schema
 
 log = logging.getLogger(__name__)
+
+# Test rows read and predicted at a time: the stage's memory stops growing with the split.
+BATCH_ROWS = 250_000
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the metrics need of the test split, one entry per row except `sample`: the target codes
+    (or values), the predictions, the segment and sensitive columns; and the rows permutation
+    importance scores (`positions` of the split, their features in `sample`) with the score on all
+    rows it compares them to."""
+
+    y: np.ndarray
+    predicted: np.ndarray
+    columns: pd.DataFrame
+    positions: np.ndarray
+    sample: pd.DataFrame
+    baseline: float
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,12 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from mlops.io import stage_outputs, write_json
     from mlops.pipeline import evaluate
-    from mlops.pipeline.data import target_vector
-    from mlops.pipeline.model import load_model, predictions
+    from mlops.pipeline.model import load_model
     from mlops.spec.params import check_task, load_params
     from mlops.spec.schema import load_schema
 
@@ -55,19 +72,24 @@ def run(args: argparse.Namespace) -> int:
     unknown = [s for s in params.segments if s not in schema.feature_names]
     if unknown:
         raise ConfigError(f"{args.params}: evaluate.segments names {unknown}, not features of the schema")
-    test = pd.read_parquet(args.test)
-    features = test[schema.feature_names]
-    y = target_vector(test, schema).to_numpy()
     model = load_model(args.model)
-    predicted = predictions(model, features, schema.target)
+    scored = _score(args.test, model, schema, params)
+    y, predicted = scored.y, scored.predicted
     metrics = evaluate.task_metrics(task, y, predicted, params.threshold) | _context(schema, y, params)
     if task == "multiclass":
         metrics["per_class"] = evaluate.per_class_metrics(y, predicted, schema.target.labels)
     importance = evaluate.feature_importance(
-        model, features, y, params.importance_repeats, params.seed, params.importance_max_rows, task
+        model,
+        scored.sample,
+        y[scored.positions],
+        scored.baseline,
+        params.importance_repeats,
+        params.seed,
+        len(y),
+        task,
     )
-    intervals, gaps = _governance(params, schema, test[schema.sensitive], y, predicted)
-    segments = evaluate.segment_metrics(test, y, predicted, params.segments, params.threshold, task)
+    intervals, gaps = _governance(params, schema, scored.columns[list(schema.sensitive)], y, predicted)
+    segments = evaluate.segment_metrics(scored.columns, y, predicted, params.segments, params.threshold, task)
     written = {
         args.segments_out: segments,
         args.intervals_out: intervals,
@@ -146,3 +168,47 @@ def _governance(
             log.warning("fairness is checked for binary tasks only: not for this %s task", task)
         return intervals, {}
     return intervals, fairness.group_fairness(groups, y, predicted, params.threshold, params.min_group_rows)
+
+
+def _score(path: Path, model: Pipeline, schema: Schema, params: EvaluateParams) -> Scored:
+    """Read the test split BATCH_ROWS rows at a time, predict each batch and keep only `Scored`:
+    the split is never held whole, so a 10M-row split costs a few arrays of 10M numbers."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlops.pipeline import evaluate
+    from mlops.pipeline.data import target_vector
+    from mlops.pipeline.model import predictions
+
+    parquet = pq.ParquetFile(path)
+    task = schema.target.task
+    positions = evaluate.importance_positions(
+        parquet.metadata.num_rows, params.seed, params.importance_max_rows
+    )
+    wanted = np.sort(positions)
+    kept = list(dict.fromkeys([*params.segments, *schema.sensitive]))
+    ys, predicted, responses, columns, picked = [], [], [], [], []
+    start = 0
+    names = [*schema.feature_names, schema.target.name]
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=names):
+        frame = pa.Table.from_batches([batch]).to_pandas()
+        features = frame[schema.feature_names]
+        ys.append(target_vector(frame, schema).to_numpy())
+        predicted.append(predictions(model, features, schema.target))
+        responses.append(
+            predicted[-1] if task == "regression" else evaluate.importance_response(model, features, task)
+        )
+        columns.append(frame[kept].reset_index(drop=True))
+        inside = wanted[(wanted >= start) & (wanted < start + len(frame))]
+        picked.append(features.iloc[inside - start])
+        start += len(frame)
+    if not ys:
+        raise MlopsError(f"{path}: the test split holds no rows to evaluate on")
+    y = np.concatenate(ys)
+    sample = pd.concat(picked).iloc[np.searchsorted(wanted, positions)]
+    baseline = float(evaluate.IMPORTANCE_SCORE[task](y, np.concatenate(responses)))
+    return Scored(
+        y, np.concatenate(predicted), pd.concat(columns, ignore_index=True), positions, sample, baseline
+    )

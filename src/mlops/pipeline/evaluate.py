@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
-from sklearn.inspection import permutation_importance
 from sklearn.metrics import (
     accuracy_score,
+    check_scoring,
     f1_score,
     log_loss,
     mean_absolute_error,
@@ -19,9 +19,11 @@ from sklearn.metrics import (
     precision_score,
     r2_score,
     recall_score,
+    roc_auc_score,
     roc_curve,
 )
 from sklearn.pipeline import Pipeline
+from sklearn.utils.random import sample_without_replacement
 
 from mlops.spec.metrics import IMPORTANCE_SCORING
 
@@ -241,37 +243,90 @@ def undefined_binary(y_true: np.ndarray, proba: np.ndarray, threshold: float) ->
     return {name: None for name, missing in undefined.items() if missing}
 
 
+def importance_positions(rows: int, seed: int, max_rows: int) -> np.ndarray:
+    """The test rows permutation importance scores, in the order scikit-learn's
+    `permutation_importance(random_state=seed, max_samples=min(max_rows, rows))` draws them: every
+    column's shuffles start from one seed drawn from `seed`, then (when rows are capped) draw the rows.
+    Knowing them before reading lets evaluate keep only these rows of a test split it streams."""
+    if rows <= max_rows:
+        return np.arange(rows)
+    state = np.random.RandomState(_column_seed(seed))
+    return np.asarray(sample_without_replacement(rows, max_rows, random_state=state))
+
+
+def _column_seed(seed: int) -> int:
+    return int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max + 1))
+
+
+def importance_response(model: Pipeline, features: pd.DataFrame, task: str) -> np.ndarray:
+    """What IMPORTANCE_SCORING's scorer reads from the model: ROC AUC the decision function where
+    the model has one (else the positive probability), accuracy and R2 the prediction."""
+    if task == "binary":
+        if hasattr(model, "decision_function"):
+            return np.asarray(model.decision_function(features))
+        return np.asarray(model.predict_proba(features)[:, 1])
+    return np.asarray(model.predict(features))
+
+
+IMPORTANCE_SCORE = {"binary": roc_auc_score, "multiclass": accuracy_score, "regression": r2_score}
+
+
 def feature_importance(
     model: Pipeline,
-    features: pd.DataFrame,
-    y_true: np.ndarray,
+    sample: pd.DataFrame,
+    y_sample: np.ndarray,
+    baseline: float,
     repeats: int,
     seed: int,
-    max_rows: int,
+    rows: int,
     task: str = "binary",
 ) -> list[dict[str, Any]]:
     """Permutation importance on the raw input columns, largest first: the drop in the task's
     IMPORTANCE_SCORING (ROC AUC, accuracy or R2) when a column is shuffled.
 
-    Each repeat scores at most `max_rows` sampled rows, so the cost stops growing with the test set.
+    scikit-learn's `permutation_importance` with `max_samples`, computed from its parts so the test
+    split need not be held whole: `sample` holds the `importance_positions` rows (in their order) of
+    the `rows` test rows, `baseline` the score on all of them (IMPORTANCE_SCORE of
+    `importance_response`). Each repeat scores the sample only, so the cost stops growing with the test set.
     """
-    result = permutation_importance(
-        model,
-        features,
-        y_true,
-        scoring=IMPORTANCE_SCORING[task],
-        n_repeats=repeats,
-        random_state=seed,
-        n_jobs=1,
-        max_samples=min(max_rows, len(features)),
+    scorer = check_scoring(model, scoring=IMPORTANCE_SCORING[task])
+    drops = np.array(
+        [
+            baseline - _shuffled_scores(model, scorer, sample, y_sample, column, repeats, seed, rows)
+            for column in range(sample.shape[1])
+        ]
     )
-    rows = [
-        {"feature": name, "importance": _round(mean), "std": _round(std)}
-        for name, mean, std in zip(
-            features.columns, result.importances_mean, result.importances_std, strict=False
-        )
+    result = [
+        {"feature": name, "importance": _round(d.mean()), "std": _round(d.std())}
+        for name, d in zip(sample.columns, drops, strict=True)
     ]
-    return sorted(rows, key=lambda row: (-row["importance"], row["feature"]))
+    return sorted(result, key=lambda row: (-row["importance"], row["feature"]))
+
+
+def _shuffled_scores(
+    model: Pipeline,
+    scorer: Any,
+    sample: pd.DataFrame,
+    y_sample: np.ndarray,
+    column: int,
+    repeats: int,
+    seed: int,
+    rows: int,
+) -> np.ndarray:
+    """One column's scores over `repeats` shuffles, with scikit-learn's random stream."""
+    state = np.random.RandomState(_column_seed(seed))
+    if len(sample) < rows:  # the stream drew the rows first (importance_positions)
+        sample_without_replacement(rows, len(sample), random_state=state)
+    permuted = sample.copy()
+    order = np.arange(len(sample))
+    scores = []
+    for _ in range(repeats):
+        state.shuffle(order)
+        shuffled = permuted.iloc[order, column]
+        shuffled.index = permuted.index
+        permuted[permuted.columns[column]] = shuffled
+        scores.append(scorer(model, permuted, y_sample))
+    return np.array(scores)
 
 
 def bootstrap_intervals(
