@@ -9,7 +9,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -66,6 +66,9 @@ def stage_outputs(*paths: Path) -> Iterator[dict[Path, Path]]:
     aside is removed first: DVC runs one stage's command at a time.
     """
     aside = {}
+    created = [
+        folder for path in paths for folder in (path.parent, *path.parent.parents) if not folder.exists()
+    ]
     try:
         for path in paths:
             _remove_leftovers(path)
@@ -77,6 +80,10 @@ def stage_outputs(*paths: Path) -> Iterator[dict[Path, Path]]:
     finally:
         for new in aside.values():
             shutil.rmtree(new.parent, ignore_errors=True)
+        # A failed first run leaves no empty folders behind (after a success they hold the outputs).
+        for folder in sorted(set(created), key=lambda folder: len(folder.parts), reverse=True):
+            with suppress(OSError):
+                folder.rmdir()
 
 
 def _move_in(new: Path, path: Path) -> None:

@@ -12,7 +12,8 @@ import pytest
 from mlops.cli import main
 from mlops.commands import gitops, retrain, ship_log
 from mlops.errors import Exit
-from tests.conftest import REPO
+from mlops.spec.schema import load_schema
+from tests.conftest import PATHS, REPO
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -66,7 +67,9 @@ def test_the_dataset_folder_is_the_dvc_file_s_one_output(tmp_path: Path) -> None
     with pytest.raises(ValueError, match=r"expected the dataset's \.dvc file"):
         ship_log.dataset_folder(tmp_path / "production.csv")
     with pytest.raises(ValueError, match="no such log folder"):
-        ship_log.copy_closed(tmp_path / "nowhere", tmp_path / "target")
+        ship_log.ship_closed(
+            tmp_path / "nowhere", tmp_path / "target", load_schema(PATHS.schema), "prediction"
+        )
 
 
 def test_drift_check_without_current_data_skips_with_a_warning(
