@@ -31,13 +31,16 @@ HOOK_MARK := installed by make install: dvc checkout after a branch switch
 # the tests, which check that path, and for the drift targets when MLOPS_DASK_SCHEDULER names a
 # cluster (only whether it is set is read: `$(value ...)`, as for the values below). A target's value
 # holds for the targets it depends on, install among them; `uv run` keeps what install added (it
-# removes nothing unless given --exact).
+# removes nothing unless given --exact), and so does install itself (--inexact): `make test` runs
+# targets such as `make promote` in this checkout while its Dask tests run, so a sync must never
+# take the extra away. A fresh .venv has no Dask until a target that needs it installs it; `uv sync
+# --frozen` by hand removes it.
 EXTRAS ?=
 lint test test-fast test-generated: EXTRAS := cluster
 drift-data drift: EXTRAS := $(if $(value MLOPS_DASK_SCHEDULER),cluster)
 install: $(UV) ## create .venv from uv.lock (exact versions, no resolution; EXTRAS=cluster adds Dask); the git hook for branch switches
 	@echo "==> .venv from uv.lock$(if $(strip $(EXTRAS)), with the extras: $(strip $(EXTRAS)))"
-	@$(UV) sync --frozen --quiet $(addprefix --extra ,$(EXTRAS))
+	@$(UV) sync --frozen --inexact --quiet $(addprefix --extra ,$(EXTRAS))
 	@[ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ] || exit 0; \
 	hook="$$(git rev-parse --git-path hooks/post-checkout)"; \
 	if [ ! -e "$$hook" ] || grep -qF "$(HOOK_MARK)" "$$hook"; then \
