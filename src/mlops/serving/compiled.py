@@ -38,11 +38,11 @@ log = logging.getLogger(__name__)
 # Batches up to this many rows go to treelite, larger ones to scikit-learn, whose vectorised
 # loop over the trees wins on large batches. Measured with `benchmarks/serving.py` (`crossover_rows`:
 # both on the same transformed rows of the demo model, 200 trees of 8 leaves, one thread each, the
-# median of repeated calls per batch size), on 2026-12-07 on a loaded 2-core machine: scikit-learn
-# was first the faster at 200 rows in four runs of six (at 100 and 175 in the other two); at 150 the
-# two were within 3% in both runs that measured it, and treelite won at 64 and below in all.
-# docs/performance.md has the last run.
-CROSSOVER_ROWS = 150
+# median of repeated calls per batch size). On a quiet 2-core machine (2026-12-07, load 0.9)
+# treelite took 0.66 of scikit-learn's time at 100 rows and 1.08 at 150; on a loaded one
+# scikit-learn was first the faster between 100 and 200 rows in six runs, and treelite won at 64 and
+# below in all. docs/performance.md has the runs.
+CROSSOVER_ROWS = 100
 TOLERANCE = 1e-9  # largest difference from the estimator's own answer the compiled form may give
 PROBE_ROWS = 64
 LOSSES = {HistGradientBoostingClassifier: "log_loss", HistGradientBoostingRegressor: "squared_error"}
