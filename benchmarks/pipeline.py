@@ -185,11 +185,11 @@ def render(repro: dict[str, float], scaled: dict[int, dict[str, tuple[float, flo
 def training_split(project: Path, rows: int) -> Path:
     """`rows` rows drawn (seeded, with replacement) from the project's table after validation, written
     as Parquet a million rows at a time, so the generator never holds the whole split."""
-    from mlops.pipeline.data import read_raw
     from mlops.spec.schema import load_schema
+    from tests.raw_table import raw_table
 
     raw = project / yaml.safe_load((project / "project.yaml").read_text())["data"]
-    table = pa.Table.from_pandas(read_raw(raw, load_schema(project / "schema.yaml")), preserve_index=False)
+    table = pa.Table.from_pandas(raw_table(raw, load_schema(project / "schema.yaml")), preserve_index=False)
     path = project / f"train-{rows}.parquet"
     generator = np.random.default_rng(0)
     with pq.ParquetWriter(path, table.schema) as writer:

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops.pipeline.data import read_raw, target_vector
+from mlops.pipeline.data import target_vector
 from mlops.spec.schema import load_schema
+from tests.raw_table import raw_table
 
 
 def test_raw_data_matches_its_schema(built_project: Path) -> None:
     schema = load_schema(built_project / "schema.yaml")
     raw = built_project / yaml.safe_load((built_project / "project.yaml").read_text())["data"]
-    frame = read_raw(raw, schema)
+    frame = raw_table(raw, schema)
     y = target_vector(frame, schema)
     assert len(frame) >= 100
     if schema.target.task == "regression":
@@ -33,7 +34,7 @@ def test_telco_table_is_the_published_one(built_project: Path) -> None:
     schema = load_schema(built_project / "schema.yaml")
     if schema.dataset != "telco-customer-churn":
         pytest.skip("the Telco checks apply to the demo data only")
-    frame = read_raw(built_project / "data/telco_churn.csv", schema)
+    frame = raw_table(built_project / "data/telco_churn.csv", schema)
     assert len(frame) == 7043
     assert round(target_vector(frame, schema).mean(), 3) == 0.265
     assert frame["total_charges"].isna().sum() == 11

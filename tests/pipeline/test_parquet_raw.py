@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from mlops.cli import main
-from mlops.pipeline.data import read_raw
 from mlops.spec.schema import load_schema
 from tests.conftest import PATHS, stage_commands
+from tests.raw_table import raw_table
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def stage(project: Path, name: str, changed: dict[str, Path]) -> list[str]:
 def test_a_parquet_table_trains_the_model_its_csv_trained(built_project: Path, tmp_path: Path) -> None:
     schema = load_schema(built_project / "schema.yaml")
     raw = tmp_path / "data.parquet"
-    read_raw(built_project / PATHS.data, schema).to_parquet(raw, index=False)
+    raw_table(built_project / PATHS.data, schema).to_parquet(raw, index=False)
     train, test = tmp_path / "train.parquet", tmp_path / "test.parquet"
     model = tmp_path / "model.skops"
     prepare = {"--data": raw, "--train-out": train, "--test-out": test}

@@ -10,8 +10,9 @@ import pytest
 
 from mlops.errors import DataValidationError
 from mlops.pipeline import data
-from mlops.pipeline.data import read_raw, text_batches
+from mlops.pipeline.data import text_batches
 from mlops.spec.schema import Schema, validate_frame
+from tests.raw_table import raw_table
 
 SCHEMA = Schema.model_validate(
     {
@@ -56,7 +57,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_valid_file_read_in_batches_is_the_whole_file_typed(tmp_path: Path, small_batches: None) -> None:
     path = write(tmp_path / "data.csv", {})
     assert len(list(text_batches(path))) > 5
-    pd.testing.assert_frame_equal(read_raw(path, SCHEMA), read_whole(path))
+    pd.testing.assert_frame_equal(raw_table(path, SCHEMA), read_whole(path))
 
 
 BROKEN = {
@@ -76,7 +77,7 @@ def test_problems_in_many_batches_give_the_whole_files_message(tmp_path: Path, s
     with pytest.raises(DataValidationError) as whole:
         read_whole(path)
     with pytest.raises(DataValidationError) as batched:
-        read_raw(path, SCHEMA)
+        raw_table(path, SCHEMA)
     assert batched.value.problems == whole.value.problems
     assert batched.value.problems == [
         "column 'age': expected an integer >= 0 <= 120, found line 6: 'old', line 2102: 'oops', "
@@ -105,5 +106,5 @@ def test_a_file_without_rows_or_columns_is_named(tmp_path: Path, text: str, mess
     path = tmp_path / "data.csv"
     path.write_text(text)
     with pytest.raises(DataValidationError) as caught:
-        read_raw(path, SCHEMA)
+        raw_table(path, SCHEMA)
     assert caught.value.problems == [message]

@@ -13,7 +13,6 @@ import yaml
 from mlops.cli import main
 from mlops.errors import ConfigError
 from mlops.pipeline import data, evaluate
-from mlops.pipeline.data import read_raw
 from mlops.pipeline.infer import (
     infer_schema,
     padded_bounds,
@@ -25,6 +24,7 @@ from mlops.report.compare import check_gate
 from mlops.spec.metrics import BY_TASK
 from mlops.spec.params import GateParams
 from mlops.spec.schema import Schema, load_schema
+from tests.raw_table import raw_table
 
 
 def _frame(**columns: list[str | None]) -> pd.DataFrame:
@@ -302,7 +302,7 @@ def test_cli_writes_a_schema_that_validates_the_data_and_updates_params(tmp_path
     code = main([*argv, "--out", str(out), "--params", str(params), "--metric", "recall"])
     assert code == 0
     schema = load_schema(out)
-    assert len(read_raw(data, schema)) == 6
+    assert len(raw_table(data, schema)) == 6
     assert out.read_text().startswith("# The one description of the input data")
     assert params.read_text() == (
         "evaluate:\n  segments: [flag, plan, age] # by segment\n  seed: 1\n"

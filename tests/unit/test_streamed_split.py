@@ -16,9 +16,10 @@ from sklearn.model_selection import train_test_split
 from mlops.cli import main
 from mlops.errors import DataValidationError
 from mlops.pipeline import data
-from mlops.pipeline.data import read_raw, read_text, write_split
+from mlops.pipeline.data import read_text, write_split
 from mlops.spec.schema import Schema
 from tests.conftest import REPO
+from tests.raw_table import raw_table
 
 ROWS = 2_000
 TARGETS = {
@@ -84,7 +85,7 @@ def test_the_streamed_split_is_the_whole_frames(task: str, tmp_path: Path, small
     source = tmp_path / "data.csv"
     table(task).to_csv(source, index=False)
     assert len(list(data.text_batches(source))) > 5
-    frame = read_raw(source, schema)
+    frame = raw_table(source, schema)
     assert frame["flag"].dtype == "float64"  # integers in most batches, a blank in the last
     (tmp_path / "out").mkdir()
     train, test = streamed(source, schema, tmp_path / "out")
@@ -115,7 +116,7 @@ def test_parquet_value_errors_are_numbered_by_row(tmp_path: Path, small_batches:
     path = tmp_path / "data.parquet"
     frame.to_parquet(path, index=False)
     with pytest.raises(DataValidationError) as caught:
-        read_raw(path, schema_for("binary"))
+        raw_table(path, schema_for("binary"))
     assert caught.value.problems == [
         "column 'age': expected >= 0, found row 1001: -1",
         "column 'age': expected <= 120, found row 3: 130",
@@ -139,7 +140,7 @@ def test_a_parquet_column_of_the_wrong_type_is_named(
     path = tmp_path / "data.parquet"
     frame.to_parquet(path, index=False)
     with pytest.raises(DataValidationError) as caught:
-        read_raw(path, schema_for("binary"))
+        raw_table(path, schema_for("binary"))
     assert str(path) in str(caught.value)
     assert [problem.startswith(expected) for problem in caught.value.problems] == [True]
 
@@ -148,11 +149,11 @@ def test_a_parquet_file_missing_a_column_or_not_parquet_is_refused(tmp_path: Pat
     path = tmp_path / "data.parquet"
     pd.read_csv(_csv(tmp_path, "binary")).drop(columns=["spend"]).to_parquet(path, index=False)
     with pytest.raises(DataValidationError) as caught:
-        read_raw(path, schema_for("binary"))
+        raw_table(path, schema_for("binary"))
     assert caught.value.problems == ["missing column(s) ['spend']; the file has: age, plan, label, flag"]
     path.write_text("age,plan\n1,basic\n")
     with pytest.raises(DataValidationError) as caught:
-        read_raw(path, schema_for("binary"))
+        raw_table(path, schema_for("binary"))
     assert caught.value.problems[0].startswith("cannot be read as Parquet: ")
 
 

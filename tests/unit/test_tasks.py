@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from mlops.drift import check_drift
 from mlops.errors import DataValidationError
 from mlops.pipeline import evaluate
-from mlops.pipeline.data import split, target_vector
+from mlops.pipeline.data import target_vector, write_split
 from mlops.pipeline.model import build_pipeline, load_model, predictions, save_model
 from mlops.report.compare import check_gate
 from mlops.serving.bundle import PipelinePredictor
@@ -102,12 +102,21 @@ def test_target_vectors_per_task() -> None:
     ]
 
 
-def test_only_classification_is_stratified() -> None:
+def prepared(task: str, frame: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`frame` split as `mlops prepare` splits its CSV (test_size 0.25, seed 1): train, test."""
+    folder.mkdir()
+    frame.to_csv(folder / "data.csv", index=False)
+    outs = (folder / "train.parquet", folder / "test.parquet")
+    write_split(folder / "data.csv", schema_for(task), 0.25, 1, outs, folder)
+    return pd.read_parquet(outs[0]), pd.read_parquet(outs[1])
+
+
+def test_only_classification_is_stratified(tmp_path: Path) -> None:
     frame = toy("multiclass", rows=200)
-    train, test = split(frame, schema_for("multiclass"), 0.25, seed=1)
+    train, test = prepared("multiclass", frame, tmp_path / "multiclass")
     shares = frame["y"].value_counts(normalize=True)
     assert (test["y"].value_counts(normalize=True) - shares).abs().max() < 0.02
-    train, test = split(toy("regression", rows=200), schema_for("regression"), 0.25, seed=1)
+    train, test = prepared("regression", toy("regression", rows=200), tmp_path / "regression")
     assert (len(train), len(test)) == (150, 50)  # a continuous target cannot be stratified, nor need be
 
 

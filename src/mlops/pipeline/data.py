@@ -36,12 +36,6 @@ PARQUET_BATCH_ROWS = 131_072  # rows of raw Parquet validated at a time (about a
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def read_raw(path: Path, schema: Schema, *, with_target: bool = True) -> pd.DataFrame:
-    """The raw data (CSV or Parquet, `is_parquet`) validated against the schema and typed, whole:
-    `checked_batches` concatenated. `write_split` streams them instead; this is for small tables."""
-    return pd.concat(list(checked_batches(path, schema, with_target=with_target)), ignore_index=True)
-
-
 def is_parquet(path: Path) -> bool:
     """Raw data is Parquet when its name ends in .parquet or .pq, and CSV otherwise."""
     return path.suffix.lower() in PARQUET_SUFFIXES
@@ -75,7 +69,7 @@ def read_text(path: Path) -> pd.DataFrame:
     """Raw data's cells as text, whole, for `mlops infer-schema`: a CSV's as written (`text_batches`),
     a Parquet file's cast to text by Arrow (1.0 reads "1", as `1.0` in a CSV counts as the integer 1)."""
     if not is_parquet(path):
-        return read_text_csv(path)
+        return _read_text_csv(path)
     import pyarrow as pa
 
     table = _parquet_file(path).read()
@@ -86,8 +80,9 @@ def read_text(path: Path) -> pd.DataFrame:
     return pd.DataFrame({name: column.cast(pa.string()).to_pandas() for name, column in text.items()})
 
 
-def read_text_csv(path: Path) -> pd.DataFrame:
-    """A CSV's cells as text (`text_batches`), whole: for the drift check and `mlops infer-schema`."""
+def _read_text_csv(path: Path) -> pd.DataFrame:
+    """`read_text` of a CSV: its cells as text (`text_batches`), whole; a file with a header and
+    no rows gives an empty frame of the header's columns, where `text_batches` gives no batch."""
     header = check_text(path)
     batches = list(text_batches(path, header))
     if not batches:
@@ -245,15 +240,6 @@ def _column(prefix: bytes, header: list[str], number: int) -> str:
     if number == 1 or field >= len(header):
         return f", field {field + 1}"
     return f", column {shorten(header[field])}"
-
-
-def split(
-    frame: pd.DataFrame, schema: Schema, test_size: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`held_out` on a frame held whole: both parts keep the row order."""
-    strata = frame[schema.target.name] if schema.target.is_classification else None
-    is_test = held_out(len(frame), test_size, seed, strata)
-    return frame[~is_test], frame[is_test]
 
 
 def held_out(
