@@ -69,10 +69,11 @@ undo: install ## put the last commit's results back (dvc.lock, eval/, models/); 
 	@echo "==> the last commit's results, with the model they describe"
 	@$(UV) run --frozen mlops summary
 
-lint: install ## ruff lint and format check, mypy on src/ (with the cluster extra)
+lint: install ## ruff lint and format check, mypy on src/ and scripts/ (with the cluster extra)
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
+	$(if $(wildcard scripts/*.py),$(UV) run --frozen mypy $(wildcard scripts/*.py))
 
 format: install ## fix what ruff can fix
 	$(UV) run --frozen ruff check --fix .
