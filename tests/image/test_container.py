@@ -20,6 +20,7 @@ from mlops.spec.params import load_params
 from tests.conftest import PATHS, REPO, post_across_a_signal, run
 from tests.image.conftest import Container, deployment_container, pod_options, run_once
 from tests.project_task import answered, expected_answers, project_task
+from tests.service.processes import FAST_HTTP, WORKER_MODULE, extension_packages
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -59,6 +60,18 @@ def test_predictions_equal_the_in_process_ones(
     np.testing.assert_allclose([answered(p, target) for p in response.json()], expected[:200], atol=1e-9)
     one = httpx.post(container.url + "/predict", json=records[7], timeout=30).json()
     np.testing.assert_allclose(answered(one, target), expected[7], rtol=0, atol=1e-9)
+
+
+def test_its_http_workers_run_on_httptools_and_uvloop(deployed: tuple[Container, Path]) -> None:
+    """The image installs the serving group's httptools and uvloop, and uvicorn uses them there."""
+    container, _ = deployed
+    table = run(["podman", "top", container.id, "pid", "args"], cwd=REPO).stdout.splitlines()[1:]
+    workers = [line.split(maxsplit=1)[0] for line in table if WORKER_MODULE in line]
+    assert workers, table
+    for pid in workers:
+        maps = run(["podman", "exec", container.id, "cat", f"/proc/{pid}/maps"], cwd=REPO).stdout
+        loaded = extension_packages(maps)
+        assert loaded >= FAST_HTTP, f"worker {pid} lacks {sorted(FAST_HTTP - loaded)}"
 
 
 def test_the_inference_log_goes_to_the_mounted_volume(
