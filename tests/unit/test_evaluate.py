@@ -156,3 +156,70 @@ def test_importance_from_a_kept_sample_equals_scikit_learns_permutation_importan
     assert {row["feature"]: (row["importance"], row["std"]) for row in ours} == expected
     assert len(positions) == min(max_rows, len(y))
     assert any(row["importance"] != 0 for row in ours)
+
+
+def test_curves_keep_every_point_up_to_plot_points_and_spread_them_above() -> None:
+    """A score per row gives a precision-recall point per row: the plot file must not grow with the split."""
+    rng = np.random.default_rng(5)
+    y, proba = rng.integers(0, 2, 20_000), rng.random(20_000)
+    precision, recall, _ = metrics.precision_recall_curve(y, proba)
+    thinned = evaluate.precision_recall_points(y, proba)
+    assert len(precision) > 3 * evaluate.PLOT_POINTS and len(thinned) == evaluate.PLOT_POINTS
+    assert (thinned[0]["recall"], thinned[-1]["recall"]) == (round(recall[0], 6), 0.0)
+    assert [point["recall"] for point in thinned] == sorted(
+        (point["recall"] for point in thinned), reverse=True
+    )
+    roc = evaluate.roc_points(y, proba)
+    assert len(roc) == evaluate.PLOT_POINTS and (roc[-1]["fpr"], roc[-1]["tpr"]) == (1.0, 1.0)
+    fpr, _, _ = metrics.roc_curve(Y, P)
+    assert len(evaluate.roc_points(Y, P)) == len(fpr)  # a small split keeps every point
+
+
+def test_confusion_table_is_one_row_per_example_up_to_its_bound() -> None:
+    actual, predicted = np.array([0, 0, 1, 2]), np.array([0, 1, 1, 0])
+    table = evaluate.confusion_table(actual, predicted, ("a", "b", "c"), max_rows=4)
+    assert table.to_dict("list") == {"actual": ["a", "a", "b", "c"], "predicted": ["a", "b", "b", "a"]}
+
+
+def test_confusion_table_above_its_bound_scales_the_counts() -> None:
+    """50,000 rows in cells of 30,000, 10,000, 6,000 and 4,000: 100 rows keep the shares, 60/20/12/8."""
+    cells = np.repeat([0, 1, 2, 3], [30_000, 10_000, 6_000, 4_000])
+    table = evaluate.confusion_rows(cells // 2, (cells % 2).astype(float), 0.5, ("No", "Yes"))
+    assert len(evaluate.confusion_table(cells // 2, cells % 2, ("No", "Yes"))) == evaluate.CONFUSION_ROWS
+    small = evaluate.confusion_table(cells // 2, cells % 2, ("No", "Yes"), max_rows=100)
+    assert small.value_counts().to_dict() == {
+        ("No", "No"): 60,
+        ("No", "Yes"): 20,
+        ("Yes", "No"): 12,
+        ("Yes", "Yes"): 8,
+    }
+    shares = table.value_counts(normalize=True)
+    assert shares[("No", "No")] == 0.6 and shares[("Yes", "Yes")] == 0.08
+
+
+def test_scaled_counts_give_the_remainder_to_the_largest_remainders() -> None:
+    # 7 rows in cells of 3, 3 and 1 scaled to 5: 2.14, 2.14, 0.71 -> floors 2, 2, 0, the last row to 0.71
+    cells = np.repeat([0, 1, 2], [3, 3, 1])
+    table = evaluate.confusion_table(cells, cells, ("a", "b", "c"), max_rows=5)
+    assert table["actual"].tolist() == ["a", "a", "b", "b", "c"]
+
+
+def test_segments_from_batches_of_codes_equal_segments_from_the_values() -> None:
+    """evaluate keeps a segment column as codes built batch by batch; the metrics must not change,
+    a missing value being a segment of its own (`nan`)."""
+    rng = np.random.default_rng(2)
+    values = pd.Series(rng.choice(["month", "year", "two years"], 600), dtype=object)
+    values[[3, 400]] = np.nan
+    numbers = pd.Series(rng.integers(0, 2, 600))
+    y, proba = rng.integers(0, 2, 600), rng.random(600)
+    codes = {name: evaluate.ValueCodes() for name in ("plan", "senior")}
+    for start in (0, 250, 500):  # the batches hold different values first
+        codes["plan"].add(values[start : start + 250])
+        codes["senior"].add(numbers[start : start + 250])
+    coded = pd.DataFrame({name: part.column() for name, part in codes.items()})
+    plain = pd.DataFrame({"plan": values, "senior": numbers})
+    assert coded["plan"].cat.codes.dtype == np.int8
+    ours = evaluate.segment_metrics(coded, y, proba, ("plan", "senior"), 0.5)
+    assert ours == evaluate.segment_metrics(plain, y, proba, ("plan", "senior"), 0.5)
+    assert set(ours["plan"]) == {"month", "nan", "two years", "year"} and set(ours["senior"]) == {"0", "1"}
+    assert ours["plan"]["nan"]["rows"] == 2

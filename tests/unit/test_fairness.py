@@ -86,3 +86,30 @@ def test_bounds_outside_zero_to_one_are_refused() -> None:
         FairnessGateParams(max_difference={"true_positive_rate": 1.5})
     with pytest.raises(ValueError):
         FairnessGateParams(max_difference={"accuracy": 0.1})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize("coded", [False, True])
+def test_rates_from_counts_equal_fairlearns_on_every_row(coded: bool) -> None:
+    """group_fairness gives fairlearn a row per (group, actual, predicted) weighted by its rows: the
+    result must be fairlearn's on every row, exactly, with a group of no positives among them."""
+    from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
+
+    rng = np.random.default_rng(11)
+    group = rng.choice(["a", "b", "c"], size=3000)
+    y = np.where(group == "c", 0, rng.integers(0, 2, 3000))
+    proba = rng.random(3000)
+    groups = pd.DataFrame({"group": pd.Categorical(group) if coded else group})
+    found = group_fairness(groups, y, proba, 0.5, min_group_rows=30)["group"]
+    functions = {
+        "selection_rate": selection_rate,
+        "true_positive_rate": true_positive_rate,
+        "false_positive_rate": false_positive_rate,
+    }
+    frame = MetricFrame(
+        metrics=functions, y_true=y, y_pred=(proba >= 0.5).astype(int), sensitive_features=group
+    )
+    for name in functions:
+        assert found["difference"][name] == round(float(frame.difference()[name]), 6)
+        for value in "abc":
+            assert found["groups"][value][name] == round(float(frame.by_group.loc[value, name]), 6)
+    assert found["groups"]["c"]["true_positive_rate"] == 0.0  # no positives: fairlearn's 0

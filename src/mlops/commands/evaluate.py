@@ -29,7 +29,8 @@ BATCH_ROWS = 250_000
 @dataclass(frozen=True)
 class Scored:
     """What the metrics need of the test split, one entry per row except `sample`: the target codes
-    (or values), the predictions, the segment and sensitive columns; and the rows permutation
+    (or values), the predictions, the segment and sensitive columns (as categoricals of their values
+    as text, `evaluate.ValueCodes`, a byte a row each); and the rows permutation
     importance scores (`positions` of the split, their features in `sample`) with the score on all
     rows it compares them to."""
 
@@ -172,7 +173,8 @@ def _governance(
 
 def _score(path: Path, model: Pipeline, schema: Schema, params: EvaluateParams) -> Scored:
     """Read the test split BATCH_ROWS rows at a time, predict each batch and keep only `Scored`:
-    the split is never held whole, so a 10M-row split costs a few arrays of 10M numbers."""
+    the split is never held whole; per row, the target, the prediction, the score permutation
+    importance compares against (until the baseline is taken) and a code per kept column."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -189,7 +191,8 @@ def _score(path: Path, model: Pipeline, schema: Schema, params: EvaluateParams) 
     )
     wanted = np.sort(positions)
     kept = list(dict.fromkeys([*params.segments, *schema.sensitive]))
-    ys, predicted, responses, columns, picked = [], [], [], [], []
+    ys, predicted, responses, picked = [], [], [], []
+    columns = {name: evaluate.ValueCodes() for name in kept}
     start = 0
     names = [*schema.feature_names, schema.target.name]
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=names):
@@ -200,7 +203,8 @@ def _score(path: Path, model: Pipeline, schema: Schema, params: EvaluateParams) 
         responses.append(
             predicted[-1] if task == "regression" else evaluate.importance_response(model, features, task)
         )
-        columns.append(frame[kept].reset_index(drop=True))
+        for name, codes in columns.items():
+            codes.add(frame[name])
         inside = wanted[(wanted >= start) & (wanted < start + len(frame))]
         picked.append(features.iloc[inside - start])
         start += len(frame)
@@ -209,6 +213,5 @@ def _score(path: Path, model: Pipeline, schema: Schema, params: EvaluateParams) 
     y = np.concatenate(ys)
     sample = pd.concat(picked).iloc[np.searchsorted(wanted, positions)]
     baseline = float(evaluate.IMPORTANCE_SCORE[task](y, np.concatenate(responses)))
-    return Scored(
-        y, np.concatenate(predicted), pd.concat(columns, ignore_index=True), positions, sample, baseline
-    )
+    kept_columns = pd.DataFrame({name: codes.column() for name, codes in columns.items()})
+    return Scored(y, np.concatenate(predicted), kept_columns, positions, sample, baseline)

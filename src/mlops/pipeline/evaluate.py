@@ -28,7 +28,11 @@ from sklearn.utils.random import sample_without_replacement
 from mlops.spec.metrics import IMPORTANCE_SCORING
 
 DIGITS = 6
-RESIDUAL_POINTS = 2000  # the residual plot shows at most this many test rows, evenly spread
+# A plot file stays readable in a pull request's report whatever the test rows: a curve or the
+# residuals show at most PLOT_POINTS points, evenly spread; the confusion table at most
+# CONFUSION_ROWS rows (one per test example up to there, the counts scaled to them above).
+PLOT_POINTS = 2000
+CONFUSION_ROWS = 10_000
 
 
 def _round(value: float) -> float:
@@ -137,33 +141,40 @@ def task_metrics(task: str, y_true: np.ndarray, predicted: np.ndarray, threshold
     return regression_metrics(y_true, predicted)
 
 
+def spread(points: int, limit: int = PLOT_POINTS) -> np.ndarray:
+    """At most `limit` of the positions 0 .. points - 1, evenly spread, the first and last kept."""
+    return np.unique(np.linspace(0, points - 1, min(points, limit)).astype(int))
+
+
 def residual_points(y_true: np.ndarray, predicted: np.ndarray) -> list[dict[str, float]]:
-    """Predicted value and residual (actual minus predicted) of up to RESIDUAL_POINTS test rows."""
-    rows = np.unique(np.linspace(0, len(y_true) - 1, min(len(y_true), RESIDUAL_POINTS)).astype(int))
+    """Predicted value and residual (actual minus predicted) of up to PLOT_POINTS test rows."""
+    rows = spread(len(y_true))
     return [{"predicted": _round(predicted[i]), "residual": _round(y_true[i] - predicted[i])} for i in rows]
 
 
 def class_confusion_rows(y_true: np.ndarray, proba: np.ndarray, labels: tuple[Any, ...]) -> pd.DataFrame:
-    """Actual and predicted label of each test row (multi-class), for DVC's confusion template."""
-    names = np.array([str(label) for label in labels])
-    return pd.DataFrame({"actual": names[y_true], "predicted": names[proba.argmax(axis=1)]})
+    """Actual and predicted label (multi-class) for DVC's confusion template: `confusion_table`."""
+    return confusion_table(y_true, proba.argmax(axis=1), labels)
 
 
 def roc_points(y_true: np.ndarray, proba: np.ndarray) -> list[dict[str, float]]:
+    """The ROC curve (scikit-learn's, its intermediate points dropped) at up to PLOT_POINTS points."""
     fpr, tpr, thresholds = roc_curve(y_true, proba)
     thresholds = np.clip(thresholds, 0, 1)  # the first threshold is +inf by convention
     return [
-        {"fpr": _round(f), "tpr": _round(t), "threshold": _round(h)}
-        for f, t, h in zip(fpr, tpr, thresholds, strict=False)
+        {"fpr": _round(fpr[i]), "tpr": _round(tpr[i]), "threshold": _round(thresholds[i])}
+        for i in spread(len(fpr))
     ]
 
 
 def precision_recall_points(y_true: np.ndarray, proba: np.ndarray) -> list[dict[str, float]]:
+    """The precision-recall curve (a point per distinct score: as many as test rows, at worst) at
+    up to PLOT_POINTS points."""
     precision, recall, thresholds = precision_recall_curve(y_true, proba)
     thresholds = np.append(thresholds, 1.0)
     return [
-        {"recall": _round(r), "precision": _round(p), "threshold": _round(t)}
-        for r, p, t in zip(recall, precision, thresholds, strict=False)
+        {"recall": _round(recall[i]), "precision": _round(precision[i]), "threshold": _round(thresholds[i])}
+        for i in spread(len(recall))
     ]
 
 
@@ -177,14 +188,38 @@ def calibration_points(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) ->
 def confusion_rows(
     y_true: np.ndarray, proba: np.ndarray, threshold: float, labels: tuple[str, str]
 ) -> pd.DataFrame:
-    """One row per test example, actual and predicted label, for DVC's confusion-matrix template."""
-    negative, positive = labels
-    return pd.DataFrame(
-        {
-            "actual": np.where(y_true == 1, positive, negative),
-            "predicted": np.where(proba >= threshold, positive, negative),
-        }
-    )
+    """Actual and predicted label (binary; `labels` negative, positive) for DVC's confusion
+    template: `confusion_table`."""
+    return confusion_table(np.asarray(y_true) == 1, np.asarray(proba) >= threshold, labels)
+
+
+def confusion_table(
+    actual: np.ndarray, predicted: np.ndarray, labels: tuple[Any, ...], max_rows: int = CONFUSION_ROWS
+) -> pd.DataFrame:
+    """Actual and predicted label, a row each, in the form DVC's confusion template counts.
+
+    `actual` and `predicted` hold class codes (positions in `labels`). Up to `max_rows` test rows,
+    a row per example in the split's order. Above, DVC's template would count millions of rows
+    and the file grow with the split: the matrix's counts are scaled to `max_rows` rows instead
+    (largest remainders; each cell's share kept to 1 / `max_rows`), a cell's rows together.
+    """
+    names = np.array([str(label) for label in labels])
+    actual, predicted = np.asarray(actual, dtype=np.intp), np.asarray(predicted, dtype=np.intp)
+    if len(actual) <= max_rows:
+        return pd.DataFrame({"actual": names[actual], "predicted": names[predicted]})
+    classes = len(names)
+    counts = np.bincount(actual * classes + predicted, minlength=classes * classes)
+    cells = np.repeat(np.arange(classes * classes), _apportion(counts, max_rows))
+    return pd.DataFrame({"actual": names[cells // classes], "predicted": names[cells % classes]})
+
+
+def _apportion(counts: np.ndarray, total: int) -> np.ndarray:
+    """`total` split in proportion to `counts`, in whole numbers: the floors, then one more to the
+    largest remainders (the first of equal ones)."""
+    exact = counts * (total / counts.sum())
+    shares = np.floor(exact).astype(np.intp)
+    shares[np.argsort(shares - exact, kind="stable")[: total - shares.sum()]] += 1
+    return shares
 
 
 # A segment's scores: a metric is None (null in segments.json) where it is undefined for the segment.
@@ -207,10 +242,12 @@ def segment_metrics(
     """
     result: dict[str, dict[str, SegmentScores]] = {}
     for column in segments:
-        values = frame[column].to_numpy()
+        codes, values = _value_codes(frame[column])
         per_value: dict[str, SegmentScores] = {}
-        for value in pd.unique(values):
-            mask = values == value
+        for code, value in enumerate(values):
+            mask = codes == code
+            if not mask.any():  # a category no test row holds
+                continue
             scores: SegmentScores = {**task_metrics(task, y_true[mask], proba[mask], threshold)}
             scores["rows"] = int(mask.sum())
             if task == "binary":
@@ -218,9 +255,39 @@ def segment_metrics(
                 scores["positive_rate"] = _round(y_true[mask].mean())
             elif task == "regression":
                 scores["target_mean"] = _round(y_true[mask].mean())
-            per_value[str(value)] = scores
+            per_value[value] = scores
         result[column] = dict(sorted(per_value.items()))
     return result
+
+
+class ValueCodes:
+    """A column read a batch at a time, kept as a code per row into its values as text (`str(value)`,
+    a missing one included): a byte or two a row where the values (a Python string or a number
+    each) took 8 to 60. `column()` gives it back as a categorical of those texts, which
+    `segment_metrics` and `fairness.group_fairness` read by its codes."""
+
+    def __init__(self) -> None:
+        self._index: dict[str, int] = {}
+        self._parts: list[np.ndarray] = []
+
+    def add(self, values: pd.Series) -> None:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        known = [self._index.setdefault(str(value), len(self._index)) for value in uniques]
+        self._parts.append(np.asarray(known, dtype=np.int32)[codes])
+
+    def column(self) -> pd.Categorical:
+        codes = np.concatenate(self._parts) if self._parts else np.empty(0, dtype=np.int32)
+        return pd.Categorical.from_codes(codes, categories=list(self._index))
+
+
+def _value_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's value as a code into the column's values as text (`str(value)`, a missing one
+    included): a categorical column's own codes (evaluate keeps its segment columns so, a byte a
+    row), others' from `pandas.factorize`."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), [str(value) for value in column.cat.categories]
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return codes, [str(value) for value in uniques]
 
 
 def undefined_binary(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, None]:
