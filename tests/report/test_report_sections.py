@@ -89,6 +89,19 @@ def test_a_segments_undefined_metric_shows_as_na_with_its_reason() -> None:
 
 
 @reads_committed_results
+def test_a_scaled_confusion_table_says_so() -> None:
+    """Past evaluate.CONFUSION_ROWS test rows, evaluate scales the table's counts: the report says it."""
+    rows = _results().metrics["rows"]
+    exact = {("No", "No"): rows - 400, ("Yes", "Yes"): 400}
+    scaled = {("No", "No"): 700, ("Yes", "Yes"): 300}
+    metrics = _results().metrics | {"rows": 2_000_000}
+    markdown = render_markdown(_comparison(_results(confusion=scaled, metrics=metrics)))
+    assert "The head's 2,000,000 test rows are scaled to 1,000, their shares kept." in markdown
+    assert "| actual **Yes** | 0 (0) | 300 (0) |" in markdown
+    assert "scaled" not in render_markdown(_comparison(_results(confusion=exact)))
+
+
+@reads_committed_results
 @pytest.mark.skipif(  # the demo's fairness results: female and senior_citizen, bounded at 0.2
     load_schema(ROOT / "schema.yaml").dataset != "telco-customer-churn",
     reason="Telco-specific behaviour; this project has its own data",

@@ -447,7 +447,18 @@ def _confusion(c: Comparison) -> str:
     ]
     table = _table(["", *[f"predicted **{p}**" for p in labels]], rows)
     note = "Head count, base in brackets." if c.has_base else "Head counts."
+    note += "".join(_scaled(side, results) for side, results in (("head", c.head), ("base", c.base)))
     return _details("Confusion matrix (test split)", f"{note}\n\n{table}")
+
+
+def _scaled(side: str, results: Results | None) -> str:
+    """Says where evaluate scaled a large split's confusion table (evaluate.CONFUSION_ROWS)."""
+    if results is None or not results.confusion:
+        return ""
+    total, rows = sum(results.confusion.values()), results.metrics.get("rows")
+    if not isinstance(rows, int | float) or total >= rows:
+        return ""
+    return f" The {side}'s {int(rows):,} test rows are scaled to {total:,}, their shares kept."
 
 
 def _count(head: dict, base: dict, actual: str, predicted: str, has_base: bool) -> str:
