@@ -12,6 +12,14 @@ Prints a Markdown section; with --out it replaces the "Pipeline" section of that
 With --rows N [--stages prepare train evaluate], only those stages on N resampled rows: a line of
 time, peak memory and load average each (PYTHONPATH=REVISION/src measures another revision's code,
 for before and after). The generated CSV lives in a temporary folder, deleted at the end.
+With --repro N --workdir DIR, a real `dvc repro` (of --targets, with --downstream if given) in a
+project copy at DIR whose project.yaml `data` is N resampled rows: each stage's wall and CPU
+seconds and the peak resident memory of its process tree (a stage past 12 GiB stops the run).
+DIR is kept for the next call, which reuses it (DVC skips what did not change) after copying
+--refresh files from this checkout into it; the copy runs its own src/, and each run's lines are
+appended to DIR/repro.jsonl.
+With --test-split N, only `mlops evaluate`: the demo's model on its test split resampled to N rows,
+with the md5 of every output (before and after via PYTHONPATH, as --rows).
 With --train-split, only the training curve: a training split of that many rows (the Telco table,
 validated and resampled, as `mlops prepare` writes it) trained with each `train.max_rows`, for
 the wall time and peak memory of `mlops train`; it replaces the "Training" section.
@@ -20,18 +28,24 @@ the wall time and peak memory of `mlops train`; it replaces the "Training" secti
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import json
 import os
 import platform
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
@@ -124,6 +138,38 @@ def resampled_csv(project: Path, rows: int) -> Path:
     return work / "raw.csv"
 
 
+def evaluate_command(model: Path, test: Path, out: Path, common: list[str]) -> list[str]:
+    """`mlops evaluate` of `model` on `test`, its outputs in `out` (`common`: --schema, --params)."""
+    return [
+        "mlops", "evaluate", "--model", str(model), "--test", str(test), *common,
+        "--metrics-out", f"{out}/metrics.json", "--segments-out", f"{out}/segments.json",
+        "--plots-dir", f"{out}/plots", "--intervals-out", f"{out}/intervals.json",
+        "--fairness-out", f"{out}/fairness.json",
+    ]  # fmt: skip
+
+
+def test_split_main(rows: int) -> None:
+    """`mlops evaluate` alone, the demo's model on the demo's test split resampled (seeded, with
+    replacement) to `rows` rows: time, CPU, peak memory, load, and the md5 of each output, so two
+    revisions' runs (PYTHONPATH=OTHER/src) can be held byte for byte."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        table = pq.read_table(ROOT / "artifacts/prepared/test.parquet")
+        generator = np.random.default_rng(0)
+        with pq.ParquetWriter(work / "test.parquet", table.schema) as writer:
+            for start in range(0, rows, CHUNK_ROWS):
+                size = min(CHUNK_ROWS, rows - start)
+                writer.write_table(table.take(generator.integers(0, table.num_rows, size)))
+        common = ["--schema", str(ROOT / "schema.yaml"), "--params", str(ROOT / "params.yaml")]
+        command = evaluate_command(ROOT / "models/model.skops", work / "test.parquet", work / "out", common)
+        seconds, mb = measure(command, work)
+        load = ", ".join(f"{average:.1f}" for average in os.getloadavg())
+        print(f"{rows:,} test rows, evaluate: {seconds:.1f} s, {mb:,.0f} MB peak (load average {load})")
+        for path in sorted((work / "out").rglob("*.*")):
+            digest = hashlib.md5(path.read_bytes()).hexdigest()
+            print(f"{digest}  {path.relative_to(work / 'out')}  {path.stat().st_size:,} bytes")
+
+
 def scaling(project: Path, rows: int, stages: tuple[str, ...] = STAGES) -> dict[str, tuple[float, float]]:
     """Wall seconds and peak memory (MB) of each of `stages` (in the pipeline's order) on `rows`
     resampled rows, with dvc.yaml's arguments; prints each stage's line with the load average."""
@@ -134,10 +180,7 @@ def scaling(project: Path, rows: int, stages: tuple[str, ...] = STAGES) -> dict[
                     "--train-out", f"{work}/train.parquet", "--test-out", f"{work}/test.parquet"],
         "train": ["mlops", "train", "--train", f"{work}/train.parquet", *common,
                   "--model-out", f"{work}/model.skops", "--metadata-out", f"{work}/model.json"],
-        "evaluate": ["mlops", "evaluate", "--model", f"{work}/model.skops", "--test", f"{work}/test.parquet",
-                     *common, "--metrics-out", f"{work}/metrics.json", "--segments-out", f"{work}/seg.json",
-                     "--plots-dir", f"{work}/plots", "--intervals-out", f"{work}/intervals.json",
-                     "--fairness-out", f"{work}/fairness.json"],
+        "evaluate": evaluate_command(work / "model.skops", work / "test.parquet", work, common),
     }  # fmt: skip
     results = {}
     for name in stages:
@@ -150,6 +193,141 @@ def scaling(project: Path, rows: int, stages: tuple[str, ...] = STAGES) -> dict[
         seconds, mb = results[name]
         print(f"{rows:,} rows, {name}: {seconds:.1f} s, {mb:,.0f} MB peak (load average {load})", flush=True)
     return results
+
+
+@dataclass
+class StageRun:
+    """One stage of a watched `dvc repro`: its wall and CPU seconds, the peak of its process tree's
+    summed resident memory (sampled) and the high-water mark of its largest process (exact)."""
+
+    stage: str
+    started: float  # epoch seconds
+    ended: float
+    cpu_seconds: float = 0.0
+    peak_mb: float = 0.0
+    high_water_mb: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.started
+
+
+STAGE_WORD = re.compile(r"(?:^|[\s/])mlops\s+([a-z-]+)")
+
+
+def _stage_of(process: psutil.Process) -> str | None:
+    """The stage a process of the repro runs (`mlops STAGE ...`, or the shell DVC runs it in)."""
+    try:
+        found = STAGE_WORD.search(" ".join(process.cmdline()))
+    except psutil.Error:
+        return None
+    return found.group(1) if found else None
+
+
+def _sample(process: psutil.Process) -> tuple[float, float, float]:
+    """Resident MB, CPU seconds (its own and its reaped children's) and VmHWM MB of one process."""
+    with process.oneshot():
+        cpu = process.cpu_times()
+        rss = process.memory_info().rss / 2**20
+        status = Path(f"/proc/{process.pid}/status").read_text()
+    hwm = next((int(x.split()[1]) / 1024 for x in status.splitlines() if x.startswith("VmHWM:")), 0.0)
+    return rss, cpu.user + cpu.system + cpu.children_user + cpu.children_system, hwm
+
+
+def watch_repro(child: subprocess.Popen[str], max_mb: float = MAX_MB) -> dict[str, StageRun]:
+    """Sample the process tree of a running `dvc repro` every 0.5 s until it ends; per stage, what
+    StageRun holds (CPU: the largest of its processes' totals, the shell's holding its child's once
+    reaped). A stage whose tree passes `max_mb` is killed with the repro (RuntimeError)."""
+    root, runs = psutil.Process(child.pid), {}
+    while child.poll() is None:
+        totals: dict[str, float] = {}
+        for process in root.children(recursive=True):
+            stage = _stage_of(process)
+            if stage is None:
+                continue
+            try:
+                rss, cpu, hwm = _sample(process)
+                started = process.create_time()
+            except (psutil.Error, OSError):
+                continue
+            run_ = runs.setdefault(stage, StageRun(stage, started, started))
+            run_.ended, run_.cpu_seconds = time.time(), max(run_.cpu_seconds, cpu)
+            run_.high_water_mb = max(run_.high_water_mb, hwm)
+            totals[stage] = totals.get(stage, 0.0) + rss
+        for stage, mb in totals.items():
+            runs[stage].peak_mb = max(runs[stage].peak_mb, mb)
+            if mb > max_mb:
+                _kill_tree(root)
+                raise RuntimeError(f"{stage}: stopped at {mb:,.0f} MB, {runs[stage].seconds:,.0f} s in")
+        time.sleep(0.5)
+    return runs
+
+
+def _kill_tree(root: psutil.Process) -> None:
+    """Kill the repro this benchmark started and every process under it."""
+    for process in [*root.children(recursive=True), root]:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+def repro_project(workdir: Path, rows: int) -> Path:
+    """A clone of this checkout's last commit at `workdir` whose project.yaml `data` is `rows`
+    resampled rows: made on the first call (the demo data pulled, the table drawn with
+    `resampled_csv`), reused on later ones. A clone, not the working tree: others' unfinished edits
+    stay out of a run that takes an hour."""
+    if (workdir / "project.yaml").exists():
+        return workdir
+    run(["git", "clone", "--quiet", str(ROOT), str(workdir)], cwd=ROOT)
+    project = workdir
+    run(["dvc", "pull", "--quiet", "data.dvc"], cwd=project)
+    data = resampled_csv(project, rows).relative_to(project)
+    config = project / "project.yaml"
+    config.write_text(re.sub(r"(?m)^data: .*$", f"data: {data}", config.read_text()))
+    return project
+
+
+def repro_main(rows: int, workdir: Path, targets: list[str], downstream: bool, refresh: list[str]) -> None:
+    """A real `dvc repro` in the copy at `workdir`, watched (watch_repro); prints a line per stage
+    and appends them, with the machine, the load and the date, to `workdir`/repro.jsonl."""
+    project = repro_project(workdir, rows)
+    for name in refresh:  # e.g. a stage's module changed since the copy was made
+        shutil.copy2(ROOT / name, project / name)
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+        "PYTHONPATH": str(project / "src"),  # the copy's code, the code DVC hashes, not this checkout's
+    }
+    cmd = ["dvc", "repro", *(["--downstream"] if downstream else []), *targets]
+    load_before, cpu, start = os.getloadavg(), _children_cpu(), time.time()
+    with (project / "repro.log").open("a") as log:
+        child = subprocess.Popen(cmd, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        runs = watch_repro(child)
+    record = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": rows,
+        "command": " ".join(cmd),
+        "commit": run(["git", "rev-parse", "--short", "HEAD"], cwd=project).stdout.strip(),
+        "refreshed": refresh,
+        "exit": child.returncode,
+        "seconds": round(time.time() - start, 1),
+        "cpu_seconds": round(_children_cpu() - cpu, 1),
+        "load_before": [round(x, 1) for x in load_before],
+        "load_after": [round(x, 1) for x in os.getloadavg()],
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "stages": [asdict(r) | {"seconds": round(r.seconds, 1)} for r in runs.values()],
+    }
+    with (project / "repro.jsonl").open("a") as out:
+        out.write(json.dumps(record) + "\n")
+    for r in runs.values():
+        print(
+            f"{rows:,} rows, {r.stage}: {r.seconds:.1f} s, {r.cpu_seconds:.1f} CPU s, "
+            f"{r.peak_mb:,.0f} MB peak (tree), {r.high_water_mb:,.0f} MB high-water",
+            flush=True,
+        )
+    print(json.dumps(record), flush=True)
+    if child.returncode:
+        raise SystemExit(f"dvc repro exited {child.returncode}: see {project / 'repro.log'}")
 
 
 def render(repro: dict[str, float], scaled: dict[int, dict[str, tuple[float, float]]]) -> str:
@@ -274,7 +452,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="only --stages, on this many resampled rows")
     parser.add_argument("--stages", nargs="*", choices=STAGES, default=list(STAGES))
     parser.add_argument("--max-rows", type=int, nargs="*", default=[500_000, 1_000_000, 2_000_000, 4_000_000])
+    parser.add_argument(
+        "--test-split", type=int, help="only `mlops evaluate`, the demo model on this many test rows"
+    )
+    parser.add_argument("--repro", type=int, help="a watched `dvc repro` of a project copy on this many rows")
+    parser.add_argument("--workdir", type=Path, help="with --repro: where the project copy is (kept)")
+    parser.add_argument("--targets", nargs="*", default=[], help="with --repro: `dvc repro` targets")
+    parser.add_argument("--downstream", action="store_true", help="with --repro: `dvc repro --downstream`")
+    parser.add_argument("--refresh", nargs="*", default=[], help="with --repro: files copied in first")
     args = parser.parse_args()
+    if args.test_split:
+        test_split_main(args.test_split)
+        return
+    if args.repro:
+        if not args.workdir:
+            parser.error("--repro needs --workdir (the copy is kept for the next run)")
+        repro_main(args.repro, args.workdir, args.targets, args.downstream, args.refresh)
+        return
     if args.rows:
         stages_main(args.rows, tuple(args.stages))
         return
