@@ -1,7 +1,8 @@
 """An S3 endpoint for the tests: moto's server on 127.0.0.1 with a bucket `team-bucket`, and the
 credentials it accepts, made at run time. Used by the template's remote switch
-(tests/template/test_remote_s3.py) and the inference log's shipping (tests/drift/test_ship.py),
-which every generated project has (tests/template is not copied into projects)."""
+(tests/template/test_remote_s3.py), the inference log's shipping (tests/drift/test_ship.py) and the
+Dask tests (tests/drift/test_dask.py, one server for the module), which every generated project has
+(tests/template is not copied into projects)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -24,6 +26,14 @@ KEY_ID, SECRET = "AKIA" + secrets.token_hex(8).upper(), "s" + secrets.token_urls
 
 @pytest.fixture
 def s3_endpoint() -> Iterator[str]:
+    """An empty bucket on a server of its own, for each test."""
+    with moto_s3() as url:
+        yield url
+
+
+@contextmanager
+def moto_s3() -> Iterator[str]:
+    """moto's server on a free port of 127.0.0.1 with the bucket made; stopped on leaving."""
     port = free_port()
     server = subprocess.Popen(
         [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(port)],

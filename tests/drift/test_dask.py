@@ -32,9 +32,8 @@ from mlops.drift.stream import Scorer, stream_check
 from tests.conftest import BIN, free_port
 from tests.drift.conftest import synthetic
 from tests.drift.test_streaming import DAYS, dated, partitioned
-from tests.s3 import KEY_ID, SECRET, s3_client, s3_endpoint
+from tests.s3 import KEY_ID, SECRET, moto_s3, s3_client
 
-__all__ = ["s3_endpoint"]  # the fixture, used by name
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 BUCKET = "team-bucket"
@@ -53,9 +52,19 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
-@pytest.fixture
-def cluster(s3_endpoint: str, tmp_path: Path) -> Iterator[str]:
-    """A scheduler and two single-threaded workers; the workers hold the S3 credentials, nobody else."""
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """One S3 server for the module's tests (each writes under its own prefix): the cluster's
+    workers are given its address when they start."""
+    with moto_s3() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def cluster(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A scheduler and two single-threaded workers, shared by the module's tests; the workers hold
+    the S3 credentials, nobody else. All three start at once (a worker retries until the scheduler
+    listens), so their imports overlap."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     worker_env = {
@@ -66,35 +75,33 @@ def cluster(s3_endpoint: str, tmp_path: Path) -> Iterator[str]:
         "AWS_ENDPOINT_URL": s3_endpoint,
     }
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    started = [
-        subprocess.Popen(
-            [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            env=NO_AWS,
-            **quiet,
-        )
-    ]
+    scheduler = [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+    started = [subprocess.Popen(scheduler, env=NO_AWS, **quiet)]
     try:
-        _wait_for_port(port, started[0])
+        folder = tmp_path_factory.mktemp("dask")
         for name in ("worker-1", "worker-2"):
             command = [BIN / "dask", "worker", address, "--name", name, "--nthreads", "1"]
-            command += ["--no-nanny", "--no-dashboard", "--local-directory", str(tmp_path / name)]
+            command += ["--no-nanny", "--no-dashboard", "--local-directory", str(folder / name)]
             started.append(subprocess.Popen(command, env=worker_env, **quiet))
+        _wait_for_port(port, started[0])
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
         yield address
     finally:
-        for process in reversed(started):
-            stop(process)
+        stop(started[1:])  # the workers first, together: each says goodbye to the scheduler
+        stop(started[:1])
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (a worker closes gracefully), then SIGKILL if it has not exited within 20 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each (a worker closes gracefully), then SIGKILL to any not exited within 20 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def upload(folder: Path, endpoint: str, prefix: str) -> str:
