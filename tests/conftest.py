@@ -57,6 +57,16 @@ reads_committed_results = pytest.mark.skipif(
     " and once its card is written",
 )
 
+# Set by the template's own tests (tests/template) for the `make test` of a project they generate.
+# A module that checks the package on synthetic data of its own alone (no file of the project's)
+# runs there on the very inputs of the template's `make test`, which runs it: it skips there, and
+# only there (a team's own `make test` runs it).
+TEMPLATE_CHECKED = "MLOPS_TEMPLATE_CHECKED"
+same_in_every_project = pytest.mark.skipif(
+    os.environ.get(TEMPLATE_CHECKED) == "1",
+    reason="synthetic data only, the same in every project: the template's own make test checks it",
+)
+
 
 def run(
     cmd: Sequence[str | Path], cwd: Path, check: bool = True, **kwargs: object

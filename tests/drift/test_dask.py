@@ -5,6 +5,9 @@ The cluster path runs the single-machine path's functions on the same batches an
 in another order (in pairs on the workers, not one after another): counts, rows and verdicts are
 equal; a score may differ only by the rounding of float sums added in another order, hence a
 relative tolerance of 1e-9 (docs/scale.md).
+
+Synthetic data only: in a project that the template's own tests generate, the module skips
+(tests.conftest.same_in_every_project), as the template's `make test` runs it on the same inputs.
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from sklearn.pipeline import Pipeline
 
 from mlops.drift.cluster import cluster_map
 from mlops.drift.stream import Scorer, stream_check
-from tests.conftest import BIN, free_port
+from tests.conftest import BIN, free_port, same_in_every_project
 from tests.drift.conftest import synthetic
 from tests.drift.test_streaming import DAYS, dated, partitioned
 from tests.s3 import KEY_ID, SECRET, moto_s3, s3_client
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300), same_in_every_project]
 
 BUCKET = "team-bucket"
 SCORE_REL = 1e-9  # float sums added in another order: see the module docstring
