@@ -210,8 +210,18 @@ def _score(path: Path, model: Pipeline, schema: Schema, params: EvaluateParams) 
         start += len(frame)
     if not ys:
         raise MlopsError(f"{path}: the test split holds no rows to evaluate on")
-    y = np.concatenate(ys)
+    y, scores, response = (_joined(parts) for parts in (ys, predicted, responses))
     sample = pd.concat(picked).iloc[np.searchsorted(wanted, positions)]
-    baseline = float(evaluate.IMPORTANCE_SCORE[task](y, np.concatenate(responses)))
+    baseline = float(evaluate.IMPORTANCE_SCORE[task](y, response))
     kept_columns = pd.DataFrame({name: codes.column() for name, codes in columns.items()})
-    return Scored(y, np.concatenate(predicted), kept_columns, positions, sample, baseline)
+    return Scored(y, scores, kept_columns, positions, sample, baseline)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The batches' arrays as one, the list emptied: each batch's copy is let go before the next
+    array is joined, so the split's arrays are never held twice over."""
+    import numpy as np
+
+    joined = np.concatenate(parts)
+    parts.clear()
+    return joined

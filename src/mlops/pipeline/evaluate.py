@@ -262,8 +262,8 @@ def segment_metrics(
 
 class ValueCodes:
     """A column read a batch at a time, kept as a code per row into its values as text (`str(value)`,
-    a missing one included): a byte or two a row where the values (a Python string or a number
-    each) took 8 to 60. `column()` gives it back as a categorical of those texts, which
+    a missing one included): a byte a row (up to 255 values) where the values (a Python string or a
+    number each) took 8 to 60. `column()` gives it back as a categorical of those texts, which
     `segment_metrics` and `fairness.group_fairness` read by its codes."""
 
     def __init__(self) -> None:
@@ -273,7 +273,7 @@ class ValueCodes:
     def add(self, values: pd.Series) -> None:
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         known = [self._index.setdefault(str(value), len(self._index)) for value in uniques]
-        self._parts.append(np.asarray(known, dtype=np.int32)[codes])
+        self._parts.append(np.asarray(known, dtype=np.min_scalar_type(len(self._index)))[codes])
 
     def column(self) -> pd.Categorical:
         codes = np.concatenate(self._parts) if self._parts else np.empty(0, dtype=np.int32)
