@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run repro undo lint format test test-fast test-generated clean bento bento-requirements serve report pr-pointers drift-data drift ship-log image register check-promotion promote
+.PHONY: help install run repro undo lint format test test-fast test-generated coverage clean bento bento-requirements serve report pr-pointers drift-data drift ship-log image register check-promotion promote
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ HOOK_MARK := installed by make install: dvc checkout after a branch switch
 # take the extra away. A fresh .venv has no Dask until a target that needs it installs it; `uv sync
 # --frozen` by hand removes it.
 EXTRAS ?=
-lint test test-fast test-generated: EXTRAS := cluster
+lint test test-fast test-generated coverage: EXTRAS := cluster
 drift-data drift: EXTRAS := $(if $(value MLOPS_DASK_SCHEDULER),cluster)
 install: $(UV) ## create .venv from uv.lock (exact versions, no resolution; EXTRAS=cluster adds Dask); the git hook for branch switches
 	@echo "==> .venv from uv.lock$(if $(strip $(EXTRAS)), with the extras: $(strip $(EXTRAS)))"
@@ -85,8 +85,13 @@ format: install ## fix what ruff can fix
 # (tests/conftest.py says why).
 PYTEST_WORKERS ?= auto
 XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
-test test-fast test-generated: export PYTHONDONTWRITEBYTECODE :=
-test: lint ## lint, then the project's whole test suite with coverage of src/mlops (with the cluster extra)
+test test-fast test-generated coverage: export PYTHONDONTWRITEBYTECODE :=
+test: lint ## lint, then the project's whole test suite (with the cluster extra)
+	$(UV) run --frozen pytest $(XDIST) --ignore=tests/template $(PYTEST_ARGS)
+
+# Coverage traces every line the in-process tests run: about three quarters more CPU for them, and
+# nothing it reports can fail the suite, so `make test` (and CI) runs without it.
+coverage: lint ## make test with a coverage report of src/mlops (slower; CI does not run it)
 	$(UV) run --frozen pytest $(XDIST) --ignore=tests/template --cov --cov-report=term $(PYTEST_ARGS)
 
 FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report $(wildcard tests/docs)

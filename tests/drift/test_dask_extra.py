@@ -32,12 +32,26 @@ def make_calls(tmp_path: Path, *args: str, env: dict[str, str] | None = None) ->
 
 
 @pytest.mark.parametrize(
-    "target", ["lint", "test", "test-fast", "test-generated"], ids=lambda target: f"make {target}"
+    "target", ["lint", "test", "test-fast", "test-generated", "coverage"], ids=lambda target: f"make {target}"
 )
 def test_lint_and_the_test_targets_install_the_extra_and_keep_it(tmp_path: Path, target: str) -> None:
     calls = make_calls(tmp_path, target, "PYTEST_WORKERS=0")
     assert calls[0] == CLUSTER_SYNC
     assert all(call.startswith("run --frozen ") and "--exact" not in call for call in calls[1:]), calls
+
+
+def test_only_make_coverage_measures_coverage(tmp_path: Path) -> None:
+    """Tracing costs the in-process tests about three quarters more CPU and can fail nothing."""
+
+    def pytest_call(target: str) -> str:
+        (tmp_path / target).mkdir()
+        calls = make_calls(tmp_path / target, target, "PYTEST_WORKERS=0")
+        [call] = [line for line in calls if " pytest " in line]
+        return call
+
+    test, coverage = pytest_call("test"), pytest_call("coverage")
+    assert "--cov" not in test
+    assert coverage.replace(" --cov --cov-report=term", "") == test
 
 
 @pytest.mark.parametrize("target", ["install", "run", "drift-data"], ids=lambda target: f"make {target}")

@@ -85,10 +85,8 @@ def assert_own_suite_passes(project: Path) -> None:
     """The generated project's own `make test` (lint, then its whole suite on its own data: pipeline
     under DVC, served bento, container, drift, workflows, CML), every skip one of DATA_SKIPS. The
     modules that use synthetic data alone skip (tests.conftest.same_in_every_project): the template's
-    own `make test` runs them on the same inputs (CI runs it before `make test-generated`). Without
-    the coverage report (`--no-cov`), which can fail nothing and which nobody reads here: measuring
-    it costs the in-process tests about three quarters more CPU."""
-    args = ["make", "--no-print-directory", "test", "PYTEST_ARGS=-q -rfEs -p no:cacheprovider --no-cov"]
+    own `make test` runs them on the same inputs (CI runs it before `make test-generated`)."""
+    args = ["make", "--no-print-directory", "test", "PYTEST_ARGS=-q -rfEs -p no:cacheprovider"]
     env = {**task_env(), "CML_TARBALL": str(CML_TARBALL), TEMPLATE_CHECKED: "1"}
     result = run(args, cwd=project, env=env, check=False)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-4000:]
