@@ -88,6 +88,13 @@ def test_segment_metrics_per_value() -> None:
     assert segments["plan"]["b"]["positive_rate"] == 1.0
 
 
+def test_a_categorical_segments_missing_values_are_a_segment_not_dropped() -> None:
+    coded = pd.DataFrame({"plan": ["a", None, "b", "b", None, "a"]}).astype("category")
+    segments = evaluate.segment_metrics(coded, Y, P, ("plan",), 0.5)  # pandas codes the missing -1
+    rows = {value: scores["rows"] for value, scores in segments["plan"].items()}
+    assert rows == {"a": 2, "b": 2, "nan": 2}
+
+
 def test_segment_where_the_model_flags_nobody_has_undefined_precision_not_zero() -> None:
     frame = pd.DataFrame({"contract": ["month", "month", "month", "year", "year", "year"]})
     y = np.array([1, 0, 1, 0, 1, 0])

@@ -25,6 +25,7 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 from sklearn.utils.random import sample_without_replacement
 
+from mlops.pipeline.fairness import value_codes
 from mlops.spec.metrics import IMPORTANCE_SCORING
 
 DIGITS = 6
@@ -242,7 +243,7 @@ def segment_metrics(
     """
     result: dict[str, dict[str, SegmentScores]] = {}
     for column in segments:
-        codes, values = _value_codes(frame[column])
+        codes, values = value_codes(frame[column])
         per_value: dict[str, SegmentScores] = {}
         for code, value in enumerate(values):
             mask = codes == code
@@ -278,16 +279,6 @@ class ValueCodes:
     def column(self) -> pd.Categorical:
         codes = np.concatenate(self._parts) if self._parts else np.empty(0, dtype=np.int32)
         return pd.Categorical.from_codes(codes, categories=list(self._index))
-
-
-def _value_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Each row's value as a code into the column's values as text (`str(value)`, a missing one
-    included): a categorical column's own codes (evaluate keeps its segment columns so, a byte a
-    row), others' from `pandas.factorize`."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy(), [str(value) for value in column.cat.categories]
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    return codes, [str(value) for value in uniques]
 
 
 def undefined_binary(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, None]:

@@ -75,16 +75,25 @@ def group_fairness(
 
 def _cells(column: pd.Series, actual: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
     """The rows of each (group, actual, predicted) combination that occurs: `group` the value as
-    text (a categorical column's categories are taken as they are), `actual` and `predicted` 0 or 1."""
-    if not isinstance(column.dtype, pd.CategoricalDtype) or column.isna().any():
-        column = column.astype(str).astype("category")
-    names = np.array([str(value) for value in column.cat.categories], dtype=object)
-    codes = column.cat.codes.to_numpy().astype(np.intp)
-    counts = np.bincount(codes * 4 + actual * 2 + predicted, minlength=len(names) * 4)
+    text (`value_codes`), `actual` and `predicted` 0 or 1."""
+    codes, values = value_codes(column)
+    names = np.array(values, dtype=object)
+    counts = np.bincount(codes.astype(np.intp) * 4 + actual * 2 + predicted, minlength=len(names) * 4)
     found = np.flatnonzero(counts)
     return pd.DataFrame(
         {"group": names[found // 4], "actual": found % 4 // 2, "predicted": found % 2, "rows": counts[found]}
     )
+
+
+def value_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's value as a code into the column's values as text (`str(value)`, a missing one
+    included): a categorical column's own codes (evaluate keeps its segment and sensitive columns
+    so, a byte a row) when none is missing, others' from `pandas.factorize`. One grouping for the
+    segments (`evaluate.segment_metrics`) and the fairness groups."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and not column.isna().any():
+        return column.cat.codes.to_numpy(), [str(value) for value in column.cat.categories]
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return codes, [str(value) for value in uniques]
 
 
 def _metric_frame(cells: pd.DataFrame) -> MetricFrame:
