@@ -154,12 +154,8 @@ def test_split_main(rows: int) -> None:
     revisions' runs (PYTHONPATH=OTHER/src) can be held byte for byte."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        table = pq.read_table(ROOT / "artifacts/prepared/test.parquet")
-        generator = np.random.default_rng(0)
-        with pq.ParquetWriter(work / "test.parquet", table.schema) as writer:
-            for start in range(0, rows, CHUNK_ROWS):
-                size = min(CHUNK_ROWS, rows - start)
-                writer.write_table(table.take(generator.integers(0, table.num_rows, size)))
+        test = pq.read_table(ROOT / "artifacts/prepared/test.parquet")
+        resampled_parquet(test, rows, work / "test.parquet")
         common = ["--schema", str(ROOT / "schema.yaml"), "--params", str(ROOT / "params.yaml")]
         command = evaluate_command(ROOT / "models/model.skops", work / "test.parquet", work / "out", common)
         seconds, mb = measure(command, work)
@@ -368,7 +364,12 @@ def training_split(project: Path, rows: int) -> Path:
 
     raw = project / yaml.safe_load((project / "project.yaml").read_text())["data"]
     table = pa.Table.from_pandas(raw_table(raw, load_schema(project / "schema.yaml")), preserve_index=False)
-    path = project / f"train-{rows}.parquet"
+    return resampled_parquet(table, rows, project / f"train-{rows}.parquet")
+
+
+def resampled_parquet(table: pa.Table, rows: int, path: Path) -> Path:
+    """`rows` rows of `table` drawn (seeded, with replacement) into Parquet at `path`, CHUNK_ROWS
+    at a time, so the generator never holds them all."""
     generator = np.random.default_rng(0)
     with pq.ParquetWriter(path, table.schema) as writer:
         for start in range(0, rows, CHUNK_ROWS):
