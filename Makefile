@@ -86,13 +86,14 @@ format: install ## fix what ruff can fix
 PYTEST_WORKERS ?= auto
 XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 test test-fast test-generated coverage: export PYTHONDONTWRITEBYTECODE :=
+SUITE = $(UV) run --frozen pytest $(XDIST) --ignore=tests/template
 test: lint ## lint, then the project's whole test suite (with the cluster extra)
-	$(UV) run --frozen pytest $(XDIST) --ignore=tests/template $(PYTEST_ARGS)
+	$(SUITE) $(PYTEST_ARGS)
 
 # Coverage traces every line the in-process tests run: about three quarters more CPU for them, and
 # nothing it reports can fail the suite, so `make test` (and CI) runs without it.
 coverage: lint ## make test with a coverage report of src/mlops (slower; CI does not run it)
-	$(UV) run --frozen pytest $(XDIST) --ignore=tests/template --cov --cov-report=term $(PYTEST_ARGS)
+	$(SUITE) --cov --cov-report=term $(PYTEST_ARGS)
 
 FAST_TESTS := tests/unit tests/data tests/model tests/service tests/report $(wildcard tests/docs)
 test-fast: install ## the quick loop: unit, data, model, in-process service, report tests, docs markers (no servers; with the cluster extra)
